@@ -1,0 +1,146 @@
+//! `meshplan check`: judge every remaining step (or only the next) with the policies.
+
+use super::context::Context;
+use super::{FailOn, SpecArgs, emit, write_atomic};
+use crate::error::{Error, ExitCode};
+use crate::facts::Facts;
+use crate::policy::{self, PolicySet};
+use crate::report::{self, OutputFormat, Report};
+use clap::{Args, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Which steps `check` judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StepRange {
+    /// Every remaining step, one by one (a problem in the last wave is known now).
+    All,
+    /// Only the next step.
+    Next,
+}
+
+/// Arguments of `meshplan check`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Add the Rego policies in DIR (repeatable; `spec.policies` adds more).
+    #[arg(long = "policies", value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Lowest severity that makes the run fail (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Deny)]
+    pub fail_on: FailOn,
+    /// Also write the report to FILE (written atomically).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Judge all remaining steps or only the next one.
+    #[arg(long, value_enum, default_value_t = StepRange::All)]
+    pub step: StepRange,
+}
+
+/// Runs `check`.
+pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
+    let ctx = Context::load(&args.spec)?;
+    let policies = load_policies(&ctx, &args.policies)?;
+    let facts = judged_facts(&ctx, args.step);
+    let input = policy_input(&ctx, &facts, args.step);
+    let findings = policies.evaluate(&input)?;
+    let diagnostics = policy::apply(findings, &ctx.spec.spec.spec, &ctx.today, &|o| {
+        ctx.locate(o)
+    });
+    let report = Report {
+        diagnostics: &diagnostics,
+        plan: Some(&ctx.plan),
+        warnings: &ctx.inventory.warnings,
+    };
+    let color = args.format == OutputFormat::Text
+        && args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let text = report::render(&report, args.format, &ctx.dir, color);
+    if let Some(path) = &args.output {
+        write_atomic(&args.spec.dir.join(path), &text)?;
+    } else {
+        emit(&text)?;
+    }
+    let threshold = args.fail_on.threshold();
+    Ok(if diagnostics.iter().any(|d| d.severity >= threshold) {
+        ExitCode::Findings
+    } else {
+        ExitCode::Ok
+    })
+}
+
+/// The built-in policies plus `--policies` and `spec.policies` directories.
+pub(crate) fn load_policies(ctx: &Context, extra: &[PathBuf]) -> Result<PolicySet, Error> {
+    let mut dirs: Vec<PathBuf> = extra.iter().map(|d| ctx.dir.join(d)).collect();
+    dirs.extend(
+        ctx.spec
+            .spec
+            .spec
+            .policies
+            .iter()
+            .map(|d| ctx.spec.base_dir.join(d)),
+    );
+    Ok(PolicySet::load(true, &dirs)?)
+}
+
+/// The facts after the judged steps, with each workload marked moving in the first step
+/// that moves it.
+pub(crate) fn judged_facts(ctx: &Context, range: StepRange) -> Facts {
+    let remaining: Vec<usize> = ctx
+        .plan
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.done)
+        .map(|(i, _)| i)
+        .collect();
+    let judged: &[usize] = match range {
+        StepRange::All => &remaining,
+        StepRange::Next => &remaining[..remaining.len().min(1)],
+    };
+    let mut facts = match judged.last() {
+        Some(&i) => ctx.after_each[i].clone(),
+        None => ctx.base.at(&ctx.plan.start),
+    };
+    let mut step_of = std::collections::BTreeMap::new();
+    for &i in judged {
+        let step = &ctx.plan.steps[i];
+        for key in step.restarts.iter().chain(&step.manual) {
+            step_of.entry(key.as_str()).or_insert(step.name.as_str());
+        }
+    }
+    for w in &mut facts.workloads {
+        if let Some(step) = step_of.get(w.key.as_str()) {
+            w.moving = true;
+            w.step = Some((*step).to_string());
+        }
+    }
+    facts.versions = ctx.version_facts();
+    facts
+}
+
+/// The Rego input document (docs/policy-input.md).
+pub(crate) fn policy_input(ctx: &Context, facts: &Facts, range: StepRange) -> serde_json::Value {
+    let step = match range {
+        StepRange::All => serde_json::Value::Null,
+        StepRange::Next => match ctx.plan.next_step() {
+            Some(s) => serde_json::json!({"name": s.name}),
+            None => serde_json::Value::Null,
+        },
+    };
+    serde_json::json!({
+        "version": 1,
+        "metadata": {"name": ctx.spec.spec.metadata.name},
+        "spec": ctx.spec.spec.spec,
+        "state": null,
+        "plan": ctx.plan,
+        "step": step,
+        "facts": facts,
+        "rendered": null,
+    })
+}
