@@ -1,1 +1,6 @@
+//! The one integration-test binary (`autotests = false`): CLI tests, example acceptance
+//! grids, and per-stage integration tests, one module per area.
 
+mod cli;
+mod common;
+mod examples;

@@ -35,11 +35,7 @@ impl Context {
     /// Loads spec, catalogue and inventory, derives facts and plans.
     pub fn load(args: &SpecArgs) -> Result<Context, Error> {
         let dir = args.dir.clone();
-        let spec_path = match &args.spec {
-            Some(p) => dir.join(p),
-            None => dir.join("meshplan.yaml"),
-        };
-        let spec = spec::load(&spec_path)?;
+        let (spec, inventory) = load_spec_and_inventory(args)?;
         let catalog = match &args.catalog {
             Some(p) => Catalog::load(&dir.join(p))?,
             None => Catalog::builtin(),
@@ -53,7 +49,6 @@ impl Context {
             }
             None => crate::catalog::today(),
         };
-        let inventory = load_inventory(&dir, &spec, args)?;
         let base = FactsBase::new(&spec.spec, &inventory);
         let mut plan = plan::plan(&spec.spec);
         let after_each = plan::annotate(&mut plan, &base);
@@ -95,6 +90,17 @@ impl Context {
             .get(&o.kind, &o.namespace, &o.name)
             .map(|obj| (obj.file.clone(), obj.line))
     }
+}
+
+/// Loads the spec and the manifests: everything that reads user files.
+pub(crate) fn load_spec_and_inventory(args: &SpecArgs) -> Result<(LoadedSpec, Inventory), Error> {
+    let spec_path = match &args.spec {
+        Some(p) => args.dir.join(p),
+        None => args.dir.join("meshplan.yaml"),
+    };
+    let spec = spec::load(&spec_path)?;
+    let inventory = load_inventory(&args.dir, &spec, args)?;
+    Ok((spec, inventory))
 }
 
 /// Loads the spec's manifest globs (relative to the spec file) and the `-f` paths

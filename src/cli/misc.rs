@@ -27,6 +27,13 @@ pub(crate) struct PolicyTestArgs {
     pub dir: Option<PathBuf>,
 }
 
+/// `meshplan debug …` (hidden).
+#[derive(Debug, Subcommand)]
+pub(crate) enum DebugCommand {
+    /// Load the spec and the manifests and stop: the parse-only baseline of the benchmarks.
+    Load(super::SpecArgs),
+}
+
 /// Arguments of `meshplan init`.
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
@@ -101,4 +108,15 @@ pub(crate) fn init(args: InitArgs) -> Result<ExitCode, Error> {
         path.display()
     ))?;
     Ok(ExitCode::Ok)
+}
+
+/// Runs a debug command.
+pub(crate) fn debug(cmd: DebugCommand) -> Result<ExitCode, Error> {
+    match cmd {
+        DebugCommand::Load(args) => {
+            let n = super::context::load_spec_and_inventory(&args)?.1.objects.len();
+            emit(&format!("{n} objects\n"))?;
+            Ok(ExitCode::Ok)
+        }
+    }
 }

@@ -51,6 +51,9 @@ enum Command {
     Schema,
     /// Write a commented starter meshplan.yaml.
     Init(misc::InitArgs),
+    /// Internal tools for benchmarks and debugging.
+    #[command(subcommand, hide = true)]
+    Debug(misc::DebugCommand),
 }
 
 /// Options shared by the commands that load a spec.
@@ -125,6 +128,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Policy(p) => misc::policy(p),
         Command::Schema => misc::schema(),
         Command::Init(a) => misc::init(a),
+        Command::Debug(d) => misc::debug(d),
     }
 }
 

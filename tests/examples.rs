@@ -1,0 +1,134 @@
+//! Acceptance tests over the bundled examples: each example's `expected.yaml` grid of
+//! (rule, object) pairs that must fire or must stay quiet, its exit code, and a snapshot of
+//! its text and JSON reports (reviewed like code).
+
+use crate::common::{TODAY, meshplan, root};
+use serde_json::Value;
+use std::path::Path;
+
+/// Every example folder that has an `expected.yaml`, relative to the crate root.
+fn example_dirs() -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(root().join("examples"))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        if entry.file_name() == "expected.yaml" {
+            let dir = entry.path().parent().expect("a file has a parent");
+            let rel = dir.strip_prefix(root()).expect("below the root");
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    assert!(out.len() >= 6, "expected the bundled examples, found {out:?}");
+    out
+}
+
+fn run_json(dir: &str) -> (i32, Value) {
+    let out = meshplan()
+        .args(["check", "-C", dir, "--today", TODAY, "--format", "json"])
+        .output()
+        .expect("meshplan runs");
+    let code = out.status.code().expect("exit code");
+    let stdout = String::from_utf8(out.stdout).expect("utf-8 output");
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "{dir}: not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, report)
+}
+
+fn object_key(d: &Value) -> Option<String> {
+    let o = d.get("object")?;
+    let kind = o["kind"].as_str()?;
+    let ns = o["namespace"].as_str().unwrap_or("");
+    let name = o["name"].as_str()?;
+    Some(if ns.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}/{ns}/{name}")
+    })
+}
+
+fn matches(d: &Value, want: &Value) -> bool {
+    if d["rule"] != want["rule"] {
+        return false;
+    }
+    if let Some(obj) = want.get("object").and_then(Value::as_str) {
+        if object_key(d).as_deref() != Some(obj) {
+            return false;
+        }
+    }
+    if let Some(sev) = want.get("severity") {
+        if &d["severity"] != sev {
+            return false;
+        }
+    }
+    true
+}
+
+#[test]
+fn every_example_meets_its_expected_grid() {
+    let mut failures = Vec::new();
+    for dir in example_dirs() {
+        let text = std::fs::read_to_string(Path::new(&root()).join(&dir).join("expected.yaml"))
+            .expect("readable expected.yaml");
+        let expected: Value = serde_saphyr::from_str(&text).expect("valid expected.yaml");
+        let (code, report) = run_json(&dir);
+        let diags = report["diagnostics"].as_array().cloned().unwrap_or_default();
+        if let Some(want) = expected.get("exitCode").and_then(Value::as_i64) {
+            if i64::from(code) != want {
+                failures.push(format!("{dir}: exit code {code}, expected {want}"));
+            }
+        }
+        for want in expected["fires"].as_array().into_iter().flatten() {
+            if !diags.iter().any(|d| matches(d, want)) {
+                failures.push(format!("{dir}: expected {want} to fire"));
+            }
+        }
+        for quiet in expected["quiet"].as_array().into_iter().flatten() {
+            if let Some(d) = diags.iter().find(|d| matches(d, quiet)) {
+                failures.push(format!("{dir}: expected {quiet} to stay quiet, got {d}"));
+            }
+        }
+        // Every diagnostic about an object must say where the object is.
+        for d in &diags {
+            if d.get("object").is_some() && d["object"]["kind"] != "Namespace" {
+                if d.get("file").is_none() || d.get("line").is_none() {
+                    failures.push(format!("{dir}: diagnostic without file/line: {d}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn example_reports_are_pinned() {
+    for dir in example_dirs() {
+        let out = meshplan()
+            .args(["check", "-C", &dir, "--today", TODAY])
+            .output()
+            .expect("meshplan runs");
+        let text = String::from_utf8(out.stdout).expect("utf-8 output");
+        let name = dir.replace('/', "__");
+        insta::assert_snapshot!(format!("text__{name}"), text);
+        let (_, json) = run_json(&dir);
+        insta::assert_json_snapshot!(format!("json__{name}"), json);
+    }
+}
+
+#[test]
+fn example_plans_are_pinned() {
+    for dir in ["examples/bookinfo", "examples/workloads"] {
+        let out = meshplan()
+            .args(["plan", "-C", dir, "--format", "json"])
+            .output()
+            .expect("meshplan runs");
+        assert_eq!(out.status.code(), Some(0), "{dir}");
+        let plan: Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+        insta::assert_json_snapshot!(format!("plan__{}", dir.replace('/', "__")), plan);
+    }
+}
