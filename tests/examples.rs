@@ -132,3 +132,64 @@ fn example_plans_are_pinned() {
         insta::assert_json_snapshot!(format!("plan__{}", dir.replace('/', "__")), plan);
     }
 }
+
+/// The output blocks in the examples' READMEs (`<!-- output: `CMD` -->`) must show what the
+/// command prints today; `scripts/update-example-readmes.py` refreshes them.
+#[test]
+fn example_readmes_show_current_output() {
+    let block = regex_lite_block();
+    let mut stale = Vec::new();
+    let mut seen = 0;
+    for entry in walkdir::WalkDir::new(root().join("examples"))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() == "README.md")
+    {
+        let text = std::fs::read_to_string(entry.path()).expect("readable README");
+        for (cmd, shown) in block(&text) {
+            seen += 1;
+            let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+            let out = meshplan().args(&args).output().expect("meshplan runs");
+            let printed = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let expected = format!(
+                "$ {cmd}\n{}\n(exit code {})",
+                printed.trim_end(),
+                out.status.code().unwrap_or(-1)
+            );
+            if shown.trim_end() != expected {
+                stale.push(entry.path().display().to_string());
+            }
+        }
+    }
+    assert!(seen >= 8, "expected output blocks in the example READMEs, found {seen}");
+    assert!(
+        stale.is_empty(),
+        "stale README output (run scripts/update-example-readmes.py): {stale:?}"
+    );
+}
+
+/// Finds `<!-- output: `CMD` -->` + fenced block pairs: (command, block body).
+fn regex_lite_block() -> impl Fn(&str) -> Vec<(String, String)> {
+    |text: &str| {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("<!-- output: `") {
+            rest = &rest[start + "<!-- output: `".len()..];
+            let Some(end_cmd) = rest.find('`') else { break };
+            let cmd = rest[..end_cmd].to_string();
+            let Some(open) = rest.find("```console\n") else { break };
+            let body_start = open + "```console\n".len();
+            let Some(close) = rest[body_start..].find("\n```\n<!-- /output -->") else {
+                break;
+            };
+            out.push((cmd, rest[body_start..body_start + close].to_string()));
+            rest = &rest[body_start + close..];
+        }
+        out
+    }
+}
