@@ -378,30 +378,61 @@ fn user_policy_that_does_not_compile_is_exit_2_with_file_and_line() {
     assert!(stderr.contains("broken.rego:"), "{stderr}");
 }
 
+/// Copies a directory tree (the corpus is small); symlinks are not followed.
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from).into_iter().filter_map(Result::ok) {
+        let rel = entry.path().strip_prefix(from).expect("below from");
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).expect("mkdir");
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &dest).expect("copy");
+        }
+    }
+}
+
+/// Files of the corpus that are mutually exclusive alternatives of one another: Istio's
+/// tracing addons each define `Service/istio-system/tracing`, so no cluster applies them
+/// together and loading them together is (rightly) a duplicate-object error.
+const CORPUS_ALTERNATIVES: &[&str] = &["addons/extras/skywalking.yaml", "addons/extras/zipkin.yaml"];
+
 #[test]
 fn every_corpus_folder_checks_without_input_or_internal_errors() {
     let corpus = crate::common::shared_data().join("corpus");
-    let mut dirs: Vec<_> = std::fs::read_dir(&corpus)
+    let mut sources: Vec<_> = std::fs::read_dir(&corpus)
         .expect("corpus")
         .filter_map(Result::ok)
         .filter(|e| e.path().is_dir())
         .map(|e| e.path())
         .collect();
-    dirs.sort();
-    assert!(dirs.len() >= 8);
-    for src in dirs {
-        let name = src.file_name().expect("name").to_string_lossy().to_string();
-        let spec = format!(
-            "apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: corpus-{}\nspec:\n  kubernetesVersion: \"1.30\"\n  istio:\n    version: 1.26.8\n  manifests: []\n",
-            name.to_lowercase()
-        );
+    sources.sort();
+    assert!(sources.len() >= 8);
+    for src in sources {
+        let name = src.file_name().expect("name").to_string_lossy().to_lowercase();
         let dir = tempfile::tempdir().expect("temp dir");
+        copy_tree(&src, &dir.path().join("corpus"));
+        // One manifest entry per file, each deployed to its own namespace (objects that name
+        // their namespace keep it), as the samples are separate applications.
+        let mut entries = String::new();
+        let mut files: Vec<_> = walkdir::WalkDir::new(dir.path().join("corpus"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.path().strip_prefix(dir.path()).expect("below").to_string_lossy().replace('\\', "/"))
+            .filter(|p| p.ends_with(".yaml") || p.ends_with(".yml") || p.ends_with(".json"))
+            .filter(|p| !CORPUS_ALTERNATIVES.iter().any(|alt| p.ends_with(alt)))
+            .collect();
+        files.sort();
+        for (i, f) in files.iter().enumerate() {
+            entries.push_str(&format!("    - {{path: \"{f}\", namespace: app-{i}}}\n"));
+        }
+        let spec = format!(
+            "apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: corpus-{name}\nspec:\n  kubernetesVersion: \"1.30\"\n  istio:\n    version: 1.26.8\n  manifests:\n{entries}"
+        );
         std::fs::write(dir.path().join("meshplan.yaml"), spec).expect("write");
         let out = meshplan()
             .args(["check", "--today", TODAY, "--format", "json", "-C"])
             .arg(dir.path())
-            .arg("-f")
-            .arg(&src)
             .output()
             .expect("runs");
         let code = out.status.code();
@@ -410,5 +441,7 @@ fn every_corpus_folder_checks_without_input_or_internal_errors() {
             "{name}: exit {code:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+        assert_eq!(report["version"], 1, "{name}");
     }
 }
