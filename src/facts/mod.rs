@@ -96,7 +96,12 @@ impl FactsBase {
             match obj.id.kind.as_str() {
                 "Namespace" => {
                     let ns = namespaces.entry(obj.id.name.clone()).or_default();
-                    ns.object_labels = label_map(obj.body.pointer("/metadata/labels"));
+                    ns.object_labels = label_map(
+                        obj,
+                        obj.body.pointer("/metadata/labels"),
+                        "metadata.labels",
+                        &mut warnings,
+                    );
                     ns.file = Some(obj.file.clone());
                     ns.line = Some(obj.line);
                 }
@@ -328,17 +333,38 @@ fn wave_of(spec: &Spec, name: &str, labels: &BTreeMap<String, String>) -> Option
         .map(|w| w.name.clone())
 }
 
-/// Labels of an object, silently skipping nothing: non-scalar values cannot be labels and
-/// are left out (Kubernetes would have rejected the object).
-fn label_map(value: Option<&Value>) -> BTreeMap<String, String> {
-    value
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| scalar_string(v).map(|s| (k.clone(), s)))
-                .collect()
-        })
-        .unwrap_or_default()
+/// A label map of `obj` at `what`; values that cannot be labels are left out and reported.
+fn label_map(
+    obj: &Object,
+    value: Option<&Value>,
+    what: &str,
+    warnings: &mut Vec<String>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return out;
+    };
+    let mut warn = |msg: String| {
+        warnings.push(format!(
+            "{}:{}: {}: {what}{msg}",
+            obj.file,
+            obj.line,
+            obj.id.key()
+        ));
+    };
+    let Some(map) = value.as_object() else {
+        warn(" is not a mapping; ignored".to_string());
+        return out;
+    };
+    for (k, v) in map {
+        match scalar_string(v) {
+            Some(s) => {
+                out.insert(k.clone(), s);
+            }
+            None => warn(format!(".{k} is not a string; ignored")),
+        }
+    }
+    out
 }
 
 fn service_facts(obj: &Object, warnings: &mut Vec<String>) -> ServiceFacts {
@@ -347,7 +373,12 @@ fn service_facts(obj: &Object, warnings: &mut Vec<String>) -> ServiceFacts {
         .and_then(|s| s.get("clusterIP"))
         .and_then(Value::as_str)
         .is_some_and(|ip| ip == "None");
-    let selector = label_map(spec.and_then(|s| s.get("selector")));
+    let selector = label_map(
+        obj,
+        spec.and_then(|s| s.get("selector")),
+        "spec.selector",
+        warnings,
+    );
     let mut ports = Vec::new();
     let list = spec
         .and_then(|s| s.get("ports"))
@@ -606,7 +637,7 @@ fn match_pdbs(workloads: &mut [WorkloadBase], pdb_list: Vec<(PdbFacts, PdbBase)>
     for w in workloads.iter_mut() {
         let f = &mut w.facts;
         f.disruption_allowed =
-            (!f.pdbs.is_empty()).then(|| f.blocking_pdbs.is_empty() && f.pdbs.len() == 1);
+            (!f.pdbs.is_empty()).then_some(f.blocking_pdbs.is_empty() && f.pdbs.len() == 1);
     }
     out
 }

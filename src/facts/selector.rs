@@ -226,10 +226,18 @@ mod tests {
         let bad_op = Selector::from_json(
             &json!({"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["x"]}]}),
         );
-        assert!(bad_op.unwrap_err().contains("unknown operator 'Equals'"));
+        assert!(
+            bad_op
+                .expect_err("bad operator")
+                .contains("unknown operator 'Equals'")
+        );
         let no_values =
             Selector::from_json(&json!({"matchExpressions": [{"key": "a", "operator": "In"}]}));
-        assert!(no_values.unwrap_err().contains("needs values"));
+        assert!(
+            no_values
+                .expect_err("missing values")
+                .contains("needs values")
+        );
         assert!(Selector::from_json(&json!({"matchLabels": ["a"]})).is_err());
         assert!(Selector::from_json(&json!("app=web")).is_err());
     }
