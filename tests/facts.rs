@@ -194,3 +194,22 @@ fn jobs_and_cronjobs_are_not_restartable() {
         );
     }
 }
+
+#[test]
+fn text_table_for_bookinfo_and_zookeeper() {
+    let mut inv = load(
+        &["istio-samples/bookinfo/platform/kube/bookinfo.yaml"],
+        "bookinfo",
+    );
+    let zk = load(
+        &["kubernetes-website/application/zookeeper/zookeeper.yaml"],
+        "zk",
+    );
+    for obj in zk.objects {
+        inv.index.insert(obj.id.key(), inv.objects.len());
+        inv.objects.push(obj);
+    }
+    let facts = FactsBase::new(&spec(&["bookinfo", "zk"], "1.30"), &inv)
+        .at(&one_revision(&[("bookinfo", Some("1-26-8")), ("zk", None)]));
+    insta::assert_snapshot!(meshplan::facts::render_text(&facts));
+}
