@@ -297,7 +297,8 @@ impl Facts {
             .and_then(|i| self.pdbs.get(i))
     }
 
-    /// Workloads in `namespace`, in their sorted order.
+    /// Workloads in `namespace`, in their sorted order. A linear pass: to visit every
+    /// namespace, group `workloads` once instead of calling this per namespace.
     pub fn workloads_in<'a>(
         &'a self,
         namespace: &'a str,
