@@ -4,3 +4,5 @@
 mod cli;
 mod common;
 mod examples;
+mod facts;
+mod webhooks;

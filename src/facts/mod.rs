@@ -3,17 +3,41 @@
 //! (pod templates, PDB and Service selection, probes, protocols); [`FactsBase::at`] applies
 //! a [`MeshView`] (installed revisions, tags, namespace labels) to decide injection exactly
 //! as Istio's injector webhooks do.
+//!
+//! Complexity (W workloads, S Services, P PDBs, L labels per pod): Services are indexed by
+//! namespace and by one `key=value` pair of their selector, PDBs likewise by one
+//! `matchLabels` pair (PDBs with only `matchExpressions` or an empty selector sit in a
+//! per-namespace list). Each workload looks up its own L pairs, so `new` costs
+//! O(W·L·c + S + P) where c is the number of candidates sharing a pair, not O(W·S).
+//! `at` is O(W + S + P + namespaces).
 
+pub mod injection;
 pub mod model;
+pub mod pdb;
+pub mod protocol;
+pub mod selector;
+mod text;
+mod workload;
 
+pub use injection::{InjectionDecision, decide_injection, default_revision, sidecar_mode};
 pub use model::*;
+pub use text::render_text;
 
-use std::collections::BTreeMap;
+use crate::inventory::{Inventory, Object};
+use crate::spec::{NativeSidecars, Spec};
+use injection::{INJECTION_LABEL, NAMESPACE_NAME_LABEL, REV_LABEL};
+use pdb::IntOrPercent;
+use selector::{Selector, scalar_string};
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use workload::WorkloadBase;
 
 /// The mesh as it stands at one point of the plan: what the webhooks see.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MeshView {
-    /// Installed revisions: name → Istio version.
+    /// Installed revisions: name → Istio version. A revision installed without a revision
+    /// name is called `default` here (its webhooks select `istio.io/rev=default`).
     pub revisions: BTreeMap<String, String>,
     /// Revision tags: tag → revision name.
     pub tags: BTreeMap<String, String>,
@@ -21,3 +45,603 @@ pub struct MeshView {
     /// written there at this point (None: not labelled yet).
     pub managed_namespaces: BTreeMap<String, Option<String>>,
 }
+
+/// One namespace as spec and inventory describe it, before any revision label.
+#[derive(Debug, Clone, Default)]
+struct NamespaceBase {
+    object_labels: BTreeMap<String, String>,
+    spec_labels: BTreeMap<String, String>,
+    managed: bool,
+    wave: Option<String>,
+    file: Option<String>,
+    line: Option<u32>,
+}
+
+/// Everything derived once from spec and inventory; [`FactsBase::at`] turns it into
+/// [`Facts`] for one [`MeshView`].
+#[derive(Debug, Clone)]
+pub struct FactsBase {
+    namespaces: BTreeMap<String, NamespaceBase>,
+    workloads: Vec<WorkloadBase>,
+    services: Vec<ServiceFacts>,
+    /// For each service, positions in `workloads` of what it selects.
+    service_workloads: Vec<Vec<usize>>,
+    pdbs: Vec<PdbFacts>,
+    kubernetes_version: String,
+    native_sidecars: NativeSidecars,
+    /// Inputs that were malformed and how they were read, as `file:line: object: problem`.
+    pub warnings: Vec<String>,
+}
+
+/// A PDB's parsed selector and budget, kept while matching.
+struct PdbBase {
+    selector: Option<Selector>,
+    min_available: Option<IntOrPercent>,
+    max_unavailable: Option<IntOrPercent>,
+}
+
+impl FactsBase {
+    /// Derives the mesh-independent facts: one pass over the inventory, then one lookup
+    /// per workload label into the Service and PDB indexes.
+    pub fn new(spec: &Spec, inventory: &Inventory) -> FactsBase {
+        let mut warnings = Vec::new();
+        let mut workloads = Vec::new();
+        let mut services = Vec::new();
+        let mut pdb_list: Vec<(PdbFacts, PdbBase)> = Vec::new();
+        let mut namespaces: BTreeMap<String, NamespaceBase> = BTreeMap::new();
+        for obj in &inventory.objects {
+            if !obj.id.namespace.is_empty() {
+                namespaces.entry(obj.id.namespace.clone()).or_default();
+            }
+            match obj.id.kind.as_str() {
+                "Namespace" => {
+                    let ns = namespaces.entry(obj.id.name.clone()).or_default();
+                    ns.object_labels = label_map(
+                        obj,
+                        obj.body.pointer("/metadata/labels"),
+                        "metadata.labels",
+                        &mut warnings,
+                    );
+                    ns.file = Some(obj.file.clone());
+                    ns.line = Some(obj.line);
+                }
+                "Service" => services.push(service_facts(obj, &mut warnings)),
+                "PodDisruptionBudget" => pdb_list.push(pdb_facts(obj, &mut warnings)),
+                _ => {
+                    if let Some(w) = workload::extract(obj, &mut warnings) {
+                        workloads.push(w);
+                    }
+                }
+            }
+        }
+        for entry in &spec.spec.namespaces {
+            let ns = namespaces.entry(entry.name.clone()).or_default();
+            ns.managed = true;
+            ns.spec_labels = entry.labels.clone();
+            ns.wave = wave_of(spec, &entry.name, &entry.labels);
+        }
+        workloads.sort_by(|a, b| ref_order(&a.facts.object, &b.facts.object));
+        services.sort_by(|a, b| ref_order(&a.object, &b.object));
+        pdb_list.sort_by(|a, b| ref_order(&a.0.object, &b.0.object));
+
+        let service_workloads = match_services(&mut workloads, &mut services);
+        let pdbs = match_pdbs(&mut workloads, pdb_list);
+        FactsBase {
+            namespaces,
+            workloads,
+            services,
+            service_workloads,
+            pdbs,
+            kubernetes_version: spec.spec.kubernetes_version.clone(),
+            native_sidecars: spec.spec.istio.config.native_sidecars,
+            warnings,
+        }
+    }
+
+    /// The facts at one point of the plan: namespace labels and injection per `view`.
+    pub fn at(&self, view: &MeshView) -> Facts {
+        let mut ns_effective: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+        let mut namespaces = Vec::with_capacity(self.namespaces.len());
+        for (name, base) in &self.namespaces {
+            let mut labels = base.object_labels.clone();
+            if base.managed {
+                labels.extend(base.spec_labels.clone());
+                if let Some(Some(rev)) = view.managed_namespaces.get(name) {
+                    labels.insert(REV_LABEL.to_string(), rev.clone());
+                }
+            }
+            let mut seen = labels.clone();
+            seen.insert(NAMESPACE_NAME_LABEL.to_string(), name.clone());
+            let empty = BTreeMap::new();
+            let decision = decide_injection(&seen, &empty, &empty, false, view);
+            namespaces.push(NamespaceFacts {
+                name: name.clone(),
+                injected: decision.revision.is_some(),
+                revision: decision.revision,
+                managed: base.managed,
+                wave: base.wave.clone(),
+                injection_label: labels.get(INJECTION_LABEL).cloned(),
+                rev_label: labels.get(REV_LABEL).cloned(),
+                labels,
+                file: base.file.clone(),
+                line: base.line,
+                reason: decision.reason,
+            });
+            ns_effective.insert(name.as_str(), seen);
+        }
+        let no_labels = BTreeMap::new();
+        let workloads: Vec<WorkloadFacts> = self
+            .workloads
+            .iter()
+            .map(|w| {
+                let mut f = w.facts.clone();
+                let ns = ns_effective
+                    .get(f.object.namespace.as_str())
+                    .unwrap_or(&no_labels);
+                let decision =
+                    decide_injection(ns, &f.pod_labels, &f.pod_annotations, w.host_network, view);
+                f.injected = decision.revision.is_some();
+                f.sidecar = match &decision.revision {
+                    None => "none".to_string(),
+                    Some(_) if w.is_vm => "legacy".to_string(),
+                    Some(rev) => sidecar_mode(
+                        self.native_sidecars,
+                        view.revisions.get(rev).map(String::as_str),
+                        &self.kubernetes_version,
+                        &f.pod_annotations,
+                    )
+                    .to_string(),
+                };
+                f.revision = decision.revision;
+                f.reason = if w.is_vm {
+                    format!(
+                        "WorkloadEntry (VM proxy, restarted by hand): {}",
+                        decision.reason
+                    )
+                } else {
+                    decision.reason
+                };
+                f
+            })
+            .collect();
+        let services = self
+            .services
+            .iter()
+            .zip(&self.service_workloads)
+            .map(|(s, selected)| {
+                let mut s = s.clone();
+                s.selects_injected = selected
+                    .iter()
+                    .any(|&i| workloads.get(i).is_some_and(|w| w.injected));
+                s
+            })
+            .collect();
+        let mut revisions: BTreeMap<String, RevisionFacts> = view
+            .revisions
+            .iter()
+            .map(|(name, version)| {
+                let facts = RevisionFacts {
+                    name: name.clone(),
+                    version: version.clone(),
+                    tags: Vec::new(),
+                };
+                (name.clone(), facts)
+            })
+            .collect();
+        for (tag, target) in &view.tags {
+            if let Some(r) = revisions.get_mut(target) {
+                r.tags.push(tag.clone());
+            }
+        }
+        Facts {
+            version: 1,
+            namespaces,
+            workloads,
+            services,
+            pdbs: self.pdbs.clone(),
+            revisions,
+            tags: view.tags.clone(),
+            default_revision: default_revision(view),
+            versions: VersionFacts {
+                kubernetes: self.kubernetes_version.clone(),
+                ..VersionFacts::default()
+            },
+        }
+    }
+}
+
+impl Facts {
+    /// The workload with key `Kind/namespace/name`.
+    pub fn workload(&self, key: &str) -> Option<&WorkloadFacts> {
+        let (kind, ns, name) = split_key(key)?;
+        self.workloads
+            .binary_search_by(|w| {
+                (
+                    w.object.kind.as_str(),
+                    w.object.namespace.as_str(),
+                    w.object.name.as_str(),
+                )
+                    .cmp(&(kind, ns, name))
+            })
+            .ok()
+            .and_then(|i| self.workloads.get(i))
+    }
+
+    /// The namespace called `name`.
+    pub fn namespace(&self, name: &str) -> Option<&NamespaceFacts> {
+        self.namespaces
+            .binary_search_by(|n| n.name.as_str().cmp(name))
+            .ok()
+            .and_then(|i| self.namespaces.get(i))
+    }
+
+    /// The Service with key `Service/namespace/name`.
+    pub fn service(&self, key: &str) -> Option<&ServiceFacts> {
+        let (_, ns, name) = split_key(key)?;
+        self.services
+            .binary_search_by(|s| {
+                (s.object.namespace.as_str(), s.object.name.as_str()).cmp(&(ns, name))
+            })
+            .ok()
+            .and_then(|i| self.services.get(i))
+    }
+
+    /// The PDB with key `namespace/name`.
+    pub fn pdb(&self, key: &str) -> Option<&PdbFacts> {
+        let (ns, name) = key.split_once('/')?;
+        self.pdbs
+            .binary_search_by(|p| {
+                (p.object.namespace.as_str(), p.object.name.as_str()).cmp(&(ns, name))
+            })
+            .ok()
+            .and_then(|i| self.pdbs.get(i))
+    }
+
+    /// Workloads in `namespace`, in their sorted order. A linear pass: to visit every
+    /// namespace, group `workloads` once instead of calling this per namespace.
+    pub fn workloads_in<'a>(
+        &'a self,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = &'a WorkloadFacts> {
+        self.workloads
+            .iter()
+            .filter(move |w| w.object.namespace == namespace)
+    }
+}
+
+fn split_key(key: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = key.splitn(3, '/');
+    Some((parts.next()?, parts.next()?, parts.next()?))
+}
+
+/// Order by kind, namespace, name (the documented order of every facts list).
+fn ref_order(a: &crate::diagnostic::ObjectRef, b: &crate::diagnostic::ObjectRef) -> Ordering {
+    (&a.kind, &a.namespace, &a.name).cmp(&(&b.kind, &b.namespace, &b.name))
+}
+
+/// The first wave listing `name`, or whose selector matches its spec labels.
+fn wave_of(spec: &Spec, name: &str, labels: &BTreeMap<String, String>) -> Option<String> {
+    spec.spec
+        .upgrade
+        .waves
+        .iter()
+        .find(|w| {
+            w.namespaces.iter().any(|n| n == name)
+                || w.namespace_selector
+                    .as_ref()
+                    .is_some_and(|s| Selector::from_spec(s).matches(labels))
+        })
+        .map(|w| w.name.clone())
+}
+
+/// A label map of `obj` at `what`; values that cannot be labels are left out and reported.
+fn label_map(
+    obj: &Object,
+    value: Option<&Value>,
+    what: &str,
+    warnings: &mut Vec<String>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return out;
+    };
+    let mut warn = |msg: String| {
+        warnings.push(format!(
+            "{}:{}: {}: {what}{msg}",
+            obj.file,
+            obj.line,
+            obj.id.key()
+        ));
+    };
+    let Some(map) = value.as_object() else {
+        warn(" is not a mapping; ignored".to_string());
+        return out;
+    };
+    for (k, v) in map {
+        match scalar_string(v) {
+            Some(s) => {
+                out.insert(k.clone(), s);
+            }
+            None => warn(format!(".{k} is not a string; ignored")),
+        }
+    }
+    out
+}
+
+fn service_facts(obj: &Object, warnings: &mut Vec<String>) -> ServiceFacts {
+    let spec = obj.body.get("spec");
+    let headless = spec
+        .and_then(|s| s.get("clusterIP"))
+        .and_then(Value::as_str)
+        .is_some_and(|ip| ip == "None");
+    let selector = label_map(
+        obj,
+        spec.and_then(|s| s.get("selector")),
+        "spec.selector",
+        warnings,
+    );
+    let mut ports = Vec::new();
+    let list = spec
+        .and_then(|s| s.get("ports"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (i, p) in list.iter().enumerate() {
+        let name = p.get("name").and_then(Value::as_str).unwrap_or("");
+        let Some(number) = p.get("port").and_then(Value::as_i64) else {
+            warnings.push(format!(
+                "{}:{}: {}: spec.ports[{i}].port is missing or not an integer; port skipped",
+                obj.file,
+                obj.line,
+                obj.id.key()
+            ));
+            continue;
+        };
+        let app_protocol = p.get("appProtocol").and_then(Value::as_str);
+        let transport = p.get("protocol").and_then(Value::as_str);
+        let detected = protocol::detect(name, number, transport, app_protocol);
+        ports.push(PortFacts {
+            name: name.to_string(),
+            port: number,
+            app_protocol: app_protocol.map(str::to_string),
+            protocol: detected.protocol,
+            source: detected.source.to_string(),
+        });
+    }
+    ServiceFacts {
+        object: obj.id.clone(),
+        key: obj.id.key(),
+        file: obj.file.clone(),
+        line: obj.line,
+        headless,
+        selector,
+        workloads: Vec::new(),
+        selects_injected: false,
+        ports,
+    }
+}
+
+fn pdb_facts(obj: &Object, warnings: &mut Vec<String>) -> (PdbFacts, PdbBase) {
+    let key = format!("{}/{}", obj.id.namespace, obj.id.name);
+    let mut warn = |msg: String| {
+        warnings.push(format!(
+            "{}:{}: {}: {msg}",
+            obj.file,
+            obj.line,
+            obj.id.key()
+        ));
+    };
+    let spec = obj.body.get("spec");
+    let field = |name: &str| {
+        spec.and_then(|s| s.get(name))
+            .filter(|v| !v.is_null())
+            .cloned()
+    };
+    let min_available = field("minAvailable");
+    let max_unavailable = field("maxUnavailable");
+    // A malformed budget makes the controller fail to compute it: count it as blocking,
+    // with the value that allows nothing for that field.
+    let parse = |v: &Option<Value>, name: &str, blocking, warn: &mut dyn FnMut(String)| {
+        v.as_ref().map(|v| {
+            IntOrPercent::from_json(v).unwrap_or_else(|e| {
+                warn(format!(
+                    "spec.{name}: {e}; counted as allowing no disruption"
+                ));
+                blocking
+            })
+        })
+    };
+    let min = parse(
+        &min_available,
+        "minAvailable",
+        IntOrPercent::Percent(100),
+        &mut warn,
+    );
+    let max = parse(
+        &max_unavailable,
+        "maxUnavailable",
+        IntOrPercent::Int(0),
+        &mut warn,
+    );
+    if min.is_some() && max.is_some() {
+        warn("sets both minAvailable and maxUnavailable (Kubernetes rejects that); using maxUnavailable".into());
+    }
+    // policy/v1: a null selector selects nothing, `{}` selects every pod of the namespace;
+    // policy/v1beta1: an empty selector selects nothing.
+    let selector = match spec
+        .and_then(|s| s.get("selector"))
+        .filter(|v| !v.is_null())
+    {
+        None => None,
+        Some(v) => match Selector::from_json(v) {
+            Ok(s) if s.is_empty() && obj.id.api_version == "policy/v1beta1" => None,
+            Ok(s) => Some(s),
+            Err(e) => {
+                warn(format!("spec.{e}; it selects nothing here"));
+                None
+            }
+        },
+    };
+    (
+        PdbFacts {
+            object: obj.id.clone(),
+            key,
+            file: obj.file.clone(),
+            line: obj.line,
+            workloads: Vec::new(),
+            min_available,
+            max_unavailable,
+            expected_pods: 0,
+            disruptions_allowed: 0,
+        },
+        PdbBase {
+            selector,
+            min_available: min,
+            max_unavailable: max,
+        },
+    )
+}
+
+/// Index type: namespace → label key → label value → positions.
+type PairIndex = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<usize>>>>;
+
+fn index_insert(index: &mut PairIndex, ns: &str, k: &str, v: &str, i: usize) {
+    index
+        .entry(ns.to_string())
+        .or_default()
+        .entry(k.to_string())
+        .or_default()
+        .entry(v.to_string())
+        .or_default()
+        .push(i);
+}
+
+/// Candidates indexed under any of `labels`' pairs in `ns`.
+fn candidates<'a>(
+    index: &'a PairIndex,
+    ns: &str,
+    labels: &'a BTreeMap<String, String>,
+) -> impl Iterator<Item = usize> + 'a {
+    let by_key = index.get(ns);
+    labels
+        .iter()
+        .filter_map(move |(k, v)| by_key?.get(k)?.get(v))
+        .flatten()
+        .copied()
+}
+
+/// Fills Service ↔ workload links; returns, per Service, the positions of its workloads.
+fn match_services(
+    workloads: &mut [WorkloadBase],
+    services: &mut [ServiceFacts],
+) -> Vec<Vec<usize>> {
+    let mut index = PairIndex::new();
+    for (i, s) in services.iter().enumerate() {
+        // An empty selector selects nothing (its Endpoints are managed by hand).
+        if let Some((k, v)) = s.selector.iter().next() {
+            index_insert(&mut index, &s.object.namespace, k, v, i);
+        }
+    }
+    let mut selected = vec![Vec::new(); services.len()];
+    for (wi, w) in workloads.iter_mut().enumerate() {
+        let f = &mut w.facts;
+        let mut hits: BTreeSet<usize> = BTreeSet::new();
+        for si in candidates(&index, &f.object.namespace, &f.pod_labels) {
+            let Some(s) = services.get(si) else { continue };
+            if s.selector
+                .iter()
+                .all(|(k, v)| f.pod_labels.get(k) == Some(v))
+            {
+                hits.insert(si);
+            }
+        }
+        for si in hits {
+            let (Some(s), Some(sel)) = (services.get_mut(si), selected.get_mut(si)) else {
+                continue;
+            };
+            s.workloads.push(f.key.clone());
+            sel.push(wi);
+            let name = format!("{}/{}", s.object.namespace, s.object.name);
+            if s.headless {
+                f.headless_services.push(name.clone());
+            }
+            f.services.push(name);
+        }
+    }
+    selected
+}
+
+/// Fills PDB ↔ workload links and each PDB's arithmetic; returns the PDB facts.
+fn match_pdbs(workloads: &mut [WorkloadBase], pdb_list: Vec<(PdbFacts, PdbBase)>) -> Vec<PdbFacts> {
+    let mut index = PairIndex::new();
+    let mut unanchored: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, (facts, base)) in pdb_list.iter().enumerate() {
+        match base.selector.as_ref().map(|s| s.match_labels.iter().next()) {
+            None => {}
+            Some(Some((k, v))) => index_insert(&mut index, &facts.object.namespace, k, v, i),
+            Some(None) => unanchored
+                .entry(facts.object.namespace.as_str())
+                .or_default()
+                .push(i),
+        }
+    }
+    let mut selected: Vec<Vec<usize>> = vec![Vec::new(); pdb_list.len()];
+    for (wi, w) in workloads.iter().enumerate() {
+        if w.is_vm {
+            continue;
+        }
+        let f = &w.facts;
+        let extra = unanchored
+            .get(f.object.namespace.as_str())
+            .into_iter()
+            .flatten()
+            .copied();
+        let hits: BTreeSet<usize> = candidates(&index, &f.object.namespace, &f.pod_labels)
+            .chain(extra)
+            .filter(|&pi| {
+                pdb_list
+                    .get(pi)
+                    .and_then(|(_, b)| b.selector.as_ref())
+                    .is_some_and(|s| s.matches(&f.pod_labels))
+            })
+            .collect();
+        for pi in hits {
+            if let Some(sel) = selected.get_mut(pi) {
+                sel.push(wi);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(pdb_list.len());
+    for ((mut facts, base), sel) in pdb_list.into_iter().zip(selected) {
+        facts.expected_pods = sel
+            .iter()
+            .filter_map(|&wi| workloads.get(wi))
+            .map(|w| w.facts.replicas)
+            .sum();
+        facts.disruptions_allowed = pdb::disruptions_allowed(
+            base.min_available,
+            base.max_unavailable,
+            facts.expected_pods,
+        );
+        for &wi in &sel {
+            let Some(w) = workloads.get_mut(wi) else {
+                continue;
+            };
+            facts.workloads.push(w.facts.key.clone());
+            w.facts.pdbs.push(facts.key.clone());
+            if facts.disruptions_allowed == 0 {
+                w.facts.blocking_pdbs.push(facts.key.clone());
+            }
+        }
+        out.push(facts);
+    }
+    for w in workloads.iter_mut() {
+        let f = &mut w.facts;
+        f.disruption_allowed =
+            (!f.pdbs.is_empty()).then_some(f.blocking_pdbs.is_empty() && f.pdbs.len() == 1);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -96,7 +96,8 @@ pub struct WorkloadFacts {
     pub custom_proxy_image: Option<String>,
     /// PDBs selecting its pods, as `namespace/name`.
     pub pdbs: Vec<String>,
-    /// Whether the PDBs allow at least one disruption (null when no PDB).
+    /// Whether the PDBs allow at least one disruption (null when no PDB). False also when
+    /// more than one PDB selects the pods: the eviction API refuses such pods.
     pub disruption_allowed: Option<bool>,
     /// PDBs that allow zero disruptions, as `namespace/name`.
     pub blocking_pdbs: Vec<String>,
@@ -180,6 +181,11 @@ pub struct PdbFacts {
     pub min_available: Option<serde_json::Value>,
     /// `maxUnavailable` as written.
     pub max_unavailable: Option<serde_json::Value>,
+    /// Pods it expects: the replicas of the workloads it selects, summed (as the
+    /// disruption controller counts them).
+    pub expected_pods: i64,
+    /// Disruptions it allows with all expected pods healthy (0: it blocks every eviction).
+    pub disruptions_allowed: i64,
 }
 
 /// One installed revision.
