@@ -106,12 +106,17 @@ fn byte_pos(bytes: &[u8], offset: usize) -> Pos {
     Pos { line, column }
 }
 
+/// Nesting limit. A spec's deepest part is Helm `values` (from level 4); 32 levels leave
+/// plenty there, while deserialization recurses per level (tens of KB of stack each in debug
+/// builds), so 64 levels already overflowed a 2 MiB test thread.
+pub const MAX_DEPTH: usize = 32;
+
 /// Parser limits for a hand-written config file: generous for any real spec, fatal to alias
 /// bombs ("billion laughs") and to nesting deep enough to threaten the stack.
 fn yaml_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
-            max_depth: 64,
+            max_depth: MAX_DEPTH,
             max_aliases: 1_000,
             max_anchors: 1_000,
             max_nodes: 200_000,
@@ -125,7 +130,7 @@ fn yaml_options() -> serde_saphyr::Options {
 /// Parses spec text; `path` is only used in error messages.
 pub fn parse(path: &Path, text: &str) -> Result<Spec, SpecError> {
     let tree: Node = serde_saphyr::from_str_with_options(text, yaml_options())
-        .map_err(|e| yaml_error(path, &e))?;
+        .map_err(|e| yaml_error(path, text, &e))?;
     match &tree.kind {
         Kind::Map(_) => {}
         Kind::Null => {
@@ -144,24 +149,31 @@ pub fn parse(path: &Path, text: &str) -> Result<Spec, SpecError> {
         }
     }
     let spec: Spec = serde_saphyr::from_str_with_options(text, yaml_options())
-        .map_err(|e| yaml_error(path, &e))?;
+        .map_err(|e| yaml_error(path, text, &e))?;
     validate::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     schema::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     Ok(spec)
 }
 
 /// Turns a serde-saphyr error into a located, human message.
-fn yaml_error(path: &Path, err: &serde_saphyr::Error) -> SpecError {
+fn yaml_error(path: &Path, text: &str, err: &serde_saphyr::Error) -> SpecError {
     use serde_saphyr::Error as E;
-    let inner = err.without_snippet();
-    let pos = inner
+    // Snippet and alias wrappers carry the real error inside; where an alias was used, the
+    // use site is the more useful location, so it is taken from the outermost error.
+    let mut inner = err.without_snippet();
+    #[allow(deprecated)] // only the non-deprecated `error` field is read
+    while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = inner {
+        inner = error;
+    }
+    let pos = err
         .location()
-        .or_else(|| err.location())
+        .or_else(|| inner.location())
         .map(|l| Pos {
             line: l.line(),
             column: l.column(),
         })
         .unwrap_or_default();
+    let found = || scalar_at(text, pos);
     let message = match inner {
         E::SerdeUnknownField {
             field, expected, ..
@@ -178,22 +190,55 @@ fn yaml_error(path: &Path, err: &serde_saphyr::Error) -> SpecError {
             unexpected,
             expected,
             ..
-        } => type_message(expected, unexpected),
+        } => format!("expected {}, found {unexpected}", friendly_type(expected)),
+        E::InvalidScalar { ty, .. } => {
+            format!("expected {}, found `{}`", friendly_type(ty), found())
+        }
+        E::Unexpected { expected, .. } if expected.contains("scalar") => {
+            "expected a single value (string, number or boolean), found a sequence or mapping"
+                .to_string()
+        }
+        E::Unexpected { expected, .. } if expected.contains("mapping") => {
+            "expected a mapping (`key: value` entries) here".to_string()
+        }
+        E::Unexpected { expected, .. } if expected.contains("sequence") => {
+            "expected a sequence (`- item` entries or `[...]`) here".to_string()
+        }
         E::SerdeMissingField { field, .. } => format!("missing field `{field}`"),
-        E::Budget { breach, .. } => format!(
-            "the document exceeds the parser's safety limits ({}); a spec needs no deep nesting or mass aliasing",
-            breach_text(breach)
-        ),
+        E::Budget { breach, .. } => budget_message(&breach_text(breach)),
         other => {
             let text = serde_saphyr::MessageFormatter::format_message(
                 &serde_saphyr::UserMessageFormatter,
                 other,
             )
             .into_owned();
-            untagged_hint(&text).unwrap_or_else(|| lower_first(&text))
+            if text.contains("recursion limit") {
+                budget_message("nesting too deep")
+            } else {
+                untagged_hint(&text).unwrap_or_else(|| lower_first(&text))
+            }
         }
     };
     SpecError::at(path, pos, message)
+}
+
+fn budget_message(what: &str) -> String {
+    format!(
+        "the document exceeds the parser's safety limits ({what}); a spec needs neither deep nesting nor mass aliasing"
+    )
+}
+
+/// The plain scalar starting at `pos`, for "found `...`" in messages.
+fn scalar_at(text: &str, pos: Pos) -> String {
+    let line = usize::try_from(pos.line.saturating_sub(1)).unwrap_or(usize::MAX);
+    let col = usize::try_from(pos.column.saturating_sub(1)).unwrap_or(usize::MAX);
+    let rest: String = text
+        .lines()
+        .nth(line)
+        .map(|l| l.chars().skip(col).collect())
+        .unwrap_or_default();
+    let end = rest.find([',', ']', '}', '#']).unwrap_or(rest.len());
+    rest.get(..end).unwrap_or_default().trim().to_string()
 }
 
 /// serde's untagged-enum failure names a Rust type; say what the user may write instead.
@@ -208,7 +253,7 @@ fn breach_text(breach: &serde_saphyr::budget::BudgetBreach) -> String {
     match breach {
         B::Aliases { aliases } => format!("more than {aliases} aliases"),
         B::Anchors { anchors } => format!("more than {anchors} anchors"),
-        B::Depth { depth } => format!("nesting deeper than {depth} levels"),
+        B::Depth { depth } => format!("nesting deeper than {} levels", depth.saturating_sub(1)),
         B::Documents { .. } => "more than one YAML document".to_string(),
         B::Nodes { nodes } => format!("more than {nodes} nodes"),
         B::Events { events } => format!("more than {events} parser events"),
@@ -216,15 +261,15 @@ fn breach_text(breach: &serde_saphyr::budget::BudgetBreach) -> String {
     }
 }
 
-/// "expected a string, found integer `3`": serde's wording, reordered to lead with the need.
-fn type_message(expected: &str, unexpected: &str) -> String {
-    let expected = match expected {
+/// serde's and the parser's type names, as a user would say them.
+fn friendly_type(expected: &str) -> &str {
+    match expected {
         "u8" | "u16" | "u32" | "u64" | "usize" => "a non-negative integer",
         "i8" | "i16" | "i32" | "i64" | "isize" => "an integer",
-        "a boolean" => "a boolean (true or false)",
+        "bool" | "boolean" | "a boolean" => "a boolean (true or false)",
+        "f32" | "f64" => "a number",
         other => other,
-    };
-    format!("expected {expected}, found {unexpected}")
+    }
 }
 
 /// "unknown field `kubernetsVersion`, did you mean `kubernetesVersion`?" — or the list of
@@ -254,11 +299,12 @@ pub fn did_you_mean<'a>(got: &str, candidates: impl Iterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// Lowercases the first letter unless it starts an acronym ("YAML", "UTF-8").
 fn lower_first(s: &str) -> String {
     let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+    match (chars.next(), s.chars().nth(1)) {
+        (Some(c), Some(next)) if !next.is_uppercase() => c.to_lowercase().chain(chars).collect(),
+        _ => s.to_string(),
     }
 }
 

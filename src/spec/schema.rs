@@ -4,7 +4,7 @@
 //! Validation is offline: the schema is generated in-process and jsonschema is built without
 //! its HTTP resolver, so no `$ref` can reach the network.
 
-use super::located::{Node, Pos};
+use super::located::{Kind, Node, Pos};
 use super::model::Spec;
 use std::sync::OnceLock;
 
@@ -51,6 +51,14 @@ pub fn validate_value(doc: &serde_json::Value) -> Result<Vec<(String, String)>, 
 /// Validates a typed spec against the schema, locating the first violation in the YAML.
 pub fn check(spec: &Spec, tree: &Node) -> Result<(), (Pos, String)> {
     let doc = serde_json::to_value(spec).map_err(|e| (Pos::default(), e.to_string()))?;
+    if let Some((pos, pointer)) = sequence_for_mapping(&doc, tree, String::new()) {
+        let message = if pointer.starts_with("/spec/manifests/") {
+            "expected a glob string or a mapping `{path, namespace}` in `spec.manifests`".to_string()
+        } else {
+            format!("expected a mapping at `{pointer}`, found a sequence")
+        };
+        return Err((pos, message));
+    }
     let errors = validate_value(&doc).map_err(|e| (Pos::default(), e))?;
     match errors.into_iter().next() {
         None => Ok(()),
@@ -58,6 +66,30 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), (Pos, String)> {
             tree.pos_for_pointer(&pointer),
             format!("does not fit the spec schema at `{pointer}`: {message}"),
         )),
+    }
+}
+
+/// serde lets a struct be written as a sequence of its field values (`[a, b]` for
+/// `{path: a, namespace: b}`); YAML users never mean that, so the typed document and the YAML
+/// must agree on where mappings are. Returns the first place they do not.
+fn sequence_for_mapping(
+    value: &serde_json::Value,
+    node: &Node,
+    pointer: String,
+) -> Option<(Pos, String)> {
+    use serde_json::Value;
+    match (value, &node.kind) {
+        (Value::Object(_), Kind::Seq(_)) => Some((node.pos, pointer)),
+        (Value::Object(map), Kind::Map(entries)) => entries.iter().find_map(|(key, _, child)| {
+            let v = map.get(key)?;
+            sequence_for_mapping(v, child, format!("{pointer}/{key}"))
+        }),
+        (Value::Array(items), Kind::Seq(nodes)) => {
+            items.iter().zip(nodes).enumerate().find_map(|(i, (v, n))| {
+                sequence_for_mapping(v, n, format!("{pointer}/{i}"))
+            })
+        }
+        _ => None,
     }
 }
 
