@@ -97,7 +97,12 @@ fn known_facts_from_the_release_notes() {
     let cat = Catalog::builtin();
     assert_eq!(cat.eol("1.22"), Some("2025-01-22"));
     // 1.26 supports Kubernetes 1.29 to 1.32 and nothing outside.
-    for (k8s, want) in [("1.28", false), ("1.29", true), ("1.32", true), ("1.33", false)] {
+    for (k8s, want) in [
+        ("1.28", false),
+        ("1.29", true),
+        ("1.32", true),
+        ("1.33", false),
+    ] {
         assert_eq!(cat.supports_kubernetes("1.26", k8s), Some(want), "{k8s}");
     }
     assert_eq!(cat.supports_kubernetes("1.99", "1.30"), None);
@@ -105,12 +110,17 @@ fn known_facts_from_the_release_notes() {
     assert_eq!(cat.eol("1.30"), None);
     assert_eq!(cat.supports_kubernetes("1.30", "1.36"), Some(true));
     assert!(cat.minor("1.29").is_some_and(|m| m.k8s_tested.is_none()));
-    assert!(!cat.is_known(&Version::new(1, 18, 4)), "1.18.4 was never released");
+    assert!(
+        !cat.is_known(&Version::new(1, 18, 4)),
+        "1.18.4 was never released"
+    );
     assert!(!cat.is_known(&Version::new(1, 31, 0)));
     assert_eq!(cat.latest_patch(1, 31), None);
     let dates_ok = cat.minors().all(|m| {
         m.patches.iter().all(|p| is_date(&p.date))
-            && m.patches.windows(2).all(|w| matches!(w, [a, b] if a.version < b.version))
+            && m.patches
+                .windows(2)
+                .all(|w| matches!(w, [a, b] if a.version < b.version))
     });
     assert!(dates_ok);
 }
@@ -131,7 +141,10 @@ fn version_fact_for_a_spec() {
     let eol = cat.eol("1.24").unwrap_or_default().to_string();
     assert!(!cat.version_fact("1.24.3", "1.30", &eol).end_of_life);
     // Unsupported Kubernetes.
-    assert!(!cat.version_fact("1.26.3", "1.33", "2025-07-01").kubernetes_ok);
+    assert!(
+        !cat.version_fact("1.26.3", "1.33", "2025-07-01")
+            .kubernetes_ok
+    );
     // A patch newer than the catalogue: minor known, patch unknown.
     let f = cat.version_fact("1.28.99", "1.30", "2026-01-01");
     assert!(!f.known && f.minor_known);
@@ -163,7 +176,11 @@ fn custom_catalog_loads_and_bad_ones_name_the_line() {
     std::fs::write(&path, good).unwrap_or_else(|e| panic!("{e}"));
     let cat = Catalog::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cat.latest_patch(1, 31), Some(Version::new(1, 31, 1)));
-    assert_eq!(cat.minor("1.24"), None, "a custom catalogue replaces the built-in one");
+    assert_eq!(
+        cat.minor("1.24"),
+        None,
+        "a custom catalogue replaces the built-in one"
+    );
 
     let e = load_err(&good.replace("2026-09-01", "2026-09-31"));
     assert_eq!(e.line, 10, "{e}");
@@ -171,7 +188,10 @@ fn custom_catalog_loads_and_bad_ones_name_the_line() {
     let e = load_err(&good.replace("\"1.31.1\"", "\"1.32.1\""));
     assert_eq!(e.line, 10, "{e}");
     assert!(e.message.contains("listed under minor 1.31"), "{e}");
-    let e = load_err(&good.replace("    k8s_tested: null\n", "    k8s_tested: null\n    colour: red\n"));
+    let e = load_err(&good.replace(
+        "    k8s_tested: null\n",
+        "    k8s_tested: null\n    colour: red\n",
+    ));
     assert_eq!(e.line, 8, "{e}");
     assert!(e.message.contains("colour"), "{e}");
     let e = load_err(&good.replace("[\"1.33\", \"1.34\"]", "[\"1.33\", \"1.34.0\"]"));

@@ -59,7 +59,10 @@ fn bad_cases() -> Vec<(&'static str, String, u64, u64, &'static str)> {
         ),
         (
             "unknown enum value with suggestion",
-            BASE.replace("    version: 1.24.3\n", "    version: 1.24.3\n    delivery: flux-helmm\n"),
+            BASE.replace(
+                "    version: 1.24.3\n",
+                "    version: 1.24.3\n    delivery: flux-helmm\n",
+            ),
             9,
             15,
             "unknown value `flux-helmm`, did you mean `flux-helm`?",
@@ -266,7 +269,13 @@ fn bad_cases() -> Vec<(&'static str, String, u64, u64, &'static str)> {
             1,
             "expected a mapping with `apiVersion`",
         ),
-        ("empty document", "# nothing\n".to_string(), 1, 1, "the spec is empty"),
+        (
+            "empty document",
+            "# nothing\n".to_string(),
+            1,
+            1,
+            "the spec is empty",
+        ),
     ]
 }
 
@@ -297,7 +306,8 @@ fn bad_specs_fail_with_message_line_and_column() {
 
 #[test]
 fn malformed_yaml_is_located() {
-    let e = parse_err("apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a\nspec: x\n");
+    let e =
+        parse_err("apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a\nspec: x\n");
     assert_eq!(e.path, Path::new("meshplan.yaml"));
     assert!(e.line >= 3, "{e}");
     assert!(e.column >= 1, "{e}");
@@ -353,8 +363,11 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
 fn non_utf8_file_is_located() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let path = dir.path().join("meshplan.yaml");
-    std::fs::write(&path, b"apiVersion: meshplan.dev/v1alpha1\nkind: M\xffesh\n")
-        .unwrap_or_else(|e| panic!("write: {e}"));
+    std::fs::write(
+        &path,
+        b"apiVersion: meshplan.dev/v1alpha1\nkind: M\xffesh\n",
+    )
+    .unwrap_or_else(|e| panic!("write: {e}"));
     let e = match spec::load(&path) {
         Ok(_) => panic!("non-UTF-8 accepted"),
         Err(e) => e,
@@ -404,9 +417,14 @@ fn scalars_resolve_as_kubectl_does() {
     assert_eq!(unquoted.spec.kubernetes_version, "1.30");
     let quoted = parse(&BASE.replace("\"1.30\"", "'1.30'")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(quoted.spec.kubernetes_version, "1.30");
-    let compat = parse(&format!("{BASE}    config:\n      compatibilityVersion: 1.20\n"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(compat.spec.istio.config.compatibility_version.as_deref(), Some("1.20"));
+    let compat = parse(&format!(
+        "{BASE}    config:\n      compatibilityVersion: 1.20\n"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        compat.spec.istio.config.compatibility_version.as_deref(),
+        Some("1.20")
+    );
 
     // YAML 1.1 booleans for bool fields.
     let yes = parse(&format!(
@@ -415,9 +433,11 @@ fn scalars_resolve_as_kubectl_does() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(!yes.spec.istio.config.prometheus_merge);
     assert!(yes.spec.upgrade.allow_downgrade);
-    let on = parse(&format!("{BASE}  upgrade:\n    allowDowngrade: on\n")).unwrap_or_else(|e| panic!("{e}"));
+    let on = parse(&format!("{BASE}  upgrade:\n    allowDowngrade: on\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(on.spec.upgrade.allow_downgrade);
-    let off = parse(&format!("{BASE}  upgrade:\n    allowDowngrade: off\n")).unwrap_or_else(|e| panic!("{e}"));
+    let off = parse(&format!("{BASE}  upgrade:\n    allowDowngrade: off\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(!off.spec.upgrade.allow_downgrade);
 
     // An unquoted date is a string for a string field.
@@ -425,7 +445,10 @@ fn scalars_resolve_as_kubectl_does() {
         "{BASE}  exceptions:\n    - {{rule: MP301, object: Deployment/shop/cart, reason: r, expires: 2027-01-31}}\n"
     ))
     .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(ex.spec.exceptions.first().map(|e| e.expires.as_str()), Some("2027-01-31"));
+    assert_eq!(
+        ex.spec.exceptions.first().map(|e| e.expires.as_str()),
+        Some("2027-01-31")
+    );
 }
 
 /// The example spec of DESIGN.md, verbatim.
@@ -485,13 +508,27 @@ fn design_example_loads() {
     let s = parse(DESIGN_EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.spec.istio.hub.as_deref(), Some("docker.io/istio"));
     assert_eq!(s.spec.upgrade.waves.len(), 2);
-    let rest = s.spec.upgrade.waves.get(1).and_then(|w| w.namespace_selector.as_ref());
+    let rest = s
+        .spec
+        .upgrade
+        .waves
+        .get(1)
+        .and_then(|w| w.namespace_selector.as_ref());
     assert_eq!(
-        rest.and_then(|sel| sel.match_labels.get("mesh")).map(String::as_str),
+        rest.and_then(|sel| sel.match_labels.get("mesh"))
+            .map(String::as_str),
         Some("enabled")
     );
-    let ports = s.spec.gateways.first().map(|g| g.service.ports.clone()).unwrap_or_default();
-    assert_eq!(ports.first().map(|p| (p.port, p.target_port)), Some((80, Some(80))));
+    let ports = s
+        .spec
+        .gateways
+        .first()
+        .map(|g| g.service.ports.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        ports.first().map(|p| (p.port, p.target_port)),
+        Some((80, Some(80)))
+    );
     let manifests: Vec<(&str, Option<&str>)> = s
         .spec
         .manifests
@@ -500,15 +537,23 @@ fn design_example_loads() {
         .collect();
     assert_eq!(
         manifests,
-        [("apps/**/*.yaml", None), ("vendor/bookinfo/*.yaml", Some("bookinfo"))]
+        [
+            ("apps/**/*.yaml", None),
+            ("vendor/bookinfo/*.yaml", Some("bookinfo"))
+        ]
     );
-    assert_eq!(s.spec.exceptions.first().map(|e| e.expires.as_str()), Some("2027-01-31"));
+    assert_eq!(
+        s.spec.exceptions.first().map(|e| e.expires.as_str()),
+        Some("2027-01-31")
+    );
 }
 
 #[test]
 fn rules_overrides_parse() {
-    let s = parse(&format!("{BASE}  rules: {{MP313: off, MP303: deny, ACME1: warn}}\n"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let s = parse(&format!(
+        "{BASE}  rules: {{MP313: off, MP303: deny, ACME1: warn}}\n"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.spec.rules.get("MP313"), Some(&RuleSetting::Off));
     assert_eq!(s.spec.rules.get("ACME1"), Some(&RuleSetting::Warn));
 }
@@ -533,12 +578,12 @@ fn starter_parses_and_documents_the_defaults() {
     assert_eq!(s.spec.gateways.len(), 1);
     // Every value the starter spells out equals the default the loader would apply: the
     // starter with its explicit defaults and BASE-style omission must agree.
-    let defaults = parse(&format!(
-        "apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\nmetadata: {{name: prod-eu-1}}\nspec:\n  kubernetesVersion: \"1.30\"\n  istio: {{version: 1.24.6}}\n"
-    ))
-    .unwrap_or_else(|e| panic!("{e}"));
+    let defaults = parse(&BASE.replace("1.24.3", "1.24.6")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.spec.istio.config, defaults.spec.istio.config);
-    assert_eq!(s.spec.istio.chart_repository, defaults.spec.istio.chart_repository);
+    assert_eq!(
+        s.spec.istio.chart_repository,
+        defaults.spec.istio.chart_repository
+    );
     let mut upgrade = s.spec.upgrade.clone();
     upgrade.waves.clear();
     assert_eq!(upgrade, defaults.spec.upgrade);

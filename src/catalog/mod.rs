@@ -134,24 +134,26 @@ impl Catalog {
                     )),
                 }
             };
-            let check_k8s = |l: &Option<Vec<Spanned<String>>>| -> Result<Option<Vec<String>>, CatalogError> {
-                let Some(items) = l else { return Ok(None) };
-                items
-                    .iter()
-                    .map(|s| match parse_minor(&s.value) {
-                        Some(_) => Ok(s.value.clone()),
-                        None => Err(err(
-                            s.referenced.line(),
-                            format!("Kubernetes version `{}` is not `X.Y`", s.value),
-                        )),
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(Some)
-            };
+            let check_k8s =
+                |l: &Option<Vec<Spanned<String>>>| -> Result<Option<Vec<String>>, CatalogError> {
+                    let Some(items) = l else { return Ok(None) };
+                    items
+                        .iter()
+                        .map(|s| match parse_minor(&s.value) {
+                            Some(_) => Ok(s.value.clone()),
+                            None => Err(err(
+                                s.referenced.line(),
+                                format!("Kubernetes version `{}` is not `X.Y`", s.value),
+                            )),
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(Some)
+                };
             let mut patches = Vec::with_capacity(m.patches.len());
             for p in &m.patches {
                 let pline = p.version.referenced.line();
-                let version = Version::parse(&p.version.value).map_err(|e| err(pline, e.to_string()))?;
+                let version =
+                    Version::parse(&p.version.value).map_err(|e| err(pline, e.to_string()))?;
                 if version.minor_key() != key {
                     return Err(err(
                         pline,
@@ -187,7 +189,10 @@ impl Catalog {
                 patches,
             };
             if minors.insert(key, release).is_some() {
-                return Err(err(line, format!("minor {} is listed twice", m.minor.value)));
+                return Err(err(
+                    line,
+                    format!("minor {} is listed twice", m.minor.value),
+                ));
             }
         }
         Ok(Catalog { minors })
@@ -301,7 +306,10 @@ mod tests {
         assert_eq!(cat, Catalog::builtin());
         let first = cat.minors().next().map(|m| m.minor.clone());
         let last = cat.minors().last().map(|m| m.minor.clone());
-        assert_eq!((first.as_deref(), last.as_deref()), (Some("1.18"), Some("1.30")));
+        assert_eq!(
+            (first.as_deref(), last.as_deref()),
+            (Some("1.18"), Some("1.30"))
+        );
         // Ordered numerically, not as text ("1.9" would sort after "1.30" as text).
         assert!(cat.minors().count() >= 13);
     }

@@ -22,7 +22,8 @@ pub struct VersionParseError(pub String);
 
 fn number(s: &str) -> Option<u32> {
     // Plain decimal only: no sign, no leading zeros (they would make "1.024" equal "1.24").
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
         return None;
     }
     s.parse().ok()
@@ -95,7 +96,9 @@ mod tests {
         assert!(Version::new(1, 24, 10) > Version::new(1, 24, 9));
         assert_eq!(Version::new(1, 28, 10).to_string(), "1.28.10");
         assert_eq!(Version::new(1, 28, 10).minor_string(), "1.28");
-        for bad in ["1.24", "1.24.3.1", "v1.24.3", "1.24.x", "1.024.3", "", "1..3", "1.24.-1"] {
+        for bad in [
+            "1.24", "1.24.3.1", "v1.24.3", "1.24.x", "1.024.3", "", "1..3", "1.24.-1",
+        ] {
             assert!(Version::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_minor("1.30"), Some((1, 30)));

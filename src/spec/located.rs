@@ -70,9 +70,10 @@ impl Node {
 
     fn child(&self, seg: Seg<'_>) -> Option<&Node> {
         match (&self.kind, seg) {
-            (Kind::Map(entries), Seg::Key(k)) => {
-                entries.iter().find(|(key, _, _)| key == k).map(|(_, _, n)| n)
-            }
+            (Kind::Map(entries), Seg::Key(k)) => entries
+                .iter()
+                .find(|(key, _, _)| key == k)
+                .map(|(_, _, n)| n),
             (Kind::Seq(items), Seg::Index(i)) => items.get(i),
             _ => None,
         }
@@ -116,7 +117,10 @@ impl Node {
         let mut node = self;
         for raw in &owned {
             let next = match &node.kind {
-                Kind::Seq(_) => raw.parse::<usize>().ok().and_then(|i| node.child(Seg::Index(i))),
+                Kind::Seq(_) => raw
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| node.child(Seg::Index(i))),
                 _ => node.child(Seg::Key(raw)),
             };
             match next {

@@ -29,8 +29,9 @@ fn validator() -> Result<&'static jsonschema::Validator, String> {
     static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
     VALIDATOR
         .get_or_init(|| {
-            jsonschema::draft202012::new(&json_schema())
-                .map_err(|e| format!("internal error: the generated spec schema does not compile: {e}"))
+            jsonschema::draft202012::new(&json_schema()).map_err(|e| {
+                format!("internal error: the generated spec schema does not compile: {e}")
+            })
         })
         .as_ref()
         .map_err(Clone::clone)
@@ -53,7 +54,8 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), (Pos, String)> {
     let doc = serde_json::to_value(spec).map_err(|e| (Pos::default(), e.to_string()))?;
     if let Some((pos, pointer)) = sequence_for_mapping(&doc, tree, String::new()) {
         let message = if pointer.starts_with("/spec/manifests/") {
-            "expected a glob string or a mapping `{path, namespace}` in `spec.manifests`".to_string()
+            "expected a glob string or a mapping `{path, namespace}` in `spec.manifests`"
+                .to_string()
         } else {
             format!("expected a mapping at `{pointer}`, found a sequence")
         };
@@ -84,11 +86,11 @@ fn sequence_for_mapping(
             let v = map.get(key)?;
             sequence_for_mapping(v, child, format!("{pointer}/{key}"))
         }),
-        (Value::Array(items), Kind::Seq(nodes)) => {
-            items.iter().zip(nodes).enumerate().find_map(|(i, (v, n))| {
-                sequence_for_mapping(v, n, format!("{pointer}/{i}"))
-            })
-        }
+        (Value::Array(items), Kind::Seq(nodes)) => items
+            .iter()
+            .zip(nodes)
+            .enumerate()
+            .find_map(|(i, (v, n))| sequence_for_mapping(v, n, format!("{pointer}/{i}"))),
         _ => None,
     }
 }
@@ -101,10 +103,7 @@ mod tests {
     fn schema_is_deterministic_draft_2020_12_with_id() {
         let a = json_schema();
         assert_eq!(a, json_schema());
-        assert_eq!(
-            a["$schema"],
-            "https://json-schema.org/draft/2020-12/schema"
-        );
+        assert_eq!(a["$schema"], "https://json-schema.org/draft/2020-12/schema");
         assert_eq!(a["$id"], SCHEMA_ID);
         assert!(a["title"].as_str().is_some_and(|t| t.contains("meshplan")));
         // The metaschema itself accepts it (offline: 2020-12 is bundled in jsonschema).

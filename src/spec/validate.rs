@@ -200,9 +200,7 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), Failure> {
         if !is_rule_code(code) {
             return Err((
                 tree.key_pos(&sp(&[K("rules"), K(code)])),
-                format!(
-                    "rule code `{code}` must be uppercase letters then digits, such as MP301"
-                ),
+                format!("rule code `{code}` must be uppercase letters then digits, such as MP301"),
             ));
         }
     }
@@ -259,8 +257,7 @@ pub fn is_dns1123_label(s: &str) -> bool {
     let edge_ok = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     !b.is_empty()
         && b.len() <= 63
-        && b
-            .iter()
+        && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && edge_ok(b.first())
         && edge_ok(b.last())
@@ -325,7 +322,9 @@ mod tests {
             assert!(!is_dns1123_label(bad), "{bad}");
         }
         assert!(is_minor_version("1.30") && !is_minor_version("1.3.0") && !is_minor_version("1.x"));
-        assert!(is_exact_version("1.24.3") && !is_exact_version("1.24") && !is_exact_version("01.2.3"));
+        assert!(
+            is_exact_version("1.24.3") && !is_exact_version("1.24") && !is_exact_version("01.2.3")
+        );
         assert!(is_rule_code("MP301") && is_rule_code("ACME1"));
         for bad in ["mp301", "MP", "301", "MP30a", "MP-301"] {
             assert!(!is_rule_code(bad), "{bad}");
@@ -335,7 +334,14 @@ mod tests {
             assert!(!is_object_ref(bad), "{bad}");
         }
         assert!(check_relative("apps/**/*.yaml").is_ok());
-        for bad in ["/etc/*.yaml", "../x/*.yaml", "a/../../b", "C:\\x", "\\\\srv\\x", ""] {
+        for bad in [
+            "/etc/*.yaml",
+            "../x/*.yaml",
+            "a/../../b",
+            "C:\\x",
+            "\\\\srv\\x",
+            "",
+        ] {
             assert!(check_relative(bad).is_err(), "{bad}");
         }
     }
