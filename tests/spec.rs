@@ -306,14 +306,56 @@ fn bad_specs_fail_with_message_line_and_column() {
 
 #[test]
 fn malformed_yaml_is_located() {
-    let e =
-        parse_err("apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a\nspec: x\n");
-    assert_eq!(e.path, Path::new("meshplan.yaml"));
-    assert!(e.line >= 3, "{e}");
-    assert!(e.column >= 1, "{e}");
-    let e = parse_err("apiVersion: a\n  kind: Mesh\n");
-    assert_eq!(e.line, 2, "{e}");
-    assert!(e.to_string().starts_with("meshplan.yaml:2:"), "{e}");
+    let cases: Vec<(String, u64, u64, &str)> = vec![
+        (
+            BASE.replace("metadata:\n  name: prod-eu-1\n", "metadata: {name: a\n"),
+            4,
+            5,
+            "while parsing a flow mapping, did not find expected ',' or '}'",
+        ),
+        (
+            "apiVersion: a\n  kind: Mesh\n".to_string(),
+            2,
+            7,
+            "mapping values are not allowed in this context",
+        ),
+        (
+            format!("{BASE}  output: \"rendered\n"),
+            9,
+            11,
+            "unclosed quote",
+        ),
+        (
+            format!("{BASE}  namespaces:\n\t- name: a\n"),
+            10,
+            2,
+            "tabs disallowed",
+        ),
+        (
+            BASE.replace("kind: Mesh\n", "kind: Mesh\nkind: Mesh\n"),
+            3,
+            1,
+            "duplicate mapping key `kind`",
+        ),
+        (
+            format!("{BASE}---\n{BASE}"),
+            9,
+            1,
+            "the spec must be a single YAML document",
+        ),
+        (String::new(), 1, 1, "the spec is empty"),
+    ];
+    for (yaml, line, column, fragment) in cases {
+        let e = parse_err(&yaml);
+        assert_eq!(e.path, Path::new("meshplan.yaml"));
+        assert_eq!((e.line, e.column), (line, column), "{e}");
+        assert!(e.message.contains(fragment), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("meshplan.yaml:{line}:{column}: ")),
+            "{e}"
+        );
+    }
 }
 
 #[test]

@@ -205,6 +205,10 @@ fn yaml_error(path: &Path, text: &str, err: &serde_saphyr::Error) -> SpecError {
             "expected a sequence (`- item` entries or `[...]`) here".to_string()
         }
         E::SerdeMissingField { field, .. } => format!("missing field `{field}`"),
+        E::Budget {
+            breach: serde_saphyr::budget::BudgetBreach::Documents { .. },
+            ..
+        } => "the spec must be a single YAML document; found another after `---`".to_string(),
         E::Budget { breach, .. } => budget_message(&breach_text(breach)),
         other => {
             let text = serde_saphyr::MessageFormatter::format_message(
@@ -254,7 +258,6 @@ fn breach_text(breach: &serde_saphyr::budget::BudgetBreach) -> String {
         B::Aliases { aliases } => format!("more than {aliases} aliases"),
         B::Anchors { anchors } => format!("more than {anchors} anchors"),
         B::Depth { depth } => format!("nesting deeper than {} levels", depth.saturating_sub(1)),
-        B::Documents { .. } => "more than one YAML document".to_string(),
         B::Nodes { nodes } => format!("more than {nodes} nodes"),
         B::Events { events } => format!("more than {events} parser events"),
         other => lower_first(&format!("{other:?}")),
