@@ -161,7 +161,6 @@ fn yaml_error(path: &Path, text: &str, err: &serde_saphyr::Error) -> SpecError {
     // Snippet and alias wrappers carry the real error inside; where an alias was used, the
     // use site is the more useful location, so it is taken from the outermost error.
     let mut inner = err.without_snippet();
-    #[allow(deprecated)] // only the non-deprecated `error` field is read
     while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = inner {
         inner = error;
     }
