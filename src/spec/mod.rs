@@ -251,14 +251,15 @@ fn untagged_hint(text: &str) -> Option<String> {
     })
 }
 
+/// The limit a breach crossed. Counts are reported as observed at the breach, one past it.
 fn breach_text(breach: &serde_saphyr::budget::BudgetBreach) -> String {
     use serde_saphyr::budget::BudgetBreach as B;
     match breach {
-        B::Aliases { aliases } => format!("more than {aliases} aliases"),
-        B::Anchors { anchors } => format!("more than {anchors} anchors"),
+        B::Aliases { aliases } => format!("more than {} aliases", aliases.saturating_sub(1)),
+        B::Anchors { anchors } => format!("more than {} anchors", anchors.saturating_sub(1)),
         B::Depth { depth } => format!("nesting deeper than {} levels", depth.saturating_sub(1)),
-        B::Nodes { nodes } => format!("more than {nodes} nodes"),
-        B::Events { events } => format!("more than {events} parser events"),
+        B::Nodes { nodes } => format!("more than {} nodes", nodes.saturating_sub(1)),
+        B::Events { events } => format!("more than {} parser events", events.saturating_sub(1)),
         other => lower_first(&format!("{other:?}")),
     }
 }
