@@ -182,6 +182,13 @@ fn bad_cases() -> Vec<(&'static str, String, u64, u64, &'static str)> {
             "namespace `shop` is already in wave `a`",
         ),
         (
+            "wave namespace not a DNS label",
+            with("  upgrade:\n    waves:\n      - {name: a, namespaces: [Shop]}\n"),
+            11,
+            32,
+            "namespace must be a DNS-1123 label",
+        ),
+        (
             "duplicate namespace",
             with("  namespaces:\n    - name: shop\n    - name: shop\n"),
             11,
@@ -663,6 +670,7 @@ fn schema_rejects_what_the_semantic_checks_reject() {
         "maxMinorSkip out of range",
         "maxRevisions zero",
         "namespace not a DNS label",
+        "wave namespace not a DNS label",
         "rule code shape",
         "exception object shape",
     ];

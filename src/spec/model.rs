@@ -235,6 +235,7 @@ pub struct Wave {
     pub name: String,
     /// Namespaces listed by name.
     #[serde(default)]
+    #[schemars(inner(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")))]
     pub namespaces: Vec<String>,
     /// Namespaces chosen by the labels given in `spec.namespaces`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -284,8 +285,10 @@ pub enum SelectorOperator {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Gateway {
     /// Gateway name (the release is `<name>-<colour>`).
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
     pub name: String,
     /// Namespace the gateway runs in.
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
     pub namespace: String,
     /// `blue-green` or `in-place`.
     #[serde(default)]
