@@ -1,8 +1,10 @@
 //! The one integration-test binary (`autotests = false`): CLI tests, example acceptance
 //! grids, and per-stage integration tests, one module per area.
 
+mod catalog;
 mod cli;
 mod common;
 mod examples;
 mod facts;
+mod spec;
 mod webhooks;

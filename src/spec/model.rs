@@ -11,8 +11,10 @@ use std::collections::BTreeMap;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Spec {
     /// Must be `meshplan.dev/v1alpha1`.
+    #[schemars(extend("const" = "meshplan.dev/v1alpha1"))]
     pub api_version: String,
     /// Must be `Mesh`.
+    #[schemars(extend("const" = "Mesh"))]
     pub kind: String,
     /// Names the cluster.
     pub metadata: Metadata,
@@ -25,6 +27,7 @@ pub struct Spec {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Metadata {
     /// The cluster's name; appears in output paths and commit messages.
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
     pub name: String,
 }
 
@@ -33,6 +36,7 @@ pub struct Metadata {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MeshSpec {
     /// Minor version of the target cluster, e.g. "1.30".
+    #[schemars(regex(pattern = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"))]
     pub kubernetes_version: String,
     /// The Istio control plane to run.
     pub istio: Istio,
@@ -56,6 +60,7 @@ pub struct MeshSpec {
     pub policies: Vec<String>,
     /// Per-rule overrides: `deny`, `warn`, `info` or `off`, keyed by rule code.
     #[serde(default)]
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Z]+[0-9]+$"}))]
     pub rules: BTreeMap<String, RuleSetting>,
     /// Waivers of one rule for one object.
     #[serde(default)]
@@ -71,6 +76,7 @@ fn default_output() -> String {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Istio {
     /// Desired control-plane version (exact patch, e.g. 1.24.3).
+    #[schemars(regex(pattern = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"))]
     pub version: String,
     /// How the control plane is delivered.
     #[serde(default)]
@@ -123,6 +129,7 @@ pub struct IstioConfig {
     pub prometheus_merge: bool,
     /// Helm `compatibilityVersion`, e.g. "1.23".
     #[serde(default)]
+    #[schemars(regex(pattern = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"))]
     pub compatibility_version: Option<String>,
     /// meshConfig.defaultConfig.gatewayTopology.numTrustedProxies.
     #[serde(default)]
@@ -169,9 +176,11 @@ pub struct Upgrade {
     pub strategy: Strategy,
     /// Tightens how many minors one hop may move (Istio allows 2 canary, 1 in place).
     #[serde(default = "default_max_minor_skip")]
+    #[schemars(range(min = 1, max = 2))]
     pub max_minor_skip: u32,
     /// Most revisions installed at once.
     #[serde(default = "default_max_revisions")]
+    #[schemars(range(min = 1))]
     pub max_revisions: u32,
     /// Most workloads one step may restart.
     #[serde(default = "default_max_restarts")]
@@ -226,6 +235,7 @@ pub struct Wave {
     pub name: String,
     /// Namespaces listed by name.
     #[serde(default)]
+    #[schemars(inner(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")))]
     pub namespaces: Vec<String>,
     /// Namespaces chosen by the labels given in `spec.namespaces`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -275,8 +285,10 @@ pub enum SelectorOperator {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Gateway {
     /// Gateway name (the release is `<name>-<colour>`).
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
     pub name: String,
     /// Namespace the gateway runs in.
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
     pub namespace: String,
     /// `blue-green` or `in-place`.
     #[serde(default)]
@@ -343,6 +355,7 @@ pub struct ServicePort {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NamespaceEntry {
     /// The namespace name.
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
     pub name: String,
     /// Labels (used by wave selectors and rendered onto the Namespace).
     #[serde(default)]
@@ -407,11 +420,14 @@ pub enum RuleSetting {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Exception {
     /// The rule code waived, e.g. MP301.
+    #[schemars(regex(pattern = r"^[A-Z]+[0-9]+$"))]
     pub rule: String,
     /// `Kind/namespace/name` (or `Kind/name` for cluster-scoped objects).
+    #[schemars(regex(pattern = r"^[A-Z][A-Za-z0-9]*(/[^/]+){1,2}$"))]
     pub object: String,
     /// Why the waiver exists.
     pub reason: String,
     /// Last day the waiver applies (YYYY-MM-DD).
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
     pub expires: String,
 }
