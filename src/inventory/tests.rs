@@ -1,0 +1,226 @@
+//! Unit tests of the loader on real corpus files and small inline documents.
+
+use super::*;
+use std::io::Cursor;
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(rel)
+}
+
+fn from_stdin(text: &str) -> Result<Inventory, InventoryError> {
+    load_with_stdin(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[Source::Stdin],
+        &Limits::default(),
+        &mut Cursor::new(text.as_bytes().to_vec()),
+    )
+}
+
+/// The 1-based line of each document's first content line, computed from the text alone
+/// (after a `---`, skipping blanks and comments) to check the parser's spans against.
+fn expected_doc_lines(text: &str) -> Vec<u32> {
+    let mut lines = Vec::new();
+    let mut waiting = true;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with("---") {
+            waiting = true;
+        } else if waiting && !t.is_empty() && !t.starts_with('#') {
+            lines.push(i as u32 + 1);
+            waiting = false;
+        }
+    }
+    lines
+}
+
+#[test]
+fn multi_document_lines_match_the_corpus_text() {
+    for rel in [
+        "corpus/istio-samples/bookinfo/platform/kube/bookinfo.yaml",
+        "corpus/microservices-demo/release/kubernetes-manifests.yaml",
+        "corpus/argo-cd/manifests/ha/namespace-install.yaml",
+    ] {
+        let path = data(rel);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            panic!("corpus file {rel} is missing");
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let inv = load(dir, &[Source::Path(path.clone())], &Limits::default())
+            .unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let got: Vec<u32> = inv.objects.iter().map(|o| o.line).collect();
+        let want = expected_doc_lines(&text);
+        assert!(want.len() > 5, "{rel} should be a multi-document file");
+        assert_eq!(got, want, "{rel}");
+    }
+}
+
+#[test]
+fn list_items_keep_their_own_lines() {
+    let rel = "corpus/kube-prometheus/manifests/prometheus-roleSpecificNamespaces.yaml";
+    let path = data(rel);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let want: Vec<u32> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("- apiVersion"))
+        .map(|(i, _)| i as u32 + 1)
+        .collect();
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let inv = load(dir, &[Source::Path(path.clone())], &Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(inv.objects.iter().map(|o| o.line).collect::<Vec<_>>(), want);
+    assert!(inv.objects.iter().all(|o| o.id.kind == "Role"));
+    assert_eq!(want.len(), 3);
+}
+
+#[test]
+fn yaml_1_1_scalars_resolve_like_kubectl() {
+    let inv = from_stdin(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: yes\n  b: on\n  \
+         c: \"1.30\"\n  d: 1.30\n  e: No\n  f: 0755\n  g: \"yes\"\n  h: ~\n  i: 1_000\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let body = &inv.objects[0].body["data"];
+    assert_eq!(body["a"], Value::Bool(true));
+    assert_eq!(body["b"], Value::Bool(true));
+    assert_eq!(body["c"], Value::from("1.30"));
+    assert_eq!(body["d"], Value::from(1.3));
+    assert_eq!(body["e"], Value::Bool(false));
+    assert_eq!(body["f"], Value::from(493));
+    assert_eq!(body["g"], Value::from("yes"));
+    assert_eq!(body["h"], Value::Null);
+    assert_eq!(body["i"], Value::from(1000));
+}
+
+#[test]
+fn namespace_defaulting() {
+    let text = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n\
+                apiVersion: v1\nkind: Service\nmetadata: {name: b, namespace: shop}\n---\n\
+                apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n\
+                metadata: {name: c, namespace: ignored}\n";
+    let inv = from_stdin(text).unwrap_or_else(|e| panic!("{e}"));
+    let keys: Vec<String> = inv.objects.iter().map(|o| o.id.key()).collect();
+    assert_eq!(
+        keys,
+        ["Service/default/a", "Service/shop/b", "ClusterRole/c"]
+    );
+    assert!(inv.get("ClusterRole", "", "c").is_some());
+    assert!(inv.get("Service", "shop", "b").is_some());
+    assert!(inv.get("Service", "default", "b").is_none());
+}
+
+#[test]
+fn secret_values_never_reach_the_inventory() {
+    let secret_value = "s3cr3t-Hunter2";
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  annotations:\n    \
+         kubectl.kubernetes.io/last-applied-configuration: '{{\"stringData\":{{\"p\":\"{secret_value}\"}}}}'\n\
+         stringData:\n  password: {secret_value}\ndata:\n  other: czNjcjN0LUh1bnRlcjI=\n"
+    );
+    let inv = from_stdin(&text).unwrap_or_else(|e| panic!("{e}"));
+    let debug = format!("{inv:?}");
+    assert!(!debug.contains(secret_value), "{debug}");
+    assert!(!debug.contains("czNjcjN0LUh1bnRlcjI="), "{debug}");
+    assert_eq!(inv.objects[0].id.key(), "Secret/default/db");
+}
+
+#[test]
+fn secret_in_real_corpus_file_is_redacted() {
+    let path = data("corpus/kube-prometheus/manifests/alertmanager-secret.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(text.contains("stringData"), "the fixture must carry values");
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let inv = load(dir, &[Source::Path(path.clone())], &Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let secret = &inv.objects[0];
+    assert_eq!(secret.id.kind, "Secret");
+    assert!(secret.body.get("stringData").is_none());
+    assert!(secret.body.get("data").is_none());
+    assert!(secret.body.get("metadata").is_some());
+}
+
+#[test]
+fn template_detection_ignores_quotes_comments_and_block_scalars() {
+    assert_eq!(parse::template_line("a: 1\n{{- if .Values.x }}\n"), Some(2));
+    assert_eq!(parse::template_line("name: {{ .Release.Name }}\n"), Some(1));
+    assert_eq!(
+        parse::template_line("# {{ comment }}\na: '{{ x }}'\nb: \"{{y}}\"\n"),
+        None
+    );
+    assert_eq!(
+        parse::template_line("data:\n  t: |\n    {{ define \"x\" }}\n    {{ end }}\nc: 1\n"),
+        None
+    );
+    assert_eq!(
+        parse::template_line("data:\n  t: |-\n    {{ x }}\n{{ end }}\n"),
+        Some(4)
+    );
+}
+
+#[test]
+fn non_object_document_is_an_error_with_line() {
+    let err = from_stdin("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n- 1\n- 2\n")
+        .err()
+        .map(|e| (e.line, e.message));
+    let Some((line, message)) = err else {
+        panic!("a sequence document must be refused");
+    };
+    assert_eq!(line, 5);
+    assert!(message.contains("not a Kubernetes object"), "{message}");
+}
+
+#[test]
+fn missing_name_is_an_error() {
+    let Err(e) = from_stdin("apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: x-\n")
+    else {
+        panic!("a Job without a name must be refused");
+    };
+    assert_eq!((e.path.as_path(), e.line), (Path::new("-"), 1));
+    assert!(e.message.contains("metadata.name"), "{}", e.message);
+}
+
+#[test]
+fn empty_documents_are_skipped() {
+    let inv = from_stdin("---\n---\n# only a comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(inv.objects.len(), 1);
+    assert_eq!(inv.objects[0].line, 5);
+    assert_eq!(inv.objects[0].id.namespace, "");
+}
+
+#[test]
+fn json_list_from_kubectl_expands() {
+    let text = r#"{
+  "apiVersion": "v1",
+  "kind": "List",
+  "items": [
+    {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "namespace": "x"}},
+    {
+      "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "b"}
+    }
+  ]
+}"#;
+    let inv = from_stdin(text).unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<(String, u32)> = inv.objects.iter().map(|o| (o.id.key(), o.line)).collect();
+    assert_eq!(
+        got,
+        [
+            ("Service/x/a".to_string(), 5),
+            ("Deployment/default/b".to_string(), 6)
+        ]
+    );
+}
+
+#[test]
+fn same_name_in_two_groups_is_not_a_duplicate() {
+    let text = "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g}\n---\n\
+                apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g}\n";
+    let inv = from_stdin(text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(inv.objects.len(), 2);
+    let istio = inv.get_in_group("networking.istio.io", "Gateway", "default", "g");
+    let gwapi = inv.get_in_group("gateway.networking.k8s.io", "Gateway", "default", "g");
+    assert_eq!(istio.map(|o| o.line), Some(1));
+    assert_eq!(gwapi.map(|o| o.line), Some(5));
+}
