@@ -44,6 +44,7 @@ fn every_corpus_file_loads() {
     let mut files = 0;
     let mut objects = 0;
     let mut skipped = Vec::new();
+    let mut by_kind = std::collections::BTreeMap::<String, usize>::new();
     for entry in walkdir::WalkDir::new(CORPUS).sort_by_file_name() {
         let entry = entry.unwrap_or_else(|e| panic!("walk: {e}"));
         let path = entry.path();
@@ -62,13 +63,40 @@ fn every_corpus_file_loads() {
         assert!(inv.objects.iter().all(|o| o.file == name && o.line >= 1));
         files += 1;
         objects += inv.objects.len();
+        for o in &inv.objects {
+            *by_kind
+                .entry(format!("{}/{}", o.id.api_version, o.id.kind))
+                .or_insert(0) += 1;
+        }
         skipped.extend(inv.skipped);
     }
-    // 351 YAML files; the documents counted in the data README minus the Kustomize
-    // configuration skipped (17), plus List items (RoleList, RoleBindingList).
+    // Skipped on purpose: 17 Kustomize documents (12 Kustomization, 2 Component,
+    // 3 LabelTransformer), 3 unnamed IstioOperators (istioctl input), swagger.yaml.
     assert_eq!(files, 351);
-    assert_eq!(skipped.len(), 18, "{skipped:#?}");
-    assert!(skipped.iter().any(|s| s.starts_with("swagger.yaml:")));
+    let kustomize = skipped.iter().filter(|s| s.contains("Kustomize")).count();
+    let istioctl = skipped.iter().filter(|s| s.contains("istioctl")).count();
+    assert_eq!(
+        (kustomize, istioctl, skipped.len()),
+        (17, 3, 21),
+        "{skipped:#?}"
+    );
+    assert!(skipped.iter().any(|s| s.starts_with("swagger.yaml:1:")));
+    // Per-kind counts published in shared/data/README.md (an independent count).
+    for (kind, want) in [
+        ("apps/v1/Deployment", 129),
+        ("v1/Service", 158),
+        ("v1/Secret", 7),
+        ("batch/v1/Job", 7),
+        ("policy/v1/PodDisruptionBudget", 8),
+    ] {
+        assert_eq!(by_kind.get(kind).copied().unwrap_or(0), want, "{kind}");
+    }
+    // The RoleList and RoleBindingList are expanded into their items.
+    assert!(!by_kind.contains_key("rbac.authorization.k8s.io/v1/RoleList"));
+    assert_eq!(
+        by_kind.get("rbac.authorization.k8s.io/v1/Role").copied(),
+        Some(12 + 3)
+    );
     assert!(objects > 650, "{objects}");
 }
 
@@ -223,7 +251,8 @@ fn symlink_loop_under_a_glob_is_refused() {
     std::os::unix::fs::symlink("..", dir.path().join("apps/loop"))
         .unwrap_or_else(|e| panic!("symlink: {e}"));
     let e = expect_err(load_glob(dir.path(), "apps/**/*.yaml"));
-    assert_eq!(e.path, PathBuf::from("apps/loop"), "{e}");
+    // walkdir reports the loop one lap in: `apps/loop/apps/loop` leads back to `apps/loop`.
+    assert!(e.path.starts_with("apps/loop"), "{e}");
     assert_eq!(e.line, 0);
     assert!(e.message.contains("symlink loop"), "{e}");
 }
@@ -350,14 +379,16 @@ fn glob_entry_namespace_and_kustomization_skip() {
     );
     assert_eq!(inv.skipped.len(), 1, "{:?}", inv.skipped);
     assert!(inv.skipped[0].starts_with("apps/shop/kustomization.yaml:1:"));
-    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+    // Both files are matched by both entries, which disagree on the namespace.
+    assert_eq!(inv.warnings.len(), 2, "{:?}", inv.warnings);
+    assert!(inv.warnings[0].starts_with("apps/shop/cart.yaml is matched by several"));
 }
 
 #[test]
 fn stdin_source_is_named_dash() {
     let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\n\n\
                 apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  \
-                metadata: {name: c, namespace: n}\n";
+                metadata: {name: c, namespace: ns1}\n";
     let mut stdin = Cursor::new(text.as_bytes().to_vec());
     let inv = load_with_stdin(
         Path::new(FIXTURES),
@@ -375,7 +406,7 @@ fn stdin_source_is_named_dash() {
         got,
         [
             ("Service/default/s".to_string(), "-", 1),
-            ("ConfigMap/n/c".to_string(), "-", 9),
+            ("ConfigMap/ns1/c".to_string(), "-", 9),
         ]
     );
 }

@@ -59,6 +59,15 @@ pub(crate) fn kustomize_config(api_version: &str, kind: &str) -> Option<&'static
     }
 }
 
+/// Why an object of this kind without `metadata.name` is skipped rather than refused: an
+/// unnamed `IstioOperator` is input to `istioctl install -f`, never applied as an object
+/// (a named one is a cluster object for the operator and loads normally).
+pub(crate) fn unnamed_tool_config(api_version: &str, kind: &str) -> Option<&'static str> {
+    (group_of(api_version) == "install.istio.io" && kind == "IstioOperator").then_some(
+        "istioctl install configuration (IstioOperator without a name), not a cluster object",
+    )
+}
+
 /// The API group of an apiVersion: `apps` for `apps/v1`, `""` for the core `v1`.
 pub fn group_of(api_version: &str) -> &str {
     match api_version.rsplit_once('/') {
@@ -91,6 +100,8 @@ mod tests {
         assert!(kustomize_config("kustomize.config.k8s.io/v1alpha1", "Component").is_some());
         assert!(kustomize_config("builtin", "LabelTransformer").is_some());
         assert!(kustomize_config("apps/v1", "Deployment").is_none());
+        assert!(unnamed_tool_config("install.istio.io/v1alpha1", "IstioOperator").is_some());
+        assert!(unnamed_tool_config("apps/v1", "Deployment").is_none());
     }
 
     #[test]

@@ -232,12 +232,12 @@ pub fn load_with_stdin(
 /// Fills the indexes, refusing the same object defined twice.
 fn index(inv: &mut Inventory, objects: Vec<Object>) -> Result<(), InventoryError> {
     for (pos, obj) in objects.iter().enumerate() {
+        inv.index.entry(obj.id.key()).or_insert(pos);
         let gk = group_key(&obj.id);
-        if let Some(&first) = inv.group_index.get(&gk) {
-            let (file, line) = objects
-                .get(first)
-                .map(|f| (f.file.as_str(), f.line))
-                .unwrap_or(("?", 0));
+        let first = inv.group_index.get(&gk).and_then(|&i| objects.get(i));
+        // generateName objects are new objects on every create: never duplicates.
+        if let Some(first) = first.filter(|f| !is_generated(f) && !is_generated(obj)) {
+            let (file, line) = (first.file.as_str(), first.line);
             return Err(InventoryError::new(
                 Path::new(&obj.file),
                 u64::from(obj.line),
@@ -252,11 +252,18 @@ fn index(inv: &mut Inventory, objects: Vec<Object>) -> Result<(), InventoryError
                 ),
             ));
         }
-        inv.group_index.insert(gk, pos);
-        inv.index.entry(obj.id.key()).or_insert(pos);
+        inv.group_index.entry(gk).or_insert(pos);
     }
     inv.objects = objects;
     Ok(())
+}
+
+/// Whether the object has only `metadata.generateName` (its `id.name` is the prefix).
+pub fn is_generated(obj: &Object) -> bool {
+    obj.body
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
 }
 
 /// Reads a file, refusing one over the limit before reading a byte of it.
@@ -386,17 +393,29 @@ impl DocContext<'_> {
             }
             return Ok(());
         }
-        let Some(name) = string_field(&value, &["metadata", "name"]) else {
-            return Err(err(format!(
-                "not a Kubernetes object: {kind} has no metadata.name \
-                 (objects with only generateName have no stable identity)"
-            )));
+        // Only `generateName`: every `kubectl create` makes a new object, so it is loaded
+        // under its prefix and exempt from duplicate detection.
+        let name = match meta_string(&value, "name").map_err(&err)? {
+            Some(name) => name.to_string(),
+            None => match meta_string(&value, "generateName").map_err(&err)? {
+                Some(prefix) => prefix.to_string(),
+                None => {
+                    if let Some(why) = kinds::unnamed_tool_config(&api_version, &kind) {
+                        inv.skipped
+                            .push(format!("{}:{line}: {why}", self.file.display));
+                        return Ok(());
+                    }
+                    return Err(err(format!(
+                        "not a Kubernetes object: {kind} has no metadata.name"
+                    )));
+                }
+            },
         };
-        let name = name.to_string();
         let namespace = if kinds::is_cluster_scoped(&kind) {
             String::new()
         } else {
-            string_field(&value, &["metadata", "namespace"])
+            meta_string(&value, "namespace")
+                .map_err(&err)?
                 .map(str::to_string)
                 .or_else(|| self.file.namespace.clone())
                 .unwrap_or_else(|| "default".to_string())
@@ -418,6 +437,20 @@ impl DocContext<'_> {
             body: value,
         });
         Ok(())
+    }
+}
+
+/// `metadata.<key>` as a non-empty string; present with another type is an error, since
+/// YAML 1.1 turns unquoted `n`, `no`, `on`, `1.30` into non-strings.
+fn meta_string<'v>(value: &'v Value, key: &str) -> Result<Option<&'v str>, String> {
+    match value.get("metadata").and_then(|m| m.get(key)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(format!(
+            "metadata.{key} must be a string, found {other}; quote it (YAML 1.1 reads \
+             unquoted yes/no/y/n/on/off as booleans and 1.30 as a number)"
+        )),
     }
 }
 

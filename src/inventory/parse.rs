@@ -32,8 +32,33 @@ pub(crate) struct Doc {
     pub item_lines: Vec<u64>,
 }
 
+/// Stack for the parser thread. Deserializing one nesting level takes up to ~16 KiB of
+/// stack in debug builds, so [`MAX_DEPTH`] levels would overflow a 2 MiB test or worker
+/// thread; the memory is only reserved, pages are committed as they are touched.
+const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 /// Parses every non-empty document of `text`; `display` names the file in errors.
+/// Runs on its own thread with a stack sized for [`MAX_DEPTH`], whatever the caller's.
 pub(crate) fn parse_documents(text: &str, display: &Path) -> Result<Vec<Doc>, InventoryError> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("meshplan-yaml".to_string())
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, || parse_on_this_thread(text, display))
+            .map_err(|e| {
+                InventoryError::new(display, 0, format!("cannot start the YAML parser: {e}"))
+            })?;
+        handle.join().unwrap_or_else(|_| {
+            Err(InventoryError::new(
+                display,
+                0,
+                "internal error: the YAML parser panicked",
+            ))
+        })
+    })
+}
+
+fn parse_on_this_thread(text: &str, display: &Path) -> Result<Vec<Doc>, InventoryError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let parsed = serde_saphyr::from_str_multiple_with_options::<Spanned<RawDoc>, Vec<_>>(
         text,

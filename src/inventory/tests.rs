@@ -79,7 +79,7 @@ fn list_items_keep_their_own_lines() {
 fn yaml_1_1_scalars_resolve_like_kubectl() {
     let inv = from_stdin(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: yes\n  b: on\n  \
-         c: \"1.30\"\n  d: 1.30\n  e: No\n  f: 0755\n  g: \"yes\"\n  h: ~\n  i: 1_000\n",
+         c: \"1.30\"\n  d: 1.30\n  e: No\n  f: 0755\n  g: \"yes\"\n  h: ~\n  i: 1_000\n  j: n\n  k: Y\n",
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let body = &inv.objects[0].body["data"];
@@ -92,6 +92,8 @@ fn yaml_1_1_scalars_resolve_like_kubectl() {
     assert_eq!(body["g"], Value::from("yes"));
     assert_eq!(body["h"], Value::Null);
     assert_eq!(body["i"], Value::from(1000));
+    assert_eq!(body["j"], Value::Bool(false));
+    assert_eq!(body["k"], Value::Bool(true));
 }
 
 #[test]
@@ -173,7 +175,7 @@ fn non_object_document_is_an_error_with_line() {
 
 #[test]
 fn missing_name_is_an_error() {
-    let Err(e) = from_stdin("apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: x-\n")
+    let Err(e) = from_stdin("apiVersion: batch/v1\nkind: Job\nmetadata:\n  labels: {a: b}\n")
     else {
         panic!("a Job without a name must be refused");
     };
@@ -223,4 +225,47 @@ fn same_name_in_two_groups_is_not_a_duplicate() {
     let gwapi = inv.get_in_group("gateway.networking.k8s.io", "Gateway", "default", "g");
     assert_eq!(istio.map(|o| o.line), Some(1));
     assert_eq!(gwapi.map(|o| o.line), Some(5));
+}
+
+#[test]
+fn nesting_up_to_the_limit_loads_on_a_small_stack() {
+    // Test threads have 2 MiB of stack; the parser must not depend on the caller's.
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata:\n");
+    for d in 1..parse::MAX_DEPTH - 2 {
+        text.push_str(&" ".repeat(d));
+        text.push_str("k:\n");
+    }
+    let inv = from_stdin(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(inv.objects.len(), 1);
+    text.push_str(&" ".repeat(parse::MAX_DEPTH));
+    text.push_str("k: {a: [b]}\n");
+    let Err(e) = from_stdin(&text) else {
+        panic!("nesting beyond the limit must be refused");
+    };
+    assert!(e.line > 100, "{e}");
+}
+
+#[test]
+fn non_string_namespace_is_an_error_not_a_default() {
+    // Unquoted `n` is the boolean false in YAML 1.1 (kubectl refuses it the same way).
+    let Err(e) = from_stdin("apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: n}\n")
+    else {
+        panic!("a boolean namespace must be refused");
+    };
+    assert_eq!(e.line, 1);
+    assert!(
+        e.message.contains("metadata.namespace must be a string"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn generate_name_objects_load_under_their_prefix_and_never_collide() {
+    let text = "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: run-}\n---\n\
+                apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: run-}\n";
+    let inv = from_stdin(text).unwrap_or_else(|e| panic!("{e}"));
+    let keys: Vec<String> = inv.objects.iter().map(|o| o.id.key()).collect();
+    assert_eq!(keys, ["Job/default/run-", "Job/default/run-"]);
+    assert_eq!(inv.get("Job", "default", "run-").map(|o| o.line), Some(1));
 }
