@@ -422,3 +422,30 @@ fn path_source_directory_reads_manifest_extensions_only() {
     assert_eq!(inv.objects.len(), 1);
     assert_eq!(inv.objects[0].file, "apps/other/web.yml");
 }
+
+#[test]
+fn ten_thousand_objects_in_two_thousand_files_load_fast() {
+    let dir = tempdir();
+    for f in 0..2_000 {
+        let mut text = String::new();
+        for d in 0..5 {
+            text.push_str(&format!(
+                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: w{f}-{d}\n  \
+                 namespace: ns{}\nspec:\n  replicas: 2\n",
+                f % 50
+            ));
+        }
+        write(&dir.path().join(format!("apps/f{f:04}.yaml")), text);
+    }
+    let start = Instant::now();
+    let inv = load_glob(dir.path(), "apps/*.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let elapsed = start.elapsed();
+    assert_eq!(inv.objects.len(), 10_000);
+    assert_eq!(inv.index.len(), 10_000);
+    assert_eq!(
+        inv.get("Deployment", "ns7", "w1357-4").map(|o| o.line),
+        Some(34)
+    );
+    // Generous for a loaded debug build; a per-object scan or a thread per file is far slower.
+    assert!(elapsed < Duration::from_secs(8), "{elapsed:?}");
+}

@@ -172,6 +172,41 @@ pub fn load_with_stdin(
     limits: &Limits,
     stdin: &mut dyn Read,
 ) -> Result<Inventory, InventoryError> {
+    // Read on the caller's thread (a reader need not be `Send`), then parse everything on
+    // one thread whose stack fits the deepest nesting the parser budget allows.
+    let stdin_bytes = if sources.contains(&Source::Stdin) {
+        Some(read_stdin(stdin, limits)?)
+    } else {
+        None
+    };
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("meshplan-inventory".to_string())
+            .stack_size(parse::PARSER_STACK_BYTES)
+            .spawn_scoped(scope, || {
+                load_all(base_dir, sources, limits, stdin_bytes.as_deref())
+            })
+            .map_err(|e| {
+                InventoryError::new(base_dir, 0, format!("cannot start the loader thread: {e}"))
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(InventoryError::new(
+                    base_dir,
+                    0,
+                    "internal error: the manifest loader panicked",
+                ))
+            })
+    })
+}
+
+/// [`load_with_stdin`] once stdin has been read.
+fn load_all(
+    base_dir: &Path,
+    sources: &[Source],
+    limits: &Limits,
+    stdin: Option<&[u8]>,
+) -> Result<Inventory, InventoryError> {
     let resolver = Resolver::new(base_dir)?;
     let mut inv = Inventory::default();
     let mut objects = Vec::new();
@@ -197,16 +232,11 @@ pub fn load_with_stdin(
                 }
                 files
             }
-            Source::Stdin => {
-                let bytes = read_stdin(stdin, limits)?;
-                let input = FileInput {
-                    path: PathBuf::from("-"),
-                    display: "-".to_string(),
-                    namespace: None,
-                };
-                load_bytes(&bytes, &input, &mut objects, &mut inv)?;
-                continue;
-            }
+            Source::Stdin => vec![FileInput {
+                path: PathBuf::from("-"),
+                display: "-".to_string(),
+                namespace: None,
+            }],
         };
         for file in files {
             if let Some(first_ns) = seen.get(&file.display) {
@@ -220,8 +250,12 @@ pub fn load_with_stdin(
                 continue;
             }
             seen.insert(file.display.clone(), file.namespace.clone());
-            let bytes = read_file(&file, limits)?;
-            load_bytes(&bytes, &file, &mut objects, &mut inv)?;
+            if matches!(source, Source::Stdin) {
+                load_bytes(stdin.unwrap_or_default(), &file, &mut objects, &mut inv)?;
+            } else {
+                let bytes = read_file(&file, limits)?;
+                load_bytes(&bytes, &file, &mut objects, &mut inv)?;
+            }
         }
     }
     objects.sort_by(|a: &Object, b: &Object| (&a.file, a.line).cmp(&(&b.file, b.line)));

@@ -21,6 +21,10 @@ pub(crate) const MAX_DEPTH: usize = 128;
 /// too few for a "billion laughs" expansion to cost noticeable time or memory.
 pub(crate) const MAX_ALIAS_REPLAYS: usize = 200_000;
 
+/// Stack for the thread that parses: [`MAX_DEPTH`] levels need ~2 MiB in debug builds,
+/// more than a test or worker thread has. Only reserved; pages are committed when touched.
+pub(crate) const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 /// One YAML document of a file.
 #[derive(Debug)]
 pub(crate) struct Doc {
@@ -32,33 +36,10 @@ pub(crate) struct Doc {
     pub item_lines: Vec<u64>,
 }
 
-/// Stack for the parser thread. Deserializing one nesting level takes up to ~16 KiB of
-/// stack in debug builds, so [`MAX_DEPTH`] levels would overflow a 2 MiB test or worker
-/// thread; the memory is only reserved, pages are committed as they are touched.
-const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
-
 /// Parses every non-empty document of `text`; `display` names the file in errors.
-/// Runs on its own thread with a stack sized for [`MAX_DEPTH`], whatever the caller's.
+/// Deserializing one nesting level takes up to ~16 KiB of stack in debug builds, so run
+/// this on a thread with [`PARSER_STACK_BYTES`] of stack (see `load_with_stdin`).
 pub(crate) fn parse_documents(text: &str, display: &Path) -> Result<Vec<Doc>, InventoryError> {
-    std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .name("meshplan-yaml".to_string())
-            .stack_size(PARSER_STACK_BYTES)
-            .spawn_scoped(scope, || parse_on_this_thread(text, display))
-            .map_err(|e| {
-                InventoryError::new(display, 0, format!("cannot start the YAML parser: {e}"))
-            })?;
-        handle.join().unwrap_or_else(|_| {
-            Err(InventoryError::new(
-                display,
-                0,
-                "internal error: the YAML parser panicked",
-            ))
-        })
-    })
-}
-
-fn parse_on_this_thread(text: &str, display: &Path) -> Result<Vec<Doc>, InventoryError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let parsed = serde_saphyr::from_str_multiple_with_options::<Spanned<RawDoc>, Vec<_>>(
         text,
@@ -86,7 +67,7 @@ fn parse_on_this_thread(text: &str, display: &Path) -> Result<Vec<Doc>, Inventor
             Err(InventoryError::new(
                 display,
                 line,
-                format!("invalid YAML: {}", first_line(&err.to_string())),
+                describe(&err.to_string()),
             ))
         }
     }
@@ -112,14 +93,19 @@ pub(crate) fn utf8<'a>(bytes: &'a [u8], display: &Path) -> Result<&'a str, Inven
 fn options(len: usize) -> serde_saphyr::Options {
     // Every event and node costs at least one byte of input (document markers a few), so
     // these caps never refuse a legitimate file; the real guards are depth and alias replay.
+    // Alias replays count as events too, so their own cap is added on top.
     let per_byte = len.saturating_add(64);
+    let events = per_byte.saturating_add(MAX_ALIAS_REPLAYS);
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_reader_input_bytes: None,
-            max_events: per_byte,
-            max_nodes: per_byte,
+            max_events: events,
+            max_nodes: events,
             max_documents: per_byte,
             max_depth: MAX_DEPTH,
+            // One anchor merged into hundreds of mappings is normal; the replay cap below
+            // is what bounds a bomb, so the aliases-per-anchor heuristic only misfires.
+            enforce_alias_anchor_ratio: false,
         },
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: MAX_ALIAS_REPLAYS,
@@ -131,15 +117,32 @@ fn options(len: usize) -> serde_saphyr::Options {
     }
 }
 
-/// The first line of a parser message: the location is reported separately.
-fn first_line(message: &str) -> &str {
-    message.lines().next().unwrap_or(message)
+/// A parser message for users: one line, without the location (reported separately) or
+/// advice about the library's options, with budget breaches explained.
+fn describe(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message);
+    let core = first.split(" at line ").next().unwrap_or(first);
+    let core = core
+        .split(", set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(core);
+    if core.contains("budget breached") || core.contains("limit exceeded") {
+        format!(
+            "invalid YAML: refused by the parser's safety limits ({core}); nesting is limited \
+             to {MAX_DEPTH} levels and alias expansion to {MAX_ALIAS_REPLAYS} events"
+        )
+    } else {
+        format!("invalid YAML: {core}")
+    }
 }
 
 /// Line of the first `{{` that sits where YAML structure is, i.e. not inside a comment,
 /// a quoted string or a block scalar. Only consulted once parsing failed, so template
 /// text inside real manifests (alertmanager rules, ApplicationSet templates) never fires.
 pub(crate) fn template_line(text: &str) -> Option<u64> {
+    if !text.contains("{{") {
+        return None;
+    }
     // Indentation of the key that opened a block scalar (`|` / `>`); deeper lines are text.
     let mut block_indent: Option<usize> = None;
     for (i, line) in text.lines().enumerate() {
@@ -149,6 +152,10 @@ pub(crate) fn template_line(text: &str) -> Option<u64> {
                 continue;
             }
             block_indent = None;
+        }
+        // Most lines have neither a template nor a block scalar: skip the careful scan.
+        if !line.contains("{{") && !line.contains(['|', '>']) {
+            continue;
         }
         let code = strip_comment_and_quotes(line);
         if code.contains("{{") {

@@ -269,3 +269,34 @@ fn generate_name_objects_load_under_their_prefix_and_never_collide() {
     assert_eq!(keys, ["Job/default/run-", "Job/default/run-"]);
     assert_eq!(inv.get("Job", "default", "run-").map(|o| o.line), Some(1));
 }
+
+#[test]
+fn anchors_and_merge_keys_in_real_use_load() {
+    // A shared block reused many times must stay well inside the alias budget.
+    let mut text = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\ndata:\n  \
+         base: &base {a: '1', b: '2', c: '3', d: '4', e: '5', f: '6', g: '7', h: '8'}\n",
+    );
+    for i in 0..200 {
+        text.push_str(&format!("  k{i}:\n    <<: *base\n    z: '{i}'\n"));
+    }
+    let inv = from_stdin(&text).unwrap_or_else(|e| panic!("{e}"));
+    let data = &inv.objects[0].body["data"];
+    assert_eq!(data["k199"]["h"], Value::from("8"));
+    assert_eq!(data["k199"]["z"], Value::from("199"));
+}
+
+#[test]
+fn parser_messages_are_one_line_without_library_advice() {
+    let Err(e) = from_stdin("a: 1\na: 2\n") else {
+        panic!("duplicate keys must be refused");
+    };
+    assert_eq!(
+        (e.line, e.message.as_str()),
+        (2, "invalid YAML: duplicate mapping key: a")
+    );
+    let Err(e) = from_stdin(&format!("a: {}", "[".repeat(300))) else {
+        panic!("deep flow nesting must be refused");
+    };
+    assert!(e.message.contains("safety limits"), "{}", e.message);
+}
