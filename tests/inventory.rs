@@ -449,3 +449,53 @@ fn ten_thousand_objects_in_two_thousand_files_load_fast() {
     // Generous for a loaded debug build; a per-object scan or a thread per file is far slower.
     assert!(elapsed < Duration::from_secs(8), "{elapsed:?}");
 }
+
+#[test]
+fn every_real_istio_chart_template_is_refused_as_helm() {
+    let mut templates = 0;
+    for entry in walkdir::WalkDir::new(CHARTS).sort_by_file_name() {
+        let entry = entry.unwrap_or_else(|e| panic!("walk: {e}"));
+        let path = entry.path();
+        let in_templates = path.parent().is_some_and(|p| p.ends_with("templates"));
+        if !entry.file_type().is_file()
+            || !in_templates
+            || path.extension() != Some("yaml".as_ref())
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let base = path.parent().unwrap_or(Path::new(CHARTS));
+        let e = expect_err(load(
+            base,
+            &[Source::Path(path.to_path_buf())],
+            &Limits::default(),
+        ));
+        assert!(
+            e.message.contains("looks like a Helm template"),
+            "{}: {e}",
+            path.display()
+        );
+        // The line named is one a reader recognises as template syntax.
+        let named = text
+            .lines()
+            .nth(e.line.saturating_sub(1) as usize)
+            .unwrap_or("");
+        assert!(
+            named.contains("{{"),
+            "{}: line {} is `{named}`",
+            path.display(),
+            e.line
+        );
+        templates += 1;
+    }
+    assert!(templates > 100, "{templates}");
+}
+
+#[test]
+fn empty_base_dir_means_the_current_directory() {
+    // cargo runs integration tests from the crate root.
+    let inv = load_glob(Path::new(""), "tests/fixtures/inventory/apps/other/*.yml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let files: Vec<&str> = inv.objects.iter().map(|o| o.file.as_str()).collect();
+    assert_eq!(files, ["tests/fixtures/inventory/apps/other/web.yml"]);
+}

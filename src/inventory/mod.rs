@@ -138,6 +138,16 @@ pub enum Source {
     Stdin,
 }
 
+impl From<&crate::spec::model::ManifestEntry> for Source {
+    /// A `spec.manifests` entry as a glob source.
+    fn from(entry: &crate::spec::model::ManifestEntry) -> Source {
+        Source::Glob {
+            pattern: entry.path().to_string(),
+            namespace: entry.namespace().map(str::to_string),
+        }
+    }
+}
+
 /// Resource limits of one load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

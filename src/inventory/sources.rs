@@ -28,6 +28,12 @@ pub(crate) struct Resolver {
 impl Resolver {
     /// A resolver for `base`, which must exist.
     pub fn new(base: &Path) -> Result<Resolver, InventoryError> {
+        // `Path::new("")` means the current directory to users but not to `canonicalize`.
+        let base = if base.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            base
+        };
         let canon_base = base.canonicalize().map_err(|e| {
             InventoryError::new(base, 0, format!("cannot open the base directory: {e}"))
         })?;

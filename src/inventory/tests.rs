@@ -300,3 +300,26 @@ fn parser_messages_are_one_line_without_library_advice() {
     };
     assert!(e.message.contains("safety limits"), "{}", e.message);
 }
+
+#[test]
+fn spec_manifest_entries_become_glob_sources() {
+    use crate::spec::model::{ManifestEntry, ManifestPath};
+    let plain = Source::from(&ManifestEntry::Glob("apps/**/*.yaml".to_string()));
+    let with_ns = Source::from(&ManifestEntry::WithNamespace(ManifestPath {
+        path: "vendor/*.yaml".to_string(),
+        namespace: Some("bookinfo".to_string()),
+    }));
+    assert_eq!(
+        (plain, with_ns),
+        (
+            Source::Glob {
+                pattern: "apps/**/*.yaml".to_string(),
+                namespace: None
+            },
+            Source::Glob {
+                pattern: "vendor/*.yaml".to_string(),
+                namespace: Some("bookinfo".to_string())
+            }
+        )
+    );
+}
