@@ -26,7 +26,7 @@ pub struct Object {
     pub id: ObjectRef,
     /// Source file relative to the base directory (`-C DIR`), `-` for stdin.
     pub file: String,
-    /// 1-based line where the object's document starts.
+    /// 1-based line where the object starts: its document's first key, or its List item.
     pub line: u32,
     /// The whole object as JSON; for Secrets `data` and `stringData` are removed.
     pub body: serde_json::Value,
@@ -58,6 +58,15 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// An inventory of already-built objects (tests, other front ends): sorted by
+    /// (file, line) and indexed, refusing duplicates like [`load`] does.
+    pub fn from_objects(mut objects: Vec<Object>) -> Result<Inventory, InventoryError> {
+        let mut inv = Inventory::default();
+        sort_objects(&mut objects);
+        index(&mut inv, objects)?;
+        Ok(inv)
+    }
+
     /// The object `kind` named `name` in `namespace` (`""` for cluster-scoped kinds).
     pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<&Object> {
         let key = ObjectRef {
@@ -268,9 +277,14 @@ fn load_all(
             }
         }
     }
-    objects.sort_by(|a: &Object, b: &Object| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    sort_objects(&mut objects);
     index(&mut inv, objects)?;
     Ok(inv)
+}
+
+/// The report order: by file, then line (stable, so List items keep their order).
+fn sort_objects(objects: &mut [Object]) {
+    objects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 }
 
 /// Fills the indexes, refusing the same object defined twice.

@@ -323,3 +323,30 @@ fn spec_manifest_entries_become_glob_sources() {
         )
     );
 }
+
+#[test]
+fn from_objects_sorts_indexes_and_refuses_duplicates() {
+    let obj = |file: &str, line: u32, name: &str| Object {
+        id: ObjectRef {
+            api_version: "v1".to_string(),
+            kind: "Service".to_string(),
+            namespace: "shop".to_string(),
+            name: name.to_string(),
+        },
+        file: file.to_string(),
+        line,
+        body: serde_json::json!({"metadata": {"name": name}}),
+    };
+    let inv = Inventory::from_objects(vec![obj("b.yaml", 1, "x"), obj("a.yaml", 9, "y")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(inv.objects[0].file, "a.yaml");
+    assert_eq!(
+        inv.get("Service", "shop", "x").map(|o| o.file.as_str()),
+        Some("b.yaml")
+    );
+    let Err(e) = Inventory::from_objects(vec![obj("b.yaml", 1, "x"), obj("a.yaml", 3, "x")]) else {
+        panic!("duplicates must be refused");
+    };
+    assert_eq!((e.path.as_path(), e.line), (Path::new("b.yaml"), 1));
+    assert!(e.message.contains("a.yaml:3 and b.yaml:1"), "{}", e.message);
+}
