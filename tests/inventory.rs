@@ -419,8 +419,25 @@ fn path_source_directory_reads_manifest_extensions_only() {
         &Limits::default(),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(inv.objects.len(), 1);
-    assert_eq!(inv.objects[0].file, "apps/other/web.yml");
+    // notes.txt is left out; the JSON file is read like YAML, its strings stay strings.
+    let got: Vec<(String, &str, u32)> = inv
+        .objects
+        .iter()
+        .map(|o| (o.id.key(), o.file.as_str(), o.line))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "ConfigMap/front/settings".to_string(),
+                "apps/other/settings.json",
+                2
+            ),
+            ("Service/front/web".to_string(), "apps/other/web.yml", 1),
+        ]
+    );
+    assert_eq!(inv.objects[0].body["data"]["mode"], "on");
+    assert_eq!(inv.objects[0].body["data"]["version"], "1.30");
 }
 
 #[test]
