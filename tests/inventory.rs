@@ -431,7 +431,7 @@ fn path_source_directory_reads_manifest_extensions_only() {
             (
                 "ConfigMap/front/settings".to_string(),
                 "apps/other/settings.json",
-                2
+                1
             ),
             ("Service/front/web".to_string(), "apps/other/web.yml", 1),
         ]
