@@ -6,5 +6,7 @@ mod cli;
 mod common;
 mod examples;
 mod facts;
+mod inventory;
+mod policies;
 mod spec;
 mod webhooks;
