@@ -156,6 +156,16 @@ impl PolicySet {
                     &format!("rule code {} is already used by {}", meta.code, other.file),
                 ));
             }
+            if !source.builtin {
+                // regorus resolves calls lazily; evaluating once over an empty input
+                // surfaces unknown functions and the like now, with their line, as exit 2
+                // rather than in the middle of a check.
+                for s in &finding_sets {
+                    engine
+                        .eval_rule(format!("{package}.{}", s.as_str()))
+                        .map_err(|e| fail(source, &e.to_string()))?;
+                }
+            }
             let index = rules.len();
             rules.push(meta);
             for s in finding_sets {
