@@ -64,7 +64,11 @@ fn every_rego_test_passes_and_all_are_run() {
         .iter()
         .map(|r| format!("{}: {}: {:?}", r.file, r.name, r.outcome))
         .collect();
-    assert!(failures.is_empty(), "failing Rego tests:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing Rego tests:\n{}",
+        failures.join("\n")
+    );
     // Count test rules on disk independently of the runner's discovery.
     let mut on_disk = BTreeSet::new();
     for entry in walkdir::WalkDir::new(Path::new(CRATE).join("policies")) {
@@ -108,10 +112,16 @@ fn every_rule_of_this_issue_is_complete_and_matches_rules_md() {
             rule.package,
             format!("data.meshplan.{}.{}", area(code), name.replace('-', "_"))
         );
-        assert!(!rule.title.is_empty() && !rule.description.is_empty() && !rule.remediation.is_empty(), "{code}: metadata prose");
+        assert!(
+            !rule.title.is_empty() && !rule.description.is_empty() && !rule.remediation.is_empty(),
+            "{code}: metadata prose"
+        );
         let explain = set.explain(code).expect("explain text");
         for heading in ["What it does", "Why is this bad?", "Example", "Fix"] {
-            assert!(explain.contains(heading), "{code}: explain lacks {heading:?}");
+            assert!(
+                explain.contains(heading),
+                "{code}: explain lacks {heading:?}"
+            );
         }
         let test_file = Path::new(CRATE).join(file.replace(".rego", "_test.rego"));
         let text = std::fs::read_to_string(&test_file)
@@ -157,11 +167,24 @@ fn fixtures_fire_as_named_and_messages_follow_the_style() {
         let findings = set
             .evaluate(&fixture.input)
             .unwrap_or_else(|e| panic!("{} {}: {e}", fixture.file, fixture.name));
-        let fired = count_by_code(&findings).get(&rule.code).copied().unwrap_or(0);
+        let fired = count_by_code(&findings)
+            .get(&rule.code)
+            .copied()
+            .unwrap_or(0);
         if fixture.name.starts_with("fixture_fires") {
-            assert!(fired > 0, "{} {}: {} did not fire", fixture.file, fixture.name, rule.code);
+            assert!(
+                fired > 0,
+                "{} {}: {} did not fire",
+                fixture.file,
+                fixture.name,
+                rule.code
+            );
         } else if fixture.name.starts_with("fixture_ok") {
-            assert_eq!(fired, 0, "{} {}: {} fired", fixture.file, fixture.name, rule.code);
+            assert_eq!(
+                fired, 0,
+                "{} {}: {} fired",
+                fixture.file, fixture.name, rule.code
+            );
         }
         for f in &findings {
             let first = f.message.chars().next();
@@ -171,13 +194,22 @@ fn fixtures_fire_as_named_and_messages_follow_the_style() {
                 f.code,
                 f.message
             );
-            assert!(!f.message.ends_with('.'), "{}: trailing period: {:?}", f.code, f.message);
+            assert!(
+                !f.message.ends_with('.'),
+                "{}: trailing period: {:?}",
+                f.code,
+                f.message
+            );
             assert!(!f.message.contains('\n'), "{}: multi-line message", f.code);
             if let Some(hint) = &f.hint {
                 assert!(!hint.ends_with('.'), "{}: hint ends with a period", f.code);
             }
             let rule = set.rule(&f.code).expect("finding of a known rule");
-            assert_eq!(f.default_severity, rule.severity, "{}: set differs from metadata", f.code);
+            assert_eq!(
+                f.default_severity, rule.severity,
+                "{}: set differs from metadata",
+                f.code
+            );
             if f.object.is_some() || f.code == "MP309" {
                 checked += 1;
             }
@@ -228,6 +260,9 @@ fn policy_test_command_on_a_user_dir_reports_failures() {
         .collect();
     assert_eq!(
         outcomes,
-        vec![("test_fires", &Outcome::Pass), ("test_wrong", &Outcome::Fail)]
+        vec![
+            ("test_fires", &Outcome::Pass),
+            ("test_wrong", &Outcome::Fail)
+        ]
     );
 }

@@ -100,7 +100,12 @@ mod tests {
 
     #[test]
     fn no_settings_keeps_default_severity_and_locates() {
-        let out = apply(vec![finding("MP301", "details")], &spec(""), "2025-01-01", &locate);
+        let out = apply(
+            vec![finding("MP301", "details")],
+            &spec(""),
+            "2025-01-01",
+            &locate,
+        );
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].severity, Severity::Deny);
         assert_eq!(out[0].file.as_deref(), Some("apps/details.yaml"));

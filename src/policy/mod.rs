@@ -78,7 +78,8 @@ mod tests {
 
     #[test]
     fn error_location_reads_regorus_pointer() {
-        let msg = "\n--> /tmp/x/bad.rego:3:7\n  |\n3 | deny contains x if {\n  |       ^\nerror: oops";
+        let msg =
+            "\n--> /tmp/x/bad.rego:3:7\n  |\n3 | deny contains x if {\n  |       ^\nerror: oops";
         assert_eq!(
             error_location(msg),
             Some(("/tmp/x/bad.rego".to_string(), 3))

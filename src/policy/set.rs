@@ -124,8 +124,8 @@ impl PolicySet {
     /// Compiles the given sources; files declaring `metadata` are rules, others helpers.
     pub(crate) fn from_sources(sources: Vec<Source>) -> Result<PolicySet, PolicyError> {
         let (mut engine, packages) = compile(&sources)?;
-        let mut rules: Vec<RuleMeta> = Vec::new();
-        let mut sets = Vec::new();
+        // Each rule with the paths of its finding sets (deny, warn, info order).
+        let mut rules: Vec<(RuleMeta, Vec<(Severity, String)>)> = Vec::new();
         for (source, package) in sources.iter().zip(&packages) {
             let declares = |name: &str| {
                 engine
@@ -150,7 +150,7 @@ impl PolicySet {
                 .eval_rule(format!("{package}.metadata"))
                 .map_err(|e| fail(source, &e.to_string()))?;
             let meta = read_meta(source, package, value)?;
-            if let Some(other) = rules.iter().find(|r| r.code == meta.code) {
+            if let Some((other, _)) = rules.iter().find(|(r, _)| r.code == meta.code) {
                 return Err(contract(
                     source,
                     &format!("rule code {} is already used by {}", meta.code, other.file),
@@ -166,26 +166,20 @@ impl PolicySet {
                         .map_err(|e| fail(source, &e.to_string()))?;
                 }
             }
-            let index = rules.len();
-            rules.push(meta);
-            for s in finding_sets {
-                sets.push((index, s, format!("{package}.{}", s.as_str())));
-            }
+            let paths = finding_sets
+                .into_iter()
+                .map(|s| (s, format!("{package}.{}", s.as_str())))
+                .collect();
+            rules.push((meta, paths));
         }
-        // Sort by code and remap set indexes so evaluation order follows codes too.
-        let mut order: Vec<usize> = (0..rules.len()).collect();
-        order.sort_by(|&a, &b| rules[a].code.cmp(&rules[b].code));
-        let mut new_pos = vec![0; rules.len()];
-        for (pos, &old) in order.iter().enumerate() {
-            new_pos[old] = pos;
+        // Evaluation and listing both follow code order, so output never depends on the
+        // order files were found in.
+        rules.sort_by(|(a, _), (b, _)| a.code.cmp(&b.code));
+        let mut sets = Vec::new();
+        for (index, (_, paths)) in rules.iter().enumerate() {
+            sets.extend(paths.iter().map(|(s, p)| (index, *s, p.clone())));
         }
-        let mut sorted: Vec<Option<RuleMeta>> = rules.into_iter().map(Some).collect();
-        let rules: Vec<RuleMeta> = order.iter().filter_map(|&i| sorted[i].take()).collect();
-        let mut sets: Vec<(usize, Severity, String)> = sets
-            .into_iter()
-            .map(|(i, s, p)| (new_pos[i], s, p))
-            .collect();
-        sets.sort_by(|a, b| (a.0, std::cmp::Reverse(a.1)).cmp(&(b.0, std::cmp::Reverse(b.1))));
+        let rules = rules.into_iter().map(|(meta, _)| meta).collect();
         Ok(PolicySet {
             engine,
             rules,
@@ -225,7 +219,11 @@ impl PolicySet {
         engine.set_input(value);
         let mut findings = Vec::new();
         for (index, severity, path) in &self.sets {
-            let rule = &self.rules[*index];
+            let Some(rule) = self.rules.get(*index) else {
+                // `sets` is built from `rules` in `from_sources`; an index out of range
+                // would be our bug, not the user's.
+                return Err(PolicyError::Eval(format!("no rule for {path}")));
+            };
             let value = engine.eval_rule(path.clone()).map_err(|e| {
                 let message = format!("{}: {path}: {e}", rule.file);
                 if rule.builtin {
@@ -342,8 +340,8 @@ pub(crate) fn compile(sources: &[Source]) -> Result<(regorus::Engine, Vec<String
     engine.set_input(regorus::Value::new_object());
     if let Err(e) = engine.eval_query("true".to_string(), false) {
         let message = e.to_string();
-        let culprit = error_location(&message)
-            .and_then(|(file, _)| sources.iter().find(|s| s.label == file));
+        let culprit =
+            error_location(&message).and_then(|(file, _)| sources.iter().find(|s| s.label == file));
         return Err(match culprit {
             Some(source) => fail(source, &message),
             None if sources.iter().all(|s| s.builtin) => PolicyError::Eval(message),
@@ -538,7 +536,10 @@ mod tests {
             "package custom.undef\n\nmetadata := {\"code\": \"X1\", \"name\": \"x\", \"severity\": \"warn\"}\n\nwarn contains {\"msg\": \"m\"} if {\n\tnot_a_function(1)\n}\n",
         )]);
         let err = PolicySet::load(false, &[dir.path().to_path_buf()]).expect_err("must fail");
-        assert!(matches!(err, PolicyError::Compile { line: 6, .. }), "{err:?}");
+        assert!(
+            matches!(err, PolicyError::Compile { line: 6, .. }),
+            "{err:?}"
+        );
         assert!(!err.is_internal());
     }
 
@@ -553,7 +554,10 @@ mod tests {
             matches!(&err, PolicyError::Contract { message, .. } if message.contains("name")),
             "{err:?}"
         );
-        let dir = user_dir(&[("bare.rego", "package custom.bare\n\nwarn contains {\"msg\": \"m\"} if true\n")]);
+        let dir = user_dir(&[(
+            "bare.rego",
+            "package custom.bare\n\nwarn contains {\"msg\": \"m\"} if true\n",
+        )]);
         let err = PolicySet::load(false, &[dir.path().to_path_buf()]).expect_err("must fail");
         assert!(matches!(err, PolicyError::Contract { .. }), "{err:?}");
     }
@@ -575,7 +579,10 @@ mod tests {
     fn user_policy_runs_beside_builtins_and_skips_test_files() {
         let dir = user_dir(&[
             ("everything.rego", GOOD),
-            ("everything_test.rego", "package custom.everything_test\n\ntest_x if { false }\n"),
+            (
+                "everything_test.rego",
+                "package custom.everything_test\n\ntest_x if { false }\n",
+            ),
         ]);
         let set = PolicySet::load(false, &[dir.path().to_path_buf()]).expect("loads");
         assert_eq!(set.rules().len(), 1);
@@ -586,7 +593,11 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].code, "ORG001");
         assert_eq!(findings[0].default_severity, Severity::Warn);
-        assert!(set.evaluate(&serde_json::json!({"version": 2})).expect("evaluates").is_empty());
+        assert!(
+            set.evaluate(&serde_json::json!({"version": 2}))
+                .expect("evaluates")
+                .is_empty()
+        );
     }
 
     #[test]
