@@ -165,3 +165,121 @@ fn synthetic_version() -> crate::facts::VersionFact {
         kubernetes_ok: true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::VersionFact;
+    use crate::policy::{PolicySet, count_by_code};
+    use std::path::Path;
+
+    const RELEASES: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/istio-releases/supported-releases.yaml"
+    );
+
+    /// A version fact from the real release table, judged as the catalogue would.
+    fn fact(version: &str, kubernetes: &str, today: &str) -> VersionFact {
+        let text = std::fs::read_to_string(RELEASES).expect("release data readable");
+        let doc: Value = serde_saphyr::from_str(&text).expect("release data parses");
+        let minor = version.rsplit_once('.').map_or(version, |(m, _)| m);
+        let release = doc["releases"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["version"] == minor))
+            .expect("minor in the release table");
+        let supported: Vec<String> = release["k8s_supported"]
+            .as_array()
+            .expect("k8s_supported list")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        let eol = release["eol_date"].as_str().map(str::to_string);
+        VersionFact {
+            version: version.into(),
+            minor: minor.into(),
+            known: true,
+            minor_known: true,
+            end_of_life: eol.as_deref().is_some_and(|d| d < today),
+            eol_date: eol,
+            kubernetes_ok: supported.iter().any(|k| k == kubernetes),
+            kubernetes_supported: supported,
+        }
+    }
+
+    fn input(kubernetes: &str, today: &str, installed: &[&str], target: &str) -> Value {
+        let text = format!(
+            "apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\nmetadata: {{name: prod}}\nspec:\n  kubernetesVersion: \"{kubernetes}\"\n  istio: {{version: {target}}}\n"
+        );
+        let spec = crate::spec::parse(Path::new("meshplan.yaml"), &text).expect("spec parses");
+        let facts = Facts {
+            version: 1,
+            versions: crate::facts::VersionFacts {
+                today: today.into(),
+                kubernetes: kubernetes.into(),
+                target: fact(target, kubernetes, today),
+                installed: installed
+                    .iter()
+                    .map(|v| fact(v, kubernetes, today))
+                    .collect(),
+            },
+            ..Facts::default()
+        };
+        let mut hops = vec![json!(installed.first().copied().unwrap_or(target))];
+        hops.push(json!(target));
+        let plan = json!({"from": hops[0], "to": target, "hops": hops, "steps": []});
+        build_input(InputParts {
+            cluster: &spec.metadata.name,
+            spec: &spec.spec,
+            state: None,
+            plan: &plan,
+            step: Some("install"),
+            facts: &facts,
+            rendered: None,
+        })
+        .expect("input builds")
+    }
+
+    #[test]
+    fn input_has_contract_shape_with_spec_defaults() {
+        let doc = input("1.30", "2025-01-15", &["1.23.4", "1.24.3"], "1.24.3");
+        assert_eq!(doc["version"], 1);
+        assert_eq!(doc["metadata"]["name"], "prod");
+        assert_eq!(doc["spec"]["upgrade"]["maxRestartsPerStep"], 200);
+        assert_eq!(doc["spec"]["istio"]["config"]["nativeSidecars"], "auto");
+        assert_eq!(doc["step"], json!({"name": "install"}));
+        assert_eq!(doc["state"], Value::Null);
+        assert_eq!(doc["facts"]["versions"]["target"]["kubernetesOk"], true);
+        assert!(doc["facts"]["defaultRevision"].is_null());
+    }
+
+    #[test]
+    fn real_release_data_drives_kubernetes_and_eol_rules() {
+        let set = PolicySet::load(true, &[]).expect("built-ins compile");
+        let codes = |doc: &Value| count_by_code(&set.evaluate(doc).expect("evaluates"));
+        // 1.24 supports Kubernetes 1.28-1.31 and was supported until June 2025; 1.23's
+        // support ended in April 2025.
+        let fine = codes(&input(
+            "1.30",
+            "2025-01-15",
+            &["1.23.4", "1.24.3"],
+            "1.24.3",
+        ));
+        assert_eq!(fine.get("MP103"), None);
+        assert_eq!(fine.get("MP104"), None);
+        let old_installed = codes(&input(
+            "1.30",
+            "2025-05-01",
+            &["1.23.4", "1.24.3"],
+            "1.24.3",
+        ));
+        assert_eq!(
+            old_installed.get("MP104"),
+            Some(&1),
+            "only 1.23 is past end of life"
+        );
+        let too_new = codes(&input("1.33", "2025-01-15", &["1.24.3"], "1.24.3"));
+        assert_eq!(too_new.get("MP103"), Some(&1));
+        let late = codes(&input("1.30", "2026-01-01", &["1.24.3"], "1.24.3"));
+        assert_eq!(late.get("MP104"), Some(&1));
+    }
+}
