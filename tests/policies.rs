@@ -266,3 +266,21 @@ fn policy_test_command_on_a_user_dir_reports_failures() {
         ]
     );
 }
+
+#[test]
+fn policy_test_on_the_source_dir_matches_the_embedded_run() {
+    let embedded = testing::run(TestTarget::Builtin).expect("embedded tests compile");
+    let dir = Path::new(CRATE).join("policies");
+    let from_dir = testing::run(TestTarget::Dir(&dir)).expect("policies/ compiles");
+    assert!(from_dir.passed(), "{}", from_dir.to_text());
+    let names = |r: &testing::TestReport| -> BTreeSet<String> {
+        r.results.iter().map(|t| t.name.clone()).collect()
+    };
+    assert_eq!(from_dir.results.len(), embedded.results.len());
+    assert_eq!(names(&from_dir), names(&embedded));
+}
+
+#[test]
+fn explain_text_snapshot() {
+    insta::assert_snapshot!(set().explain("MP301").expect("MP301 explained"));
+}

@@ -192,12 +192,15 @@ impl PolicySet {
         &self.rules
     }
 
-    /// The rule with this code.
-    pub fn rule(&self, code: &str) -> Option<&RuleMeta> {
-        self.rules.iter().find(|r| r.code == code)
+    /// The rule with this code (any case, `mp301` too) or kebab-case name (`missing-pdb`).
+    pub fn rule(&self, code_or_name: &str) -> Option<&RuleMeta> {
+        self.rules
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
     }
 
-    /// The text `meshplan explain CODE` prints: a header line, then the rule's prose.
+    /// The text `meshplan explain RULE` prints (RULE: code or name): a header line, then
+    /// the rule's prose.
     pub fn explain(&self, code: &str) -> Option<String> {
         let r = self.rule(code)?;
         Some(format!(
@@ -511,6 +514,8 @@ mod tests {
         assert!(text.starts_with("MP301 missing-pdb (deny): "));
         assert!(text.contains("Why is this bad?"));
         assert_eq!(set.explain("MP999"), None);
+        assert_eq!(set.explain("missing-pdb"), Some(text.clone()));
+        assert_eq!(set.explain("mp301"), Some(text));
     }
 
     #[test]
