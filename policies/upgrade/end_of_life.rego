@@ -26,9 +26,14 @@ judged contains input.facts.versions.target
 
 judged contains v if some v in input.facts.versions.installed
 
+# eol_text is the end-of-life date, or words when the catalogue lacks one.
+default eol_text(_) := "an unknown date"
+
+eol_text(v) := v.eolDate if is_string(v.eolDate)
+
 warn contains {"msg": msg, "hint": hint} if {
 	some v in judged
 	v.endOfLife == true
-	msg := sprintf("istio %s reached end of life on %s", [v.version, object.get(v, "eolDate", "an unknown date")])
+	msg := sprintf("istio %s reached end of life on %s", [v.version, eol_text(v)])
 	hint := "target a supported Istio minor"
 }

@@ -25,3 +25,9 @@ test_fires_on_target_once if {
 test_ok_supported if {
 	count(end_of_life.warn) == 0 with input as fixture_ok
 }
+
+test_fires_without_eol_date if {
+	findings := end_of_life.warn with input as {"facts": {"versions": {"target": object.union(old, {"eolDate": null}), "installed": []}}}
+	some f in findings
+	f.msg == "istio 1.22.8 reached end of life on an unknown date"
+}

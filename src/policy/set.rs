@@ -115,8 +115,14 @@ impl PolicySet {
     /// `extra_dirs`; the built-in `policies/lib` helpers are always available.
     pub fn load(builtin: bool, extra_dirs: &[PathBuf]) -> Result<PolicySet, PolicyError> {
         let mut sources = builtin_sources(builtin, false);
+        let mut seen = std::collections::BTreeSet::new();
         for dir in extra_dirs {
-            sources.extend(read_dir_sources(dir, false)?);
+            // The same directory given twice (flag and spec) must not load a file twice.
+            for source in read_dir_sources(dir, false)? {
+                if seen.insert(source.label.clone()) {
+                    sources.push(source);
+                }
+            }
         }
         PolicySet::from_sources(sources)
     }
@@ -589,7 +595,8 @@ mod tests {
                 "package custom.everything_test\n\ntest_x if { false }\n",
             ),
         ]);
-        let set = PolicySet::load(false, &[dir.path().to_path_buf()]).expect("loads");
+        let twice = [dir.path().to_path_buf(), dir.path().to_path_buf()];
+        let set = PolicySet::load(false, &twice).expect("loads");
         assert_eq!(set.rules().len(), 1);
         assert_eq!(set.rules()[0].explain, "What it does\n  Flags everything.");
         let findings = set
