@@ -284,3 +284,25 @@ fn policy_test_on_the_source_dir_matches_the_embedded_run() {
 fn explain_text_snapshot() {
     insta::assert_snapshot!(set().explain("MP301").expect("MP301 explained"));
 }
+
+/// regorus does not index comprehensions, so two loops over the inventory in one rule body
+/// are quadratic (seconds at 10k objects). Each top-level block of a rule file may iterate
+/// `input.facts` collections at most once; other lookups must be by key.
+#[test]
+fn no_rule_body_loops_over_facts_twice() {
+    for entry in walkdir::WalkDir::new(Path::new(CRATE).join("policies")) {
+        let entry = entry.expect("policies dir readable");
+        let file = entry.path().to_string_lossy().into_owned();
+        if !file.ends_with(".rego") || file.ends_with("_test.rego") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).expect("policy readable");
+        for block in text.split("\n\n") {
+            let loops = block.matches(" in input.facts.").count();
+            assert!(
+                loops <= 1,
+                "{file}: a block loops over facts {loops} times:\n{block}"
+            );
+        }
+    }
+}

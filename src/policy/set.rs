@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What a rule declares about itself, plus the prose `meshplan explain` prints.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RuleMeta {
     /// Stable code, e.g. `MP301`.
     pub code: String,
@@ -33,7 +33,7 @@ pub struct RuleMeta {
 }
 
 /// One finding of one rule, before overrides, waivers and locations are applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// The rule's code.
     pub code: String,
