@@ -46,7 +46,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
     let policies = load_policies(&ctx, &args.policies)?;
     let facts = judged_facts(&ctx, args.step);
-    let input = policy_input(&ctx, &facts, args.step);
+    let input = policy_input(&ctx, &facts, args.step)?;
     let findings = policies.evaluate(&input)?;
     let diagnostics = policy::apply(findings, &ctx.spec.spec.spec, &ctx.today, &|o| {
         ctx.locate(o)
@@ -125,22 +125,23 @@ pub(crate) fn judged_facts(ctx: &Context, range: StepRange) -> Facts {
 }
 
 /// The Rego input document (docs/policy-input.md).
-pub(crate) fn policy_input(ctx: &Context, facts: &Facts, range: StepRange) -> serde_json::Value {
+pub(crate) fn policy_input(
+    ctx: &Context,
+    facts: &Facts,
+    range: StepRange,
+) -> Result<serde_json::Value, Error> {
     let step = match range {
-        StepRange::All => serde_json::Value::Null,
-        StepRange::Next => match ctx.plan.next_step() {
-            Some(s) => serde_json::json!({"name": s.name}),
-            None => serde_json::Value::Null,
-        },
+        StepRange::All => None,
+        StepRange::Next => ctx.plan.next_step().map(|s| s.name.as_str()),
     };
-    serde_json::json!({
-        "version": 1,
-        "metadata": {"name": ctx.spec.spec.metadata.name},
-        "spec": ctx.spec.spec.spec,
-        "state": null,
-        "plan": ctx.plan,
-        "step": step,
-        "facts": facts,
-        "rendered": null,
-    })
+    let plan = serde_json::to_value(&ctx.plan).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(policy::build_input(policy::InputParts {
+        cluster: &ctx.spec.spec.metadata.name,
+        spec: &ctx.spec.spec.spec,
+        state: None,
+        plan: &plan,
+        step,
+        facts,
+        rendered: None,
+    })?)
 }

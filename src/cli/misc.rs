@@ -70,12 +70,13 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<ExitCode, Error> {
 pub(crate) fn policy(cmd: PolicyCommand) -> Result<ExitCode, Error> {
     match cmd {
         PolicyCommand::Test(a) => {
+            use crate::policy::testing::{TestTarget, run};
             let report = match &a.dir {
-                Some(dir) => crate::policy::testing::run_dir(dir)?,
-                None => crate::policy::testing::run_builtin()?,
+                Some(dir) => run(TestTarget::Dir(dir))?,
+                None => run(TestTarget::Builtin)?,
             };
-            emit(&report.render_text())?;
-            Ok(if report.all_passed() {
+            emit(&report.to_text())?;
+            Ok(if report.passed() {
                 ExitCode::Ok
             } else {
                 ExitCode::Findings
