@@ -1,1 +1,1 @@
-
+mod report_formats;

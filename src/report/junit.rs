@@ -164,8 +164,10 @@ fn write_case(out: &mut String, code: &str, subject: &str, case: &Case<'_>, repo
         attr(&classname),
         attr(&name)
     );
-    // The first finding with a file locates the testcase (GitLab shows the `file`).
-    if let Some(d) = case.findings.iter().find(|d| d.file.is_some()) {
+    // The first finding with a file locates the testcase (GitLab shows the `file`); `-` is
+    // standard input, not a file.
+    let located = |d: &&&Diagnostic| d.file.as_deref().is_some_and(|f| f != "-");
+    if let Some(d) = case.findings.iter().find(located) {
         if let Some(file) = &d.file {
             let _ = write!(out, " file=\"{}\"", attr(file));
         }
@@ -178,10 +180,8 @@ fn write_case(out: &mut String, code: &str, subject: &str, case: &Case<'_>, repo
         return;
     }
     out.push_str(">\n");
-    let (failed, passed): (Vec<&Diagnostic>, Vec<&Diagnostic>) = case
-        .findings
-        .iter()
-        .partition(|d| report.fails(d.severity));
+    let (failed, passed): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
+        case.findings.iter().partition(|d| report.fails(d.severity));
     if let Some(worst) = failed.iter().map(|d| d.severity).max() {
         let message = failed
             .iter()
@@ -295,7 +295,10 @@ mod tests {
     #[test]
     fn escaping_keeps_xml_well_formed() {
         assert_eq!(text("a < b && c > d"), "a &lt; b &amp;&amp; c &gt; d");
-        assert_eq!(attr("say \"hi\"\n'x'"), "say &quot;hi&quot;&#10;&apos;x&apos;");
+        assert_eq!(
+            attr("say \"hi\"\n'x'"),
+            "say &quot;hi&quot;&#10;&apos;x&apos;"
+        );
         assert_eq!(text("bell\u{7}"), "bell\u{FFFD}");
     }
 }

@@ -236,7 +236,7 @@ fn manual(out: &mut String, plan: &Plan, options: &Options<'_>) {
     let start = out.len();
     let mut shown = 0;
     'steps: for step in plan.steps.iter().filter(|s| !s.manual.is_empty()) {
-        let _ = writeln!(out, "- {}:", md(&step.name));
+        let _ = writeln!(out, "- {} ({}):", md(&step.name), md(&step.hop));
         for w in &step.manual {
             let item = format!("  - {}\n", code(w));
             if out.len() - start + item.len() > limit {
@@ -432,10 +432,16 @@ mod tests {
 
     #[test]
     fn text_cannot_inject_markup() {
-        assert_eq!(md("<img src=x> *b* [l](u)"), "\\<img src=x\\> \\*b\\* \\[l\\](u)");
+        assert_eq!(
+            md("<img src=x> *b* [l](u)"),
+            "\\<img src=x\\> \\*b\\* \\[l\\](u)"
+        );
         assert_eq!(md("a\nb"), "a b");
         assert_eq!(code("Deployment/shop/cart"), "`Deployment/shop/cart`");
         assert_eq!(code("a`b"), "a\\`b");
-        assert_eq!(mermaid_label("wave \"a\" <b>"), "wave #quot;a#quot; #lt;b#gt;");
+        assert_eq!(
+            mermaid_label("wave \"a\" <b>"),
+            "wave #quot;a#quot; #lt;b#gt;"
+        );
     }
 }

@@ -230,7 +230,9 @@ pub fn render(report: &Report<'_>) -> String {
 fn rules<'a>(report: &Report<'a>) -> (Vec<Rule<'a>>, BTreeMap<&'a str, usize>) {
     let mut by_code: BTreeMap<&'a str, Rule<'a>> = BTreeMap::new();
     for info in report.rules {
-        by_code.entry(info.code.as_str()).or_insert_with(|| rule(info));
+        by_code
+            .entry(info.code.as_str())
+            .or_insert_with(|| rule(info));
     }
     for d in report.diagnostics {
         by_code.entry(d.rule.as_str()).or_insert_with(|| Rule {
@@ -274,13 +276,21 @@ fn properties(code: &str) -> RuleProperties {
 }
 
 fn result(d: &Diagnostic, rule_index: usize) -> SarifResult<'_> {
-    let physical_location = d.file.as_deref().map(|file| PhysicalLocation {
-        artifact_location: ArtifactLocation {
-            uri: file,
-            uri_base_id: "%SRCROOT%",
-        },
-        region: d.line.filter(|l| *l > 0).map(|start_line| Region { start_line }),
-    });
+    // `-` is standard input: there is no artifact to point at.
+    let physical_location = d
+        .file
+        .as_deref()
+        .filter(|f| *f != "-")
+        .map(|file| PhysicalLocation {
+            artifact_location: ArtifactLocation {
+                uri: file,
+                uri_base_id: "%SRCROOT%",
+            },
+            region: d
+                .line
+                .filter(|l| *l > 0)
+                .map(|start_line| Region { start_line }),
+        });
     let logical_locations: Vec<LogicalLocation> = d
         .object
         .iter()
@@ -306,7 +316,10 @@ fn result(d: &Diagnostic, rule_index: usize) -> SarifResult<'_> {
         (None, None) => String::new(),
     };
     let mut partial_fingerprints = BTreeMap::new();
-    partial_fingerprints.insert(FINGERPRINT_KEY, format!("{}:{subject}:{}", d.rule, d.message));
+    partial_fingerprints.insert(
+        FINGERPRINT_KEY,
+        format!("{}:{subject}:{}", d.rule, d.message),
+    );
     SarifResult {
         rule_id: &d.rule,
         rule_index,
