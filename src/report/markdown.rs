@@ -26,6 +26,9 @@ const OPEN_FINDINGS_BYTES: usize = 8_000;
 const RESERVE: usize = 1_500;
 /// Workloads listed before the list collapses: a reviewer reads names, not thousands.
 const MANUAL_LISTED: usize = 50;
+/// Bytes kept per relative file link for a wrapper that turns it into an absolute URL
+/// (`https://github.com/<owner>/<repo>/blob/<sha>/<dir>/`), as the GitHub Action does.
+pub const LINK_ALLOWANCE: usize = 200;
 /// Steps beyond which the Mermaid diagram is left out (it would not be readable).
 const MERMAID_MAX_STEPS: usize = 60;
 
@@ -262,6 +265,13 @@ fn findings(out: &mut String, report: &Report<'_>, options: &Options<'_>) {
     }
     out.push_str("### Findings\n\n");
     let mut open_left = OPEN_FINDINGS_BYTES;
+    // Room promised to whoever rewrites the relative links (none when they are absolute).
+    let mut reserved = 0;
+    let allowance = if options.link_base.is_some() {
+        0
+    } else {
+        LINK_ALLOWANCE
+    };
     for severity in [Severity::Deny, Severity::Warn, Severity::Info] {
         let group: Vec<&Diagnostic> = report
             .diagnostics
@@ -281,9 +291,15 @@ fn findings(out: &mut String, report: &Report<'_>, options: &Options<'_>) {
         let mut shown = 0;
         for d in &group {
             let item = item(d, options);
-            if out.len() + item.len() + RESERVE > options.budget {
+            let extra = if d.file.as_deref().is_some_and(|f| f != "-") {
+                allowance
+            } else {
+                0
+            };
+            if out.len() + reserved + item.len() + extra + RESERVE > options.budget {
                 break;
             }
+            reserved += extra;
             if !in_details && item.len() > open_left {
                 let _ = writeln!(
                     out,
