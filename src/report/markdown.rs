@@ -433,6 +433,56 @@ fn mermaid_label(s: &str) -> String {
 mod tests {
     use super::*;
 
+    use crate::diagnostic::ObjectRef;
+
+    fn findings(n: usize, severity: Severity) -> Vec<Diagnostic> {
+        (0..n)
+            .map(|i| Diagnostic {
+                rule: "MP303".to_string(),
+                name: "missing-readiness-probe".to_string(),
+                severity,
+                message: format!("container app of workload {i} has no readiness probe"),
+                object: Some(ObjectRef {
+                    api_version: "apps/v1".to_string(),
+                    kind: "Deployment".to_string(),
+                    namespace: "shop".to_string(),
+                    name: format!("w{i}"),
+                }),
+                file: Some(format!("apps/w{i}.yaml")),
+                line: Some(1),
+                hint: None,
+                step: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn findings_past_the_first_screen_collapse_and_the_rest_is_counted() {
+        let diagnostics = findings(400, Severity::Warn);
+        let report = Report {
+            diagnostics: &diagnostics,
+            plan: None,
+            warnings: &[],
+            rules: &[],
+            fail_on: Severity::Warn,
+        };
+        let options = Options {
+            budget: 20_000,
+            link_base: Some("https://example.test/"),
+        };
+        let md = render_with(&report, &options);
+        assert!(md.len() <= options.budget, "{}", md.len());
+        assert!(md.contains("## meshplan check: ❌ failed"));
+        assert!(md.contains("**400 warn**"));
+        let open = md.find("<details><summary>").expect("collapsed part");
+        let listed = md.lines().filter(|l| l.starts_with("- **MP303**")).count();
+        let shown_open = md[..open].lines().filter(|l| l.starts_with("- **")).count();
+        assert!(shown_open > 0 && shown_open < listed);
+        let note = format!("_{} more warn finding(s) not shown", 400 - listed);
+        assert!(md.contains(&note), "{note}");
+        assert!(md.trim_end().ends_with("</details>"));
+    }
+
     #[test]
     fn links_point_at_the_line() {
         assert_eq!(

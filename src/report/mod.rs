@@ -91,3 +91,29 @@ pub fn render(report: &Report<'_>, format: OutputFormat, base_dir: &Path, color:
         OutputFormat::Markdown => markdown::render(report),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(fail_on: Severity) -> Report<'static> {
+        Report {
+            diagnostics: &[],
+            plan: None,
+            warnings: &[],
+            rules: &[],
+            fail_on,
+        }
+    }
+
+    #[test]
+    fn fail_on_sets_the_threshold_and_info_never_fails() {
+        let deny = report(Severity::Deny);
+        assert!(deny.fails(Severity::Deny));
+        assert!(!deny.fails(Severity::Warn));
+        let warn = report(Severity::Warn);
+        assert!(warn.fails(Severity::Warn));
+        assert!(!warn.fails(Severity::Info));
+        assert!(!report(Severity::Info).fails(Severity::Info));
+    }
+}

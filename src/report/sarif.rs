@@ -333,3 +333,79 @@ fn result(d: &Diagnostic, rule_index: usize) -> SarifResult<'_> {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::ObjectRef;
+
+    fn finding(file: Option<&str>, line: Option<u32>) -> Diagnostic {
+        Diagnostic {
+            rule: "MP301".to_string(),
+            name: "missing-pdb".to_string(),
+            severity: Severity::Deny,
+            message: "deployment has 3 replicas and no pdb".to_string(),
+            object: Some(ObjectRef {
+                api_version: "apps/v1".to_string(),
+                kind: "Deployment".to_string(),
+                namespace: "shop".to_string(),
+                name: "cart".to_string(),
+            }),
+            file: file.map(str::to_string),
+            line,
+            hint: None,
+            step: None,
+        }
+    }
+
+    fn json(d: &Diagnostic) -> serde_json::Value {
+        serde_json::to_value(result(d, 0)).unwrap_or_default()
+    }
+
+    #[test]
+    fn levels_follow_severity() {
+        assert_eq!(level(Severity::Deny), "error");
+        assert_eq!(level(Severity::Warn), "warning");
+        assert_eq!(level(Severity::Info), "note");
+    }
+
+    #[test]
+    fn fingerprint_ignores_the_line() {
+        let a = json(&finding(Some("apps/cart.yaml"), Some(3)));
+        let b = json(&finding(Some("apps/cart.yaml"), Some(40)));
+        assert_eq!(a["partialFingerprints"], b["partialFingerprints"]);
+        assert_ne!(
+            a["locations"][0]["physicalLocation"],
+            b["locations"][0]["physicalLocation"]
+        );
+    }
+
+    #[test]
+    fn standard_input_is_no_physical_location() {
+        let r = json(&finding(Some("-"), Some(3)));
+        let location = &r["locations"][0];
+        assert!(location.get("physicalLocation").is_none());
+        assert_eq!(
+            location["logicalLocations"][0]["fullyQualifiedName"],
+            "Deployment/shop/cart"
+        );
+    }
+
+    #[test]
+    fn rules_cover_codes_without_metadata_once() {
+        let diagnostics = vec![
+            finding(Some("a.yaml"), Some(1)),
+            finding(Some("b.yaml"), Some(2)),
+        ];
+        let report = Report {
+            diagnostics: &diagnostics,
+            plan: None,
+            warnings: &[],
+            rules: &[],
+            fail_on: Severity::Deny,
+        };
+        let (rules, index) = rules(&report);
+        assert_eq!(rules.len(), 1);
+        assert_eq!(index.get("MP301"), Some(&0));
+    }
+}
