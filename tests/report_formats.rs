@@ -711,6 +711,24 @@ fn markdown_shows_plan_table_and_mermaid_and_links() {
     assert!(!md.contains("<details>"));
 }
 
+#[test]
+fn markdown_plan_alone_matches_the_plan_of_the_comment() {
+    let plan = upgrade_plan();
+    let alone = markdown::render_plan(&plan);
+    assert!(alone.starts_with("### Plan: 1.22.3 → 1.24.1"));
+    let report = Report {
+        diagnostics: &[],
+        plan: Some(&plan),
+        warnings: &[],
+        rules: &[],
+        fail_on: Severity::Deny,
+    };
+    let comment = render(&report, OutputFormat::Markdown);
+    assert!(comment.contains(&alone));
+    assert!(comment.contains("## meshplan check: ✅ passed"));
+    assert!(comment.trim_end().ends_with("No findings."));
+}
+
 /// The report with a plan, warnings, rules and findings of every kind.
 fn snapshot_failing(format: OutputFormat) -> String {
     let diagnostics = failing_diagnostics();

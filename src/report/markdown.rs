@@ -68,6 +68,14 @@ pub fn render_with(report: &Report<'_>, options: &Options<'_>) -> String {
     out
 }
 
+/// Renders only the plan (for `meshplan plan --format markdown`): hops, steps, the
+/// workloads a person must restart and the Mermaid diagram.
+pub fn render_plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    plan_section(&mut out, plan, &Options::default());
+    out
+}
+
 fn summary(out: &mut String, report: &Report<'_>) {
     let s = report.summary();
     let verdict = if report.failed() {
