@@ -8,5 +8,6 @@ mod examples;
 mod facts;
 mod inventory;
 mod policies;
+mod report_formats;
 mod spec;
 mod webhooks;
