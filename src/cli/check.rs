@@ -5,7 +5,7 @@ use super::{FailOn, SpecArgs, emit, write_atomic};
 use crate::error::{Error, ExitCode};
 use crate::facts::Facts;
 use crate::policy::{self, PolicySet};
-use crate::report::{self, OutputFormat, Report};
+use crate::report::{self, OutputFormat, Report, RuleInfo};
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -51,10 +51,26 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     let diagnostics = policy::apply(findings, &ctx.spec.spec.spec, &ctx.today, &|o| {
         ctx.locate(o)
     });
+    let rules: Vec<RuleInfo> = policies
+        .rules()
+        .iter()
+        .map(|r| RuleInfo {
+            code: r.code.clone(),
+            name: r.name.clone(),
+            severity: r.severity,
+            title: r.title.clone(),
+            description: r.description.clone(),
+            help: r.remediation.clone(),
+        })
+        .collect();
+    let mut warnings = ctx.inventory.warnings.clone();
+    warnings.extend(ctx.base.warnings.iter().cloned());
     let report = Report {
         diagnostics: &diagnostics,
         plan: Some(&ctx.plan),
-        warnings: &ctx.inventory.warnings,
+        warnings: &warnings,
+        rules: &rules,
+        fail_on: args.fail_on.threshold(),
     };
     let color = args.format == OutputFormat::Text
         && args.output.is_none()
@@ -66,8 +82,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     } else {
         emit(&text)?;
     }
-    let threshold = args.fail_on.threshold();
-    Ok(if diagnostics.iter().any(|d| d.severity >= threshold) {
+    Ok(if report.failed() {
         ExitCode::Findings
     } else {
         ExitCode::Ok

@@ -13,6 +13,8 @@ pub(crate) enum PlanFormat {
     Text,
     /// The `plan` object of the JSON report.
     Json,
+    /// A pull-request comment with a Mermaid diagram of hops and waves.
+    Markdown,
 }
 
 /// Arguments of `meshplan plan`.
@@ -36,6 +38,7 @@ pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
             s
         }
         PlanFormat::Text => render_text(&ctx.spec.spec.metadata.name, &ctx.plan),
+        PlanFormat::Markdown => crate::report::markdown::render_plan(&ctx.plan),
     };
     emit(&text)?;
     Ok(ExitCode::Ok)
