@@ -6,5 +6,8 @@ mod cli;
 mod common;
 mod examples;
 mod facts;
+mod inventory;
+mod policies;
+mod report_formats;
 mod spec;
 mod webhooks;

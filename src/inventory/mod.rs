@@ -1,10 +1,23 @@
 //! The inventory: every Kubernetes object found in the spec's manifest globs, `-f PATH`
 //! arguments and stdin, each with its source file and 1-based line, indexed by
 //! kind/namespace/name. Secrets keep their metadata only.
+//!
+//! Loading is strict because everything downstream (facts, plan, policies) trusts it: a
+//! file that cannot be read as Kubernetes objects is an error naming the file and line,
+//! never a silent skip. The behaviour is documented for users in `docs/inventory.md`.
+
+mod kinds;
+mod parse;
+mod sources;
 
 use crate::diagnostic::ObjectRef;
+use serde_json::Value;
+use sources::{FileInput, Resolver};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub use kinds::{CLUSTER_SCOPED, group_of, is_cluster_scoped};
 
 /// One Kubernetes object from a manifest.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,10 +26,17 @@ pub struct Object {
     pub id: ObjectRef,
     /// Source file relative to the base directory (`-C DIR`), `-` for stdin.
     pub file: String,
-    /// 1-based line where the object's document starts.
+    /// 1-based line where the object starts: its document's first key, or its List item.
     pub line: u32,
     /// The whole object as JSON; for Secrets `data` and `stringData` are removed.
     pub body: serde_json::Value,
+}
+
+impl Object {
+    /// The API group of the object (`""` for the core group).
+    pub fn group(&self) -> &str {
+        kinds::group_of(&self.id.api_version)
+    }
 }
 
 /// Every object loaded, in a stable order, with an index by `Kind/namespace/name`.
@@ -24,15 +44,71 @@ pub struct Object {
 pub struct Inventory {
     /// Objects sorted by (file, line).
     pub objects: Vec<Object>,
-    /// `ObjectRef::key()` → position in `objects`.
+    /// `ObjectRef::key()` → position in `objects`. Two objects of different API groups may
+    /// share a key (Istio's and Gateway API's `Gateway`): the index holds the first one,
+    /// [`Inventory::get_in_group`] tells them apart.
     pub index: BTreeMap<String, usize>,
     /// Non-fatal problems (e.g. a glob matching nothing), already phrased for the user.
     pub warnings: Vec<String>,
+    /// Documents skipped on purpose (Kustomize configuration, files that are not
+    /// manifests), as `file:line: why`; informational, not a problem.
+    pub skipped: Vec<String>,
+    /// `group/Kind/namespace/name` (see [`group_key`]) → position in `objects`.
+    pub group_index: BTreeMap<String, usize>,
+}
+
+impl Inventory {
+    /// An inventory of already-built objects (tests, other front ends): sorted by
+    /// (file, line) and indexed, refusing duplicates like [`load`] does.
+    pub fn from_objects(mut objects: Vec<Object>) -> Result<Inventory, InventoryError> {
+        let mut inv = Inventory::default();
+        sort_objects(&mut objects);
+        index(&mut inv, objects)?;
+        Ok(inv)
+    }
+
+    /// The object `kind` named `name` in `namespace` (`""` for cluster-scoped kinds).
+    pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<&Object> {
+        let key = ObjectRef {
+            api_version: String::new(),
+            kind: kind.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
+        .key();
+        self.index.get(&key).and_then(|&i| self.objects.get(i))
+    }
+
+    /// Like [`Inventory::get`] but for one API group (`""` for the core group).
+    pub fn get_in_group(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&Object> {
+        let key = format!("{group}/{kind}/{namespace}/{name}");
+        self.group_index
+            .get(&key)
+            .and_then(|&i| self.objects.get(i))
+    }
+}
+
+/// The identity used for duplicate detection: group, kind, namespace and name (the
+/// version is not part of it: `apps/v1` and `apps/v1beta1` Deployments are one object).
+pub fn group_key(id: &ObjectRef) -> String {
+    format!(
+        "{}/{}/{}/{}",
+        kinds::group_of(&id.api_version),
+        id.kind,
+        id.namespace,
+        id.name
+    )
 }
 
 /// A manifest could not be loaded: the user's input, exit 2.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}:{line}: {message}")]
+#[error("{path}:{line}: {message}", path = path.display())]
 pub struct InventoryError {
     /// The file concerned, as given or relative to the base directory.
     pub path: PathBuf,
@@ -41,3 +117,424 @@ pub struct InventoryError {
     /// What was wrong and what was expected.
     pub message: String,
 }
+
+impl InventoryError {
+    /// An error about `path` at `line` (0 when unknown).
+    pub fn new(path: &Path, line: u64, message: impl Into<String>) -> InventoryError {
+        InventoryError {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+/// Where manifests come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A `spec.manifests` glob relative to the base directory, with the namespace its
+    /// namespace-less objects get (else `default`).
+    Glob {
+        /// e.g. `apps/**/*.yaml`.
+        pattern: String,
+        /// The entry's namespace.
+        namespace: Option<String>,
+    },
+    /// `-f PATH`: a file, or every `*.yaml`/`*.yml`/`*.json` below a directory; relative
+    /// paths are taken relative to the base directory.
+    Path(PathBuf),
+    /// `-f -`: a stream of YAML or JSON documents on stdin, named `-` in reports.
+    Stdin,
+}
+
+impl From<&crate::spec::model::ManifestEntry> for Source {
+    /// A `spec.manifests` entry as a glob source.
+    fn from(entry: &crate::spec::model::ManifestEntry) -> Source {
+        Source::Glob {
+            pattern: entry.path().to_string(),
+            namespace: entry.namespace().map(str::to_string),
+        }
+    }
+}
+
+/// Resource limits of one load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest manifest file (or stdin stream) read, in bytes; `--max-manifest-bytes`.
+    pub max_file_bytes: u64,
+}
+
+/// Default for [`Limits::max_file_bytes`]: 64 MiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+}
+
+/// Loads every object of `sources`, reading `-f -` from the process's stdin.
+pub fn load(
+    base_dir: &Path,
+    sources: &[Source],
+    limits: &Limits,
+) -> Result<Inventory, InventoryError> {
+    load_with_stdin(base_dir, sources, limits, &mut std::io::stdin().lock())
+}
+
+/// Loads every object of `sources`, reading [`Source::Stdin`] from `stdin`.
+pub fn load_with_stdin(
+    base_dir: &Path,
+    sources: &[Source],
+    limits: &Limits,
+    stdin: &mut dyn Read,
+) -> Result<Inventory, InventoryError> {
+    // Read on the caller's thread (a reader need not be `Send`), then parse everything on
+    // one thread whose stack fits the deepest nesting the parser budget allows.
+    let stdin_bytes = if sources.contains(&Source::Stdin) {
+        Some(read_stdin(stdin, limits)?)
+    } else {
+        None
+    };
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("meshplan-inventory".to_string())
+            .stack_size(parse::PARSER_STACK_BYTES)
+            .spawn_scoped(scope, || {
+                load_all(base_dir, sources, limits, stdin_bytes.as_deref())
+            })
+            .map_err(|e| {
+                InventoryError::new(base_dir, 0, format!("cannot start the loader thread: {e}"))
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(InventoryError::new(
+                    base_dir,
+                    0,
+                    "internal error: the manifest loader panicked",
+                ))
+            })
+    })
+}
+
+/// [`load_with_stdin`] once stdin has been read.
+fn load_all(
+    base_dir: &Path,
+    sources: &[Source],
+    limits: &Limits,
+    stdin: Option<&[u8]>,
+) -> Result<Inventory, InventoryError> {
+    let resolver = Resolver::new(base_dir)?;
+    let mut inv = Inventory::default();
+    let mut objects = Vec::new();
+    // A file matched by several sources is read once, for the first of them.
+    let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for source in sources {
+        let files = match source {
+            Source::Glob { pattern, namespace } => {
+                let files = resolver.glob(pattern, namespace.as_deref())?;
+                if files.is_empty() {
+                    inv.warnings
+                        .push(format!("manifest glob `{pattern}` matches no file"));
+                }
+                files
+            }
+            Source::Path(path) => {
+                let files = resolver.path(path)?;
+                if files.is_empty() {
+                    inv.warnings.push(format!(
+                        "{} contains no *.yaml, *.yml or *.json file",
+                        path.display()
+                    ));
+                }
+                files
+            }
+            Source::Stdin => vec![FileInput {
+                path: PathBuf::from("-"),
+                display: "-".to_string(),
+                namespace: None,
+            }],
+        };
+        for file in files {
+            if let Some(first_ns) = seen.get(&file.display) {
+                if *first_ns != file.namespace {
+                    inv.warnings.push(format!(
+                        "{} is matched by several manifest entries with different namespaces; \
+                         the first entry's namespace is used",
+                        file.display
+                    ));
+                }
+                continue;
+            }
+            seen.insert(file.display.clone(), file.namespace.clone());
+            if matches!(source, Source::Stdin) {
+                load_bytes(stdin.unwrap_or_default(), &file, &mut objects, &mut inv)?;
+            } else {
+                let bytes = read_file(&file, limits)?;
+                load_bytes(&bytes, &file, &mut objects, &mut inv)?;
+            }
+        }
+    }
+    sort_objects(&mut objects);
+    index(&mut inv, objects)?;
+    Ok(inv)
+}
+
+/// The report order: by file, then line (stable, so List items keep their order).
+fn sort_objects(objects: &mut [Object]) {
+    objects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+}
+
+/// Fills the indexes, refusing the same object defined twice.
+fn index(inv: &mut Inventory, objects: Vec<Object>) -> Result<(), InventoryError> {
+    for (pos, obj) in objects.iter().enumerate() {
+        inv.index.entry(obj.id.key()).or_insert(pos);
+        let gk = group_key(&obj.id);
+        let first = inv.group_index.get(&gk).and_then(|&i| objects.get(i));
+        // generateName objects are new objects on every create: never duplicates.
+        if let Some(first) = first.filter(|f| !is_generated(f) && !is_generated(obj)) {
+            let (file, line) = (first.file.as_str(), first.line);
+            return Err(InventoryError::new(
+                Path::new(&obj.file),
+                u64::from(obj.line),
+                format!(
+                    "{} ({}) is defined twice: {}:{} and {}:{}",
+                    obj.id.key(),
+                    obj.id.api_version,
+                    file,
+                    line,
+                    obj.file,
+                    obj.line
+                ),
+            ));
+        }
+        inv.group_index.entry(gk).or_insert(pos);
+    }
+    inv.objects = objects;
+    Ok(())
+}
+
+/// Whether the object has only `metadata.generateName` (its `id.name` is the prefix).
+pub fn is_generated(obj: &Object) -> bool {
+    obj.body
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+}
+
+/// Reads a file, refusing one over the limit before reading a byte of it.
+fn read_file(file: &FileInput, limits: &Limits) -> Result<Vec<u8>, InventoryError> {
+    let display = Path::new(&file.display);
+    let io_err = |e: std::io::Error| InventoryError::new(display, 0, format!("cannot read: {e}"));
+    let size = std::fs::metadata(&file.path).map_err(io_err)?.len();
+    if size > limits.max_file_bytes {
+        return Err(too_large(display, size, limits));
+    }
+    // Read through `take` too: the file may have grown since we looked at its size.
+    let mut bytes = Vec::new();
+    std::fs::File::open(&file.path)
+        .and_then(|f| {
+            f.take(limits.max_file_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)
+        })
+        .map_err(io_err)?;
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(too_large(display, bytes.len() as u64, limits));
+    }
+    Ok(bytes)
+}
+
+/// Reads stdin up to the limit.
+fn read_stdin(stdin: &mut dyn Read, limits: &Limits) -> Result<Vec<u8>, InventoryError> {
+    let display = Path::new("-");
+    let mut bytes = Vec::new();
+    stdin
+        .take(limits.max_file_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| InventoryError::new(display, 0, format!("cannot read stdin: {e}")))?;
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(too_large(display, bytes.len() as u64, limits));
+    }
+    Ok(bytes)
+}
+
+fn too_large(display: &Path, size: u64, limits: &Limits) -> InventoryError {
+    InventoryError::new(
+        display,
+        0,
+        format!(
+            "manifest is larger than the limit of {} bytes ({size} bytes or more); \
+             raise it with --max-manifest-bytes",
+            limits.max_file_bytes
+        ),
+    )
+}
+
+/// Parses one file's bytes and appends its objects.
+fn load_bytes(
+    bytes: &[u8],
+    file: &FileInput,
+    objects: &mut Vec<Object>,
+    inv: &mut Inventory,
+) -> Result<(), InventoryError> {
+    let display = Path::new(&file.display);
+    let text = parse::utf8(bytes, display)?;
+    let docs = parse::parse_documents(text, display)?;
+    // A file none of whose documents has apiVersion or kind is not a manifest at all (an
+    // OpenAPI file, Helm values): skipped with a note. Mixed into a manifest, such a
+    // document is an error below.
+    let looks_like_k8s = |v: &Value| v.get("apiVersion").is_some() || v.get("kind").is_some();
+    if !docs.is_empty() && !docs.iter().any(|d| looks_like_k8s(&d.value)) {
+        let line = docs.first().map(|d| d.line).unwrap_or(0);
+        inv.skipped.push(format!(
+            "{}:{line}: not a Kubernetes manifest (no document has apiVersion or kind)",
+            file.display
+        ));
+        return Ok(());
+    }
+    let ctx = DocContext { file, display };
+    for doc in docs {
+        ctx.add(doc.value, doc.line, &doc.item_lines, objects, inv)?;
+    }
+    Ok(())
+}
+
+/// What every document of one file shares.
+struct DocContext<'a> {
+    file: &'a FileInput,
+    display: &'a Path,
+}
+
+impl DocContext<'_> {
+    /// Turns one document (or list item) into objects.
+    fn add(
+        &self,
+        mut value: Value,
+        line: u64,
+        item_lines: &[u64],
+        objects: &mut Vec<Object>,
+        inv: &mut Inventory,
+    ) -> Result<(), InventoryError> {
+        let err = |message: String| InventoryError::new(self.display, line, message);
+        if !value.is_object() {
+            return Err(err(
+                "not a Kubernetes object: expected a mapping with apiVersion, kind and \
+                 metadata.name"
+                    .to_string(),
+            ));
+        }
+        let api_version = string_field(&value, &["apiVersion"]);
+        let kind = string_field(&value, &["kind"]);
+        if let Some(why) = kinds::kustomize_config(api_version.unwrap_or(""), kind.unwrap_or("")) {
+            inv.skipped
+                .push(format!("{}:{line}: {why}", self.file.display));
+            return Ok(());
+        }
+        let (Some(api_version), Some(kind)) = (api_version, kind) else {
+            return Err(err(
+                "not a Kubernetes object: apiVersion and kind must be non-empty strings"
+                    .to_string(),
+            ));
+        };
+        let (api_version, kind) = (api_version.to_string(), kind.to_string());
+        if kind.ends_with("List") && value.get("items").is_some_and(Value::is_array) {
+            let items = match value.get_mut("items").map(Value::take) {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                // A nested List's own items have no recorded lines: they take the list's.
+                let item_line = item_lines.get(i).copied().unwrap_or(line);
+                self.add(item, item_line, &[], objects, inv)?;
+            }
+            return Ok(());
+        }
+        // Only `generateName`: every `kubectl create` makes a new object, so it is loaded
+        // under its prefix and exempt from duplicate detection.
+        let name = match meta_string(&value, "name").map_err(&err)? {
+            Some(name) => name.to_string(),
+            None => match meta_string(&value, "generateName").map_err(&err)? {
+                Some(prefix) => prefix.to_string(),
+                None => {
+                    if let Some(why) = kinds::unnamed_tool_config(&api_version, &kind) {
+                        inv.skipped
+                            .push(format!("{}:{line}: {why}", self.file.display));
+                        return Ok(());
+                    }
+                    return Err(err(format!(
+                        "not a Kubernetes object: {kind} has no metadata.name"
+                    )));
+                }
+            },
+        };
+        let namespace = if kinds::is_cluster_scoped(&kind) {
+            String::new()
+        } else {
+            meta_string(&value, "namespace")
+                .map_err(&err)?
+                .map(str::to_string)
+                .or_else(|| self.file.namespace.clone())
+                .unwrap_or_else(|| "default".to_string())
+        };
+        if kind == "Secret" && kinds::group_of(&api_version).is_empty() {
+            redact_secret(&mut value);
+        }
+        let line =
+            u32::try_from(line).map_err(|_| err("line number beyond 4 billion".to_string()))?;
+        objects.push(Object {
+            id: ObjectRef {
+                api_version,
+                kind,
+                namespace,
+                name,
+            },
+            file: self.file.display.clone(),
+            line,
+            body: value,
+        });
+        Ok(())
+    }
+}
+
+/// `metadata.<key>` as a non-empty string; present with another type is an error, since
+/// YAML 1.1 turns unquoted `n`, `no`, `on`, `1.30` into non-strings.
+fn meta_string<'v>(value: &'v Value, key: &str) -> Result<Option<&'v str>, String> {
+    match value.get("metadata").and_then(|m| m.get(key)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(format!(
+            "metadata.{key} must be a string, found {other}; quote it (YAML 1.1 reads \
+             unquoted yes/no/y/n/on/off as booleans and 1.30 as a number)"
+        )),
+    }
+}
+
+/// A non-empty string at `path` in `value`.
+fn string_field<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
+    let mut cur = value;
+    for key in path {
+        cur = cur.get(key)?;
+    }
+    cur.as_str().filter(|s| !s.is_empty())
+}
+
+/// Removes everything that may hold a Secret's values: `data`, `stringData`, and kubectl's
+/// last-applied annotation (a JSON copy of the whole object, values included).
+fn redact_secret(value: &mut Value) {
+    if let Some(obj) = value.as_object_mut() {
+        obj.remove("data");
+        obj.remove("stringData");
+    }
+    if let Some(annotations) = value
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -30,7 +30,7 @@ pub fn render(report: &Report<'_>, base_dir: &Path, color: bool) -> String {
     let s = report.summary();
     out.push_str(&format!(
         "{}: {} deny, {} warn, {} info\n",
-        if s.deny > 0 { "failed" } else { "passed" },
+        if report.failed() { "failed" } else { "passed" },
         s.deny,
         s.warn,
         s.info

@@ -1,0 +1,34 @@
+# Helpers shared by the built-in rules, so that every rule shapes its findings the same
+# way: the object a finding is about, and the plan step that moves it.
+package meshplan.lib.util
+
+# moving_injected holds for a workload the judged change moves and that runs a sidecar.
+moving_injected(w) if {
+	w.moving == true
+	w.injected == true
+}
+
+# step_of is the step that moves a workload, or null.
+step_of(w) := object.get(w, "step", null)
+
+# workload_finding is a finding about a workload, carrying the step that moves it.
+workload_finding(w, msg, hint) := {
+	"msg": msg,
+	"object": w.object,
+	"hint": hint,
+	"step": step_of(w),
+}
+
+# namespace_ref is the object reference of a namespace (cluster-scoped).
+namespace_ref(ns) := {"apiVersion": "v1", "kind": "Namespace", "namespace": "", "name": ns.name}
+
+# namespace_finding is a finding about a namespace.
+namespace_finding(ns, msg, hint) := {"msg": msg, "object": namespace_ref(ns), "hint": hint}
+
+# key is `Kind/namespace/name` (or `Kind/name` when cluster-scoped), as in plans and waivers.
+key(obj) := sprintf("%s/%s/%s", [obj.kind, obj.namespace, obj.name]) if obj.namespace != ""
+
+key(obj) := sprintf("%s/%s", [obj.kind, obj.name]) if obj.namespace == ""
+
+# minor_of is the minor number of a "1.30" or "1.30.2" version string.
+minor_of(version) := to_number(split(version, ".")[1])

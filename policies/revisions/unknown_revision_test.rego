@@ -1,0 +1,37 @@
+package meshplan.revisions.unknown_revision_test
+
+import data.meshplan.revisions.unknown_revision
+
+installed := {"revisions": {"1-24-3": {"name": "1-24-3", "version": "1.24.3", "tags": ["stable"]}}, "tags": {"stable": "1-24-3"}}
+
+cart := {
+	"object": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "cart"},
+	"podRevLabel": "1-22-0",
+	"moving": true,
+	"step": "wave canary",
+}
+
+fixture_fires := {"facts": object.union(installed, {
+	"namespaces": [{"name": "shop", "revLabel": "1-23-4"}, {"name": "ok", "revLabel": "stable"}],
+	"workloads": [cart],
+})}
+
+fixture_ok := {"facts": object.union(installed, {
+	"namespaces": [{"name": "shop", "revLabel": "1-24-3"}, {"name": "tagged", "revLabel": "stable"}, {"name": "plain", "revLabel": null}],
+	"workloads": [object.union(cart, {"podRevLabel": "stable"})],
+})}
+
+test_fires_on_namespace_and_pod if {
+	findings := unknown_revision.deny with input as fixture_fires
+	count(findings) == 2
+	some ns in findings
+	ns.object.kind == "Namespace"
+	ns.object.name == "shop"
+	some pod in findings
+	pod.object.kind == "Deployment"
+	pod.step == "wave canary"
+}
+
+test_ok_revision_and_tag if {
+	count(unknown_revision.deny) == 0 with input as fixture_ok
+}

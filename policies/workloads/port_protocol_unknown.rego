@@ -1,0 +1,33 @@
+# What it does
+#   Flags each port of a Service selecting injected pods whose protocol Istio cannot
+#   tell: no `appProtocol` and a name without a protocol prefix (`http-`, `grpc-`, ...).
+#
+# Why is this bad?
+#   Istio then sniffs the protocol, which adds latency, breaks server-first protocols
+#   (MySQL, SMTP) and may change behaviour between versions.
+#
+# Example
+#   Service `shop/cart` with a port `{name: web, port: 8080}`.
+#
+# Fix
+#   Set `appProtocol` (e.g. `http`) or name the port with a protocol prefix
+#   (`http-web`).
+package meshplan.workloads.port_protocol_unknown
+
+metadata := {
+	"code": "MP311",
+	"name": "port-protocol-unknown",
+	"severity": "warn",
+	"title": "Service port with no protocol Istio can tell",
+	"description": "A Service selecting injected pods has a port whose protocol Istio cannot tell (no appProtocol, name without a protocol prefix).",
+	"remediation": "Set appProtocol on the port, or name it with a protocol prefix such as http- or grpc-.",
+}
+
+warn contains {"msg": msg, "object": svc.object, "hint": hint} if {
+	some svc in input.facts.services
+	svc.selectsInjected == true
+	some port in svc.ports
+	port.protocol == "unknown"
+	msg := sprintf("port %v (name %q) has no protocol Istio can tell, so traffic is sniffed", [port.port, port.name])
+	hint := "set appProtocol or prefix the port name with its protocol, e.g. http-web"
+}
