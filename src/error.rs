@@ -28,6 +28,9 @@ pub enum Error {
     /// The release catalogue could not be read.
     #[error(transparent)]
     Catalog(#[from] crate::catalog::CatalogError),
+    /// The lock (`meshplan.lock`) could not be read, or belongs to another cluster.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     /// A policy could not be loaded or compiled.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),

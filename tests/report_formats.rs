@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used)]
 
 use meshplan::diagnostic::{Diagnostic, ObjectRef, Severity};
-use meshplan::facts::MeshView;
 use meshplan::plan::{Plan, Step, StepKind};
 use meshplan::report::{self, OutputFormat, Report, RuleInfo, markdown};
 use serde_json::Value;
@@ -70,8 +69,7 @@ fn step(name: &str, hop: &str, done: bool, restarts: &[&str], manual: &[&str]) -
         restarts: restarts.iter().map(|s| s.to_string()).collect(),
         manual: manual.iter().map(|s| s.to_string()).collect(),
         kind: StepKind::Wave,
-        namespaces: Vec::new(),
-        view: MeshView::default(),
+        ..Step::default()
     }
 }
 
@@ -101,7 +99,7 @@ fn upgrade_plan() -> Plan {
             ),
             step("cleanup", "1.24.1", false, &[], &[]),
         ],
-        start: MeshView::default(),
+        ..Plan::default()
     }
 }
 
@@ -277,7 +275,7 @@ fn new_cluster_plan() -> Plan {
             step("install", "1.24.1", false, &[], &[]),
             step("wave all", "1.24.1", false, &["Deployment/web/front"], &[]),
         ],
-        start: MeshView::default(),
+        ..Plan::default()
     }
 }
 

@@ -1,34 +1,62 @@
 //! The plan: the ordered steps that take the mesh from what the lock records to what the
 //! spec asks for, one reviewable pull request each. Pure: no I/O.
 //!
-//! Until the upgrade planner lands (lock + multi-hop), every cluster without a lock is
-//! planned as a new one: `install`, then one step per wave, namespaces in no wave last.
-//! [`plan`] decides the steps and the mesh each leaves behind ([`MeshView`]);
-//! [`annotate`] then asks the facts which workloads each step moves.
+//! [`plan`] decides the hops (versions passed through), the steps of each hop and the mesh
+//! each step leaves behind ([`MeshView`]), by simulating the steps on the lock with
+//! [`Lock::transform`] — the same function [`Lock::apply`] uses, so a plan and the locks its
+//! steps produce cannot disagree. [`annotate`] then asks the facts which workloads each step
+//! moves. Step naming and the rules are in `docs/lock.md`.
 
+use crate::catalog::{Catalog, Version, parse_minor};
 use crate::facts::{Facts, FactsBase, MeshView};
-use crate::spec::{LabelSelector, SelectorOperator, Spec};
+use crate::spec::{
+    GatewayStrategy, LabelSelector, SelectorOperator, Spec, Strategy, revision_name,
+};
+use crate::state::{ConfigHash, FIRST_COLOUR, Lock, PlannedGateway};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What kind of change a step makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum StepKind {
-    /// Installs a revision (and the gateways on it).
+    /// Installs a revision (and the gateways' idle colour on it).
+    #[default]
     Install,
     /// Moves one wave of namespaces to the new revision.
     Wave,
-    /// Switches the traffic Service to the new gateway colour.
+    /// Moves the revision tags the namespaces carry (all their namespaces at once).
+    Tag,
+    /// Switches the traffic Service to the new gateway colour (or upgrades an in-place
+    /// gateway).
     Gateway,
-    /// Removes the old revision and colour.
+    /// Removes the old revisions and colours.
     Cleanup,
+    /// In-place strategy: upgrades the installed revision and restarts every proxy.
+    Upgrade,
+    /// Restarts one wave's injected workloads for a config change (no version change).
+    Restart,
+    /// Restarts the ingress gateways for a config change (`numTrustedProxies`).
+    GatewayRestart,
+}
+
+/// Which injected workloads a step restarts even though their revision does not change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Bump {
+    /// Only workloads whose injecting revision changes.
+    #[default]
+    None,
+    /// Also every injected workload in the step's namespaces.
+    Namespaces,
+    /// Also every injected workload.
+    All,
 }
 
 /// One step: one pull request. Serialized fields are the JSON contract of DESIGN.md.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Step {
-    /// `install`, `wave <name>`, `gateway`, `cleanup`.
+    /// `install`, `wave <name>`, `tag <tag>`, `gateway`, `cleanup`, `upgrade`,
+    /// `restart <wave>`, `gateway-restart`; prefixed `<hop>: ` when the plan has several hops.
     pub name: String,
     /// The version of the hop the step belongs to.
     pub hop: String,
@@ -41,28 +69,73 @@ pub struct Step {
     /// The kind of change.
     #[serde(skip)]
     pub kind: StepKind,
-    /// Namespaces the step relabels (wave steps).
+    /// Namespaces the step relabels (wave and tag steps) or restarts (restart steps), in wave
+    /// order.
     #[serde(skip)]
     pub namespaces: Vec<String>,
     /// The mesh after the step.
     #[serde(skip)]
     pub view: MeshView,
+    /// The revision the step installs, moves namespaces or tags to, or keeps at cleanup.
+    #[serde(skip)]
+    pub revision: String,
+    /// The `istio.io/rev` value `namespaces` get: the revision, or the tag they carry.
+    #[serde(skip)]
+    pub label: String,
+    /// Revision tags the step points at `revision`.
+    #[serde(skip)]
+    pub tags: Vec<String>,
+    /// Restarts without a revision change.
+    #[serde(skip)]
+    pub bump: Bump,
+    /// Gateway Deployments (`Deployment/<ns>/<gateway>-<colour>`) the step restarts; they are
+    /// not inventory objects, so [`annotate`] adds them to `restarts` as they are.
+    #[serde(skip)]
+    pub gateway_restarts: Vec<String>,
+    /// The restart-relevant config the lock records once this step is applied (set on the
+    /// last step of a plan).
+    #[serde(skip)]
+    pub config_hash: Option<ConfigHash>,
+}
+
+/// Something the planner cannot honour: a finding for the policy layer (exit 1), not an
+/// input error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanProblem {
+    /// The rule it falls under: MP101 (hop too long), MP102 (downgrade), MP103 (Kubernetes),
+    /// MP107 (a version the catalogue cannot place).
+    pub rule: String,
+    /// What is wrong and what to do, in words.
+    pub message: String,
+    /// The hop concerned, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hop: Option<String>,
+    /// Kubernetes minors that would work for the hop (MP103).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kubernetes: Vec<String>,
 }
 
 /// The whole plan. Serialized fields are the `plan` object of DESIGN.md.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Plan {
     /// The version installed now (null for a new cluster).
     pub from: Option<String>,
     /// The spec's version.
     pub to: String,
-    /// Versions passed through, ending with `to`.
+    /// Versions passed through: `from`, the intermediate hops, `to` (only `to` for a new
+    /// cluster or when no version changes).
     pub hops: Vec<String>,
     /// Steps in order.
     pub steps: Vec<Step>,
-    /// The mesh before the first step.
+    /// What the planner could not honour; serialized only when there is something.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<PlanProblem>,
+    /// The mesh before the first step not done: the lock's.
     #[serde(skip)]
     pub start: MeshView,
+    /// The spec's gateways, for [`Lock::apply`].
+    #[serde(skip)]
+    pub gateways: Vec<PlannedGateway>,
 }
 
 impl Plan {
@@ -80,69 +153,457 @@ impl Plan {
     pub fn next_view(&self) -> &MeshView {
         self.next_step().map(|s| &s.view).unwrap_or(&self.start)
     }
+
+    /// Steps not yet done.
+    pub fn remaining(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| !s.done)
+    }
 }
 
-/// Plans a new cluster: install the spec's revision, then move the namespaces wave by wave.
-pub fn plan(spec: &Spec) -> Plan {
-    let istio = &spec.spec.istio;
-    let revision = spec.revision();
-    let version = istio.version.clone();
-    let start = MeshView {
-        revisions: BTreeMap::new(),
-        tags: BTreeMap::new(),
-        managed_namespaces: spec
-            .spec
-            .namespaces
-            .iter()
-            .map(|n| (n.name.clone(), None))
-            .collect(),
+/// Plans from the lock (`None`: nothing deployed yet) to the spec, taking intermediate hops
+/// from the catalogue. Resumes the lock's upgrade in progress when it has the spec's target;
+/// otherwise plans afresh from the lock's oldest installed version.
+pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
+    let gateways = planned_gateways(spec);
+    let empty;
+    let lock = match lock {
+        Some(l) => l,
+        None => {
+            empty = Lock::empty(&spec.metadata.name);
+            &empty
+        }
     };
-    // Namespaces are labelled with a non-default tag when the spec has one, so that a later
-    // upgrade moves the tag rather than relabelling every namespace.
-    let label = istio
+    let target = spec.spec.istio.version.clone();
+    let start = view_of(lock, spec);
+    let record = lock.upgrade.as_ref().filter(|u| u.to == target);
+    let (from, hops) = match record {
+        Some(u) => (u.from.clone(), u.hops.clone()),
+        None => match oldest_version(lock) {
+            None => (None, vec![target.clone()]),
+            Some(current) => match route(&current, spec, lock, catalog) {
+                Ok(hops) => (Some(current), hops),
+                Err(problem) => {
+                    return Plan {
+                        hops: vec![current.clone(), target.clone()],
+                        from: Some(current),
+                        to: target,
+                        steps: Vec::new(),
+                        problems: vec![problem],
+                        start,
+                        gateways,
+                    };
+                }
+            },
+        },
+    };
+    let problems = kubernetes_problems(spec, catalog, &hops, from.is_some());
+    let mut skeleton = skeleton(spec, lock, from.is_some(), &hops);
+    if let Some(u) = record {
+        let done: BTreeMap<&str, bool> =
+            u.steps.iter().map(|s| (s.name.as_str(), s.done)).collect();
+        skeleton.retain_mut(|s| match done.get(s.name.as_str()) {
+            Some(d) => {
+                s.done = *d;
+                true
+            }
+            None => false,
+        });
+    }
+    let mut state = lock.clone();
+    let mut steps = Vec::with_capacity(skeleton.len());
+    for mut step in skeleton {
+        if step.done {
+            step.view = start.clone();
+            steps.push(step);
+            continue;
+        }
+        let next = state.transform(&gateways, &step);
+        // A fresh plan for a running cluster leaves out steps with nothing to do (a wave
+        // already on its label, a gateway step without a change), so no pull request is
+        // empty. Resumed plans keep every recorded step so names stay stable.
+        let no_op = next == state && step.bump == Bump::None && step.gateway_restarts.is_empty();
+        if no_op && record.is_none() && from.is_some() {
+            continue;
+        }
+        step.view = view_of(&next, spec);
+        step.restarts = step.gateway_restarts.clone();
+        state = next;
+        steps.push(step);
+    }
+    if let Some(last) = steps.iter_mut().rev().find(|s| !s.done) {
+        last.config_hash = Some(ConfigHash::of(&spec.spec.istio.config));
+    }
+    Plan {
+        from,
+        to: target,
+        hops,
+        steps,
+        problems,
+        start,
+        gateways,
+    }
+}
+
+/// The spec's gateways as the lock keys them.
+pub fn planned_gateways(spec: &Spec) -> Vec<PlannedGateway> {
+    let mut out: Vec<PlannedGateway> = spec
+        .spec
+        .gateways
+        .iter()
+        .map(|g| PlannedGateway {
+            key: format!("{}/{}", g.namespace, g.name),
+            namespace: g.namespace.clone(),
+            name: g.name.clone(),
+            strategy: g.strategy,
+        })
+        .collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
+/// The lock's view with every spec namespace present (unlabelled ones as `None`).
+fn view_of(lock: &Lock, spec: &Spec) -> MeshView {
+    let mut view = lock.view();
+    for ns in &spec.spec.namespaces {
+        view.managed_namespaces
+            .entry(ns.name.clone())
+            .or_insert(None);
+    }
+    view
+}
+
+/// The oldest installed version: the data plane can be no newer, so hops are measured
+/// from it. `None` when nothing is installed.
+fn oldest_version(lock: &Lock) -> Option<String> {
+    lock.revisions
+        .iter()
+        .filter_map(|r| Version::parse(&r.version).ok().map(|v| (v, &r.version)))
+        .min()
+        .map(|(_, s)| s.clone())
+}
+
+/// The most minors one hop may move: 2 for a canary hop, 1 in place, tightened by
+/// `upgrade.maxMinorSkip`.
+pub fn max_skip(spec: &Spec) -> u32 {
+    let upgrade = &spec.spec.upgrade;
+    let istio_limit = match upgrade.strategy {
+        Strategy::Revision => 2,
+        Strategy::InPlace => 1,
+    };
+    upgrade.max_minor_skip.clamp(1, istio_limit)
+}
+
+/// The hops from `current` to the spec's version: `[current, intermediate…, target]`, or
+/// `[target]` when nothing about the version needs to change. An error is a problem that
+/// stops the plan (a refused downgrade, a major change, an unknown intermediate minor).
+fn route(
+    current: &str,
+    spec: &Spec,
+    lock: &Lock,
+    catalog: &Catalog,
+) -> Result<Vec<String>, PlanProblem> {
+    let target = &spec.spec.istio.version;
+    let problem = |rule: &str, message: String| PlanProblem {
+        rule: rule.to_string(),
+        message,
+        hop: None,
+        kubernetes: Vec::new(),
+    };
+    let (Ok(from), Ok(to)) = (Version::parse(current), Version::parse(target)) else {
+        return Err(problem(
+            "MP107",
+            format!("cannot order versions {current} and {target}"),
+        ));
+    };
+    if from == to {
+        let settled = match spec.spec.upgrade.strategy {
+            Strategy::Revision => {
+                lock.revisions.len() == 1 && lock.revision_version(&spec.revision()) == Some(target)
+            }
+            Strategy::InPlace => lock.revisions.iter().all(|r| &r.version == target),
+        };
+        return Ok(if settled {
+            vec![target.clone()]
+        } else {
+            vec![current.to_string(), target.clone()]
+        });
+    }
+    if to < from && !spec.spec.upgrade.allow_downgrade {
+        return Err(problem(
+            "MP102",
+            format!(
+                "{target} is older than the installed {current}: a downgrade; set upgrade.allowDowngrade: true to plan it"
+            ),
+        ));
+    }
+    if to.major != from.major {
+        return Err(problem(
+            "MP101",
+            format!("cannot plan from {current} to {target} across major versions"),
+        ));
+    }
+    let limit = max_skip(spec);
+    let mut hops = vec![current.to_string()];
+    let mut minor = from.minor;
+    while minor.abs_diff(to.minor) > limit {
+        minor = if to.minor > minor {
+            minor + limit
+        } else {
+            minor - limit
+        };
+        let Some(v) = catalog.latest_patch(from.major, minor) else {
+            return Err(problem(
+                "MP107",
+                format!(
+                    "the release catalogue has no release of {}.{minor}, needed as an intermediate hop from {current} to {target}; pass a newer --catalog",
+                    from.major
+                ),
+            ));
+        };
+        hops.push(v.to_string());
+    }
+    hops.push(target.clone());
+    Ok(hops)
+}
+
+/// MP103 problems for intermediate hops the spec's Kubernetes version does not support,
+/// each saying which Kubernetes versions would work and whether to upgrade Kubernetes before
+/// or after the hop. The target itself is judged by the MP103 policy from the facts.
+fn kubernetes_problems(
+    spec: &Spec,
+    catalog: &Catalog,
+    hops: &[String],
+    upgrade: bool,
+) -> Vec<PlanProblem> {
+    let k8s = &spec.spec.kubernetes_version;
+    let Some(want) = parse_minor(k8s) else {
+        return Vec::new();
+    };
+    let intermediate = match (upgrade, hops) {
+        (true, [_, middle @ .., _]) => middle,
+        _ => &[],
+    };
+    let mut out = Vec::new();
+    for hop in intermediate {
+        let Ok(v) = Version::parse(hop) else { continue };
+        let minor = v.minor_string();
+        if catalog.supports_kubernetes(&minor, k8s) != Some(false) {
+            continue;
+        }
+        let supported: Vec<String> = catalog
+            .minor(&minor)
+            .and_then(|m| m.k8s_supported.clone())
+            .unwrap_or_default();
+        let mut keys: Vec<(u32, u32)> = supported.iter().filter_map(|k| parse_minor(k)).collect();
+        keys.sort();
+        let (Some(low), Some(high)) = (keys.first(), keys.last()) else {
+            continue;
+        };
+        let list = supported.join(", ");
+        let message = if want > *high {
+            format!(
+                "intermediate hop {hop} does not support Kubernetes {k8s} (Istio {minor} supports {list}): make this hop while the cluster runs Kubernetes {}.{} or older, then upgrade Kubernetes to {k8s}",
+                high.0, high.1
+            )
+        } else {
+            format!(
+                "intermediate hop {hop} does not support Kubernetes {k8s} (Istio {minor} supports {list}): upgrade Kubernetes to {}.{} or newer first",
+                low.0, low.1
+            )
+        };
+        out.push(PlanProblem {
+            rule: "MP103".to_string(),
+            message,
+            hop: Some(hop.clone()),
+            kubernetes: supported,
+        });
+    }
+    out
+}
+
+/// A step with the fields every kind sets.
+fn step(name: String, hop: &str, kind: StepKind, revision: &str) -> Step {
+    Step {
+        name,
+        hop: hop.to_string(),
+        kind,
+        revision: revision.to_string(),
+        ..Step::default()
+    }
+}
+
+/// The first non-default revision tag of the spec: namespaces carry it instead of a
+/// revision name, so an upgrade moves the tag rather than relabelling them.
+fn namespace_tag(spec: &Spec) -> Option<String> {
+    spec.spec
+        .istio
         .revision_tags
         .iter()
         .find(|t| t.as_str() != "default")
         .cloned()
-        .unwrap_or_else(|| revision.clone());
+}
 
-    let mut view = start.clone();
-    view.revisions.insert(revision.clone(), version.clone());
-    for tag in &istio.revision_tags {
-        view.tags.insert(tag.clone(), revision.clone());
-    }
-    let mut steps = vec![Step {
-        name: "install".to_string(),
-        hop: version.clone(),
-        done: false,
-        restarts: Vec::new(),
-        manual: Vec::new(),
-        kind: StepKind::Install,
-        namespaces: Vec::new(),
-        view: view.clone(),
-    }];
-    for (wave, namespaces) in waves(spec) {
-        for ns in &namespaces {
-            view.managed_namespaces.insert(ns.clone(), Some(label.clone()));
+/// Every step the hops need, in order, before done-marking and simulation.
+fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Step> {
+    let istio = &spec.spec.istio;
+    let waves = waves(spec);
+    let tag = namespace_tag(spec);
+    let tags = istio.revision_tags.clone();
+    let target = &istio.version;
+    let mut out = Vec::new();
+    if !running {
+        // A new cluster: install with the tags, then label the namespaces wave by wave.
+        let revision = spec.revision();
+        let label = tag.unwrap_or_else(|| revision.clone());
+        let mut install = step("install".into(), target, StepKind::Install, &revision);
+        install.tags = tags;
+        out.push(install);
+        for (wave, namespaces) in waves {
+            let mut s = step(format!("wave {wave}"), target, StepKind::Wave, &revision);
+            s.label = label.clone();
+            s.namespaces = namespaces;
+            out.push(s);
         }
-        steps.push(Step {
-            name: format!("wave {wave}"),
-            hop: version.clone(),
-            done: false,
-            restarts: Vec::new(),
-            manual: Vec::new(),
-            kind: StepKind::Wave,
-            namespaces,
-            view: view.clone(),
-        });
+        return out;
     }
-    Plan {
-        from: None,
-        to: version.clone(),
-        hops: vec![version],
-        steps,
-        start,
+    let in_place = spec.spec.upgrade.strategy == Strategy::InPlace;
+    if let [only] = hops {
+        // No version change: converge labels, then restarts for config changes.
+        let revision = if in_place {
+            in_place_revision(lock, spec)
+        } else {
+            spec.revision()
+        };
+        let label = tag.clone().unwrap_or_else(|| revision.clone());
+        for (wave, namespaces) in &waves {
+            let mut s = step(format!("wave {wave}"), only, StepKind::Wave, &revision);
+            s.label = label.clone();
+            s.namespaces = namespaces.clone();
+            out.push(s);
+        }
+        let want = ConfigHash::of(&istio.config);
+        let have = lock.config_hash.as_ref();
+        if have.is_some_and(|h| h.workloads != want.workloads) {
+            for (wave, namespaces) in &waves {
+                let mut s = step(
+                    format!("restart {wave}"),
+                    only,
+                    StepKind::Restart,
+                    &revision,
+                );
+                s.namespaces = namespaces.clone();
+                s.bump = Bump::Namespaces;
+                out.push(s);
+            }
+        }
+        if have.is_some_and(|h| h.gateways != want.gateways) {
+            let mut s = step(
+                "gateway-restart".into(),
+                only,
+                StepKind::GatewayRestart,
+                &revision,
+            );
+            s.gateway_restarts = gateway_deployments(spec, lock, |_| true);
+            out.push(s);
+        }
+        return out;
     }
+    let several = hops.len() > 2;
+    for (i, hop) in hops.iter().enumerate().skip(1) {
+        let name = |base: &str| {
+            if several {
+                format!("{hop}: {base}")
+            } else {
+                base.to_string()
+            }
+        };
+        if in_place {
+            let revision = in_place_revision(lock, spec);
+            let mut s = step(name("upgrade"), hop, StepKind::Upgrade, &revision);
+            s.bump = Bump::All;
+            s.gateway_restarts = gateway_deployments(spec, lock, |_| true);
+            out.push(s);
+            continue;
+        }
+        let last = i + 1 == hops.len();
+        let revision = if last {
+            spec.revision()
+        } else {
+            revision_name(hop)
+        };
+        out.push(step(name("install"), hop, StepKind::Install, &revision));
+        match &tag {
+            Some(t) => {
+                let mut s = step(name(&format!("tag {t}")), hop, StepKind::Tag, &revision);
+                s.label = t.clone();
+                s.namespaces = waves.iter().flat_map(|(_, n)| n.clone()).collect();
+                s.tags = tags.clone();
+                out.push(s);
+            }
+            None => {
+                let count = waves.len();
+                for (k, (wave, namespaces)) in waves.iter().enumerate() {
+                    let mut s = step(
+                        name(&format!("wave {wave}")),
+                        hop,
+                        StepKind::Wave,
+                        &revision,
+                    );
+                    s.label = revision.clone();
+                    s.namespaces = namespaces.clone();
+                    if k + 1 == count {
+                        // Tags nobody's namespace carries (e.g. `default`) follow the last wave.
+                        s.tags = tags.clone();
+                    }
+                    out.push(s);
+                }
+            }
+        }
+        if !spec.spec.gateways.is_empty() {
+            let mut s = step(name("gateway"), hop, StepKind::Gateway, &revision);
+            s.gateway_restarts =
+                gateway_deployments(spec, lock, |g| g.strategy == GatewayStrategy::InPlace);
+            out.push(s);
+        }
+        let mut cleanup = step(name("cleanup"), hop, StepKind::Cleanup, &revision);
+        cleanup.tags = tags.clone();
+        out.push(cleanup);
+    }
+    out
+}
+
+/// The revision an in-place upgrade keeps: the newest the lock has (namespaces' labels name
+/// it, so its name stays), or the spec's when none is installed.
+fn in_place_revision(lock: &Lock, spec: &Spec) -> String {
+    lock.revisions
+        .iter()
+        .filter_map(|r| Version::parse(&r.version).ok().map(|v| (v, &r.name)))
+        .max()
+        .map(|(_, n)| n.clone())
+        .unwrap_or_else(|| spec.revision())
+}
+
+/// `Deployment/<ns>/<gateway>-<colour>` for every colour the lock has of the spec's gateways
+/// that `pick` selects (the first colour when the lock has none yet).
+fn gateway_deployments(
+    spec: &Spec,
+    lock: &Lock,
+    pick: impl Fn(&crate::spec::Gateway) -> bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for g in spec.spec.gateways.iter().filter(|g| pick(g)) {
+        let key = format!("{}/{}", g.namespace, g.name);
+        let colours: Vec<String> = match lock.gateways.get(&key) {
+            Some(state) => state.colours.keys().cloned().collect(),
+            None => vec![FIRST_COLOUR.to_string()],
+        };
+        for c in colours {
+            out.push(format!("Deployment/{}/{}-{c}", g.namespace, g.name));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The waves in order with their namespaces: each managed namespace goes to the first wave
@@ -206,15 +667,27 @@ pub fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, Stri
         })
 }
 
-/// Fills each step's `restarts` and `manual` lists: a workload moves in a step when the
-/// revision that would inject it differs before and after the step. Returns the facts after
-/// each step (same order as `plan.steps`), so callers need not derive them again.
+/// Fills each remaining step's `restarts` and `manual` lists: a workload moves in a step
+/// when the revision that would inject it differs before and after the step, or when the
+/// step bumps restarts without a revision change (in-place upgrades, config changes). The
+/// first remaining step starts from the lock's view; done steps keep empty lists. Returns
+/// the facts after each step (same order as `plan.steps`), so callers need not derive them
+/// again.
 pub fn annotate(plan: &mut Plan, base: &FactsBase) -> Vec<Facts> {
     let mut before = base.at(&plan.start);
     let mut after_each = Vec::with_capacity(plan.steps.len());
     for step in &mut plan.steps {
+        if step.done {
+            after_each.push(before.clone());
+            continue;
+        }
         let after = base.at(&step.view);
-        let (restarts, manual) = moved(&before, &after);
+        let (mut restarts, manual) = moved(&before, &after, step);
+        for g in &step.gateway_restarts {
+            if !restarts.contains(g) {
+                restarts.push(g.clone());
+            }
+        }
         step.restarts = restarts;
         step.manual = manual;
         after_each.push(after.clone());
@@ -223,20 +696,44 @@ pub fn annotate(plan: &mut Plan, base: &FactsBase) -> Vec<Facts> {
     after_each
 }
 
-/// Workloads whose injecting revision differs between two fact sets, split into those a
-/// restart bump handles and those a person must restart. Both fact sets come from the same
-/// base, so their workload lists are index-aligned.
-fn moved(before: &Facts, after: &Facts) -> (Vec<String>, Vec<String>) {
+/// Workloads a step moves, split into those a restart bump handles and those a person must
+/// restart. Both fact sets come from the same base, so their workload lists are
+/// index-aligned. A tag step lists them in wave order (its namespaces are in wave order).
+fn moved(before: &Facts, after: &Facts, step: &Step) -> (Vec<String>, Vec<String>) {
+    let position: BTreeMap<&str, usize> = step
+        .namespaces
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let bumped = |ns: &str| match step.bump {
+        Bump::None => false,
+        Bump::All => true,
+        Bump::Namespaces => position.contains_key(ns),
+    };
     let mut restarts = Vec::new();
     let mut manual = Vec::new();
     for (b, a) in before.workloads.iter().zip(&after.workloads) {
-        if a.revision.is_some() && a.revision != b.revision {
+        if a.revision.is_some() && (a.revision != b.revision || bumped(&a.object.namespace)) {
+            let rank = position
+                .get(a.object.namespace.as_str())
+                .copied()
+                .unwrap_or(usize::MAX);
             if a.restartable {
-                restarts.push(a.key.clone());
+                restarts.push((rank, a.key.clone()));
             } else {
-                manual.push(a.key.clone());
+                manual.push((rank, a.key.clone()));
             }
         }
     }
-    (restarts, manual)
+    if step.kind == StepKind::Tag {
+        // Stable: within a namespace, facts order (kind/namespace/name) is kept.
+        restarts.sort_by_key(|(rank, _)| *rank);
+        manual.sort_by_key(|(rank, _)| *rank);
+    }
+    let keys = |v: Vec<(usize, String)>| v.into_iter().map(|(_, k)| k).collect();
+    (keys(restarts), keys(manual))
 }
+
+#[cfg(test)]
+mod tests;
