@@ -7,6 +7,7 @@ mod common;
 mod examples;
 mod facts;
 mod inventory;
+mod planner;
 mod policies;
 mod report_formats;
 mod spec;

@@ -1,0 +1,844 @@
+//! The upgrade planner and `meshplan.lock` end to end, over the real release catalogue and
+//! the real bookinfo manifests: one test per planner rule, lock round trips and errors, and
+//! a property test over random specs and locks.
+
+use meshplan::catalog::{Catalog, Version};
+use meshplan::diagnostic::ObjectRef;
+use meshplan::facts::FactsBase;
+use meshplan::inventory::{self, Inventory, Limits, Object, Source};
+use meshplan::plan::{self, Plan, StepKind};
+use meshplan::spec::{self, Spec};
+use meshplan::state::Lock;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The bookinfo Deployments in namespace `bookinfo`, plus a Job in `batch` (not restartable).
+fn inventory() -> Inventory {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/corpus/istio-samples/bookinfo/platform/kube"
+    );
+    let source = Source::Glob {
+        pattern: "bookinfo.yaml".into(),
+        namespace: Some("bookinfo".into()),
+    };
+    let loaded = inventory::load(Path::new(dir), &[source], &Limits::default())
+        .unwrap_or_else(|e| panic!("bookinfo loads: {e}"));
+    let mut objects = loaded.objects;
+    objects.push(object(
+        "batch.yaml",
+        json!({"apiVersion": "batch/v1", "kind": "Job",
+               "metadata": {"name": "migrate", "namespace": "batch"},
+               "spec": {"template": {"spec": {"restartPolicy": "Never",
+                        "containers": [{"name": "m", "image": "migrate"}]}}}}),
+    ));
+    Inventory::from_objects(objects).unwrap_or_else(|e| panic!("inventory: {e}"))
+}
+
+fn object(file: &str, body: Value) -> Object {
+    let s = |p: &str| {
+        body.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    Object {
+        id: ObjectRef {
+            api_version: s("/apiVersion"),
+            kind: s("/kind"),
+            namespace: s("/metadata/namespace"),
+            name: s("/metadata/name"),
+        },
+        file: file.into(),
+        line: 1,
+        body,
+    }
+}
+
+/// A spec for cluster `prod` with namespaces `batch` (wave `canary`) and `bookinfo`
+/// (unlisted), gateway `istio-ingress/ingress`, and extra YAML for `istio` and `upgrade`.
+fn spec(version: &str, kubernetes: &str, istio: &str, upgrade: &str) -> Spec {
+    let text = format!(
+        "apiVersion: meshplan.dev/v1alpha1
+kind: Mesh
+metadata: {{name: prod}}
+spec:
+  kubernetesVersion: \"{kubernetes}\"
+  istio: {{version: {version}{istio}}}
+  upgrade: {{waves: [{{name: canary, namespaces: [batch]}}]{upgrade}}}
+  gateways: [{{name: ingress, namespace: istio-ingress}}]
+  namespaces: [{{name: batch}}, {{name: bookinfo}}]
+"
+    );
+    spec::parse(Path::new("meshplan.yaml"), &text).unwrap_or_else(|e| panic!("spec: {e}"))
+}
+
+/// Plans, annotates and applies every remaining step; returns the plan and the final lock.
+fn run(spec: &Spec, lock: Option<&Lock>, base: &FactsBase) -> (Plan, Lock) {
+    let catalog = Catalog::builtin();
+    let mut plan = plan::plan(spec, lock, &catalog);
+    plan::annotate(&mut plan, base);
+    let mut state = lock
+        .cloned()
+        .unwrap_or_else(|| Lock::empty(&spec.metadata.name));
+    for step in plan.steps.iter().filter(|s| !s.done) {
+        state = state.apply(&plan, step);
+    }
+    (plan, state)
+}
+
+/// The lock of a cluster installed by meshplan at `version` with this spec otherwise.
+fn installed(version: &str, istio: &str, upgrade: &str, base: &FactsBase) -> Lock {
+    let (_, lock) = run(&spec(version, "1.30", istio, upgrade), None, base);
+    lock
+}
+
+fn names(plan: &Plan) -> Vec<&str> {
+    plan.steps.iter().map(|s| s.name.as_str()).collect()
+}
+
+/// After the plan is applied, planning again leaves nothing to do.
+fn assert_settled(spec: &Spec, lock: &Lock) {
+    let again = plan::plan(spec, Some(lock), &Catalog::builtin());
+    assert_eq!(again.remaining().count(), 0, "re-plan: {:?}", names(&again));
+    assert!(lock.upgrade.is_none());
+}
+
+fn base_for(spec: &Spec) -> FactsBase {
+    FactsBase::new(spec, &inventory())
+}
+
+const BOOKINFO: [&str; 6] = [
+    "Deployment/bookinfo/details-v1",
+    "Deployment/bookinfo/productpage-v1",
+    "Deployment/bookinfo/ratings-v1",
+    "Deployment/bookinfo/reviews-v1",
+    "Deployment/bookinfo/reviews-v2",
+    "Deployment/bookinfo/reviews-v3",
+];
+
+#[test]
+fn two_minor_canary_hop_has_no_intermediate() {
+    let target = spec("1.26.8", "1.30", "", ", maxMinorSkip: 2");
+    let base = base_for(&target);
+    let lock = installed("1.24.6", "", ", maxMinorSkip: 2", &base);
+    let (plan, after) = run(&target, Some(&lock), &base);
+    assert_eq!(plan.hops, ["1.24.6", "1.26.8"]);
+    assert_eq!(plan.from.as_deref(), Some("1.24.6"));
+    assert_eq!(
+        names(&plan),
+        [
+            "install",
+            "wave canary",
+            "wave unlisted",
+            "gateway",
+            "cleanup"
+        ]
+    );
+    // Install puts the new revision beside the old; cleanup leaves only the new one.
+    let install = &plan.steps[0].view.revisions;
+    assert_eq!(install.get("1-24-6").map(String::as_str), Some("1.24.6"));
+    assert_eq!(install.get("1-26-8").map(String::as_str), Some("1.26.8"));
+    assert_eq!(plan.steps[2].restarts, BOOKINFO);
+    assert_eq!(plan.steps[1].manual, ["Job/batch/migrate"]);
+    let revisions: Vec<(&str, &str)> = after
+        .revisions
+        .iter()
+        .map(|r| (r.name.as_str(), r.version.as_str()))
+        .collect();
+    assert_eq!(revisions, [("1-26-8", "1.26.8")]);
+    let gateway = &after.gateways["istio-ingress/ingress"];
+    assert_eq!(gateway.active, "green");
+    assert_eq!(gateway.colours.len(), 1);
+    for key in BOOKINFO {
+        assert_eq!(after.workloads[key].generation, 2, "{key}");
+        assert_eq!(after.workloads[key].proxy, "1.26.8", "{key}");
+    }
+    assert_settled(&target, &after);
+}
+
+#[test]
+fn default_max_minor_skip_makes_one_minor_hops() {
+    let target = spec("1.26.8", "1.30", "", "");
+    let base = base_for(&target);
+    let lock = installed("1.24.6", "", "", &base);
+    let (plan, after) = run(&target, Some(&lock), &base);
+    let latest = Catalog::builtin()
+        .latest_patch(1, 25)
+        .map(|v| v.to_string());
+    assert_eq!(plan.hops.len(), 3);
+    assert_eq!(Some(&plan.hops[1]), latest.as_ref());
+    assert_settled(&target, &after);
+}
+
+#[test]
+fn three_minors_take_one_intermediate_hop_at_its_latest_patch() {
+    let target = spec("1.26.8", "1.30", "", ", maxMinorSkip: 2");
+    let base = base_for(&target);
+    let lock = installed("1.23.6", "", ", maxMinorSkip: 2", &base);
+    let (plan, after) = run(&target, Some(&lock), &base);
+    let middle = Catalog::builtin()
+        .latest_patch(1, 25)
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    assert_eq!(middle, "1.25.5", "the catalogue's latest 1.25 patch");
+    assert_eq!(plan.hops, ["1.23.6", middle.as_str(), "1.26.8"]);
+    let expected: Vec<String> = ["1.25.5", "1.26.8"]
+        .iter()
+        .flat_map(|h| {
+            [
+                "install",
+                "wave canary",
+                "wave unlisted",
+                "gateway",
+                "cleanup",
+            ]
+            .map(|s| format!("{h}: {s}"))
+        })
+        .collect();
+    assert_eq!(names(&plan), expected);
+    // The intermediate hop's revision is named after its version, and is gone at the end.
+    assert!(plan.steps[0].view.revisions.contains_key("1-25-5"));
+    assert!(!plan.steps[4].view.revisions.contains_key("1-23-6"));
+    assert_eq!(
+        after.revisions.iter().map(|r| &r.name).collect::<Vec<_>>(),
+        ["1-26-8"]
+    );
+    assert_settled(&target, &after);
+}
+
+#[test]
+fn in_place_moves_one_minor_per_hop_and_restarts_everything() {
+    let upgrade = ", strategy: in-place, maxMinorSkip: 2";
+    let target = spec("1.25.5", "1.30", "", upgrade);
+    let base = base_for(&target);
+    let lock = installed("1.22.8", "", upgrade, &base);
+    let (plan, after) = run(&target, Some(&lock), &base);
+    assert_eq!(plan.hops, ["1.22.8", "1.23.6", "1.24.6", "1.25.5"]);
+    assert_eq!(
+        names(&plan),
+        ["1.23.6: upgrade", "1.24.6: upgrade", "1.25.5: upgrade"]
+    );
+    for step in &plan.steps {
+        assert_eq!(step.kind, StepKind::Upgrade);
+        let mut want: Vec<&str> = BOOKINFO.to_vec();
+        want.push("Deployment/istio-ingress/ingress-blue");
+        assert_eq!(step.restarts, want, "{}", step.name);
+        assert_eq!(step.manual, ["Job/batch/migrate"]);
+        // The revision keeps its name (the namespaces' labels name it); its version moves.
+        assert_eq!(
+            step.view.revisions.get("1-22-8").map(String::as_str),
+            Some(step.hop.as_str())
+        );
+    }
+    assert_eq!(after.workloads[BOOKINFO[0]].generation, 4);
+    assert_settled(&target, &after);
+}
+
+#[test]
+fn unsupported_kubernetes_on_an_intermediate_hop_is_a_problem_naming_it() {
+    // 1.24 supports Kubernetes 1.28–1.31; 1.22 (from) and 1.26 (target) are judged elsewhere.
+    let target = spec("1.26.8", "1.32", "", ", maxMinorSkip: 2");
+    let base = base_for(&target);
+    let lock = installed("1.22.8", "", ", maxMinorSkip: 2", &base);
+    let plan = plan::plan(&target, Some(&lock), &Catalog::builtin());
+    assert_eq!(plan.hops, ["1.22.8", "1.24.6", "1.26.8"]);
+    assert_eq!(plan.problems.len(), 1, "{:?}", plan.problems);
+    let p = &plan.problems[0];
+    assert_eq!(p.rule, "MP103");
+    assert_eq!(p.hop.as_deref(), Some("1.24.6"));
+    assert_eq!(p.kubernetes, ["1.28", "1.29", "1.30", "1.31"]);
+    assert!(
+        p.message.contains("Kubernetes 1.31 or older"),
+        "{}",
+        p.message
+    );
+    assert!(!plan.steps.is_empty(), "a finding, not a refusal");
+    let json = serde_json::to_value(&plan).unwrap_or_default();
+    assert_eq!(json["problems"][0]["rule"], "MP103");
+
+    // Too old a cluster for the intermediate 1.26 hop: upgrade Kubernetes first.
+    let old = spec("1.28.10", "1.28", "", ", maxMinorSkip: 2");
+    let lock = installed("1.24.6", "", ", maxMinorSkip: 2", &base);
+    let plan = plan::plan(&old, Some(&lock), &Catalog::builtin());
+    let p = &plan.problems[0];
+    assert_eq!(p.hop.as_deref(), Some("1.26.8"));
+    assert!(
+        p.message
+            .contains("upgrade Kubernetes to 1.29 or newer first"),
+        "{}",
+        p.message
+    );
+
+    // Every hop supported: no problem, and `problems` is not serialized.
+    let fine = spec("1.26.8", "1.30", "", ", maxMinorSkip: 2");
+    let plan = plan::plan(
+        &fine,
+        Some(&installed("1.22.8", "", ", maxMinorSkip: 2", &base)),
+        &Catalog::builtin(),
+    );
+    assert!(plan.problems.is_empty());
+    let json = serde_json::to_value(&plan).unwrap_or_default();
+    assert!(json.get("problems").is_none());
+}
+
+#[test]
+fn patch_upgrade_is_one_revision_hop() {
+    let target = spec("1.26.8", "1.30", "", "");
+    let base = base_for(&target);
+    let lock = installed("1.26.7", "", "", &base);
+    let (plan, after) = run(&target, Some(&lock), &base);
+    assert_eq!(plan.hops, ["1.26.7", "1.26.8"]);
+    assert_eq!(
+        names(&plan),
+        [
+            "install",
+            "wave canary",
+            "wave unlisted",
+            "gateway",
+            "cleanup"
+        ]
+    );
+    let install = &plan.steps[0].view.revisions;
+    assert_eq!(install.keys().collect::<Vec<_>>(), ["1-26-7", "1-26-8"]);
+    assert_eq!(plan.steps[2].restarts, BOOKINFO);
+    assert_settled(&target, &after);
+}
+
+#[test]
+fn prometheus_merge_flip_restarts_every_injected_workload_wave_by_wave() {
+    let base = base_for(&spec("1.26.8", "1.30", "", ""));
+    let lock = installed("1.26.8", "", "", &base);
+    let flipped = spec("1.26.8", "1.30", ", config: {prometheusMerge: false}", "");
+    let (plan, after) = run(&flipped, Some(&lock), &base);
+    assert_eq!(names(&plan), ["restart canary", "restart unlisted"]);
+    assert_eq!(plan.hops, ["1.26.8"]);
+    assert!(plan.steps[0].restarts.is_empty());
+    assert_eq!(plan.steps[0].manual, ["Job/batch/migrate"]);
+    assert_eq!(plan.steps[1].restarts, BOOKINFO);
+    // No revision, label or colour changes.
+    assert_eq!(after.revisions, lock.revisions);
+    assert_eq!(after.namespaces, lock.namespaces);
+    assert_eq!(after.gateways, lock.gateways);
+    for key in BOOKINFO {
+        assert_eq!(
+            after.workloads[key].generation,
+            lock.workloads[key].generation + 1
+        );
+    }
+    assert_ne!(after.config_hash, lock.config_hash);
+    assert_settled(&flipped, &after);
+
+    // compatibilityVersion counts as a proxy-flag change too.
+    let compat = spec(
+        "1.26.8",
+        "1.30",
+        ", config: {compatibilityVersion: \"1.25\"}",
+        "",
+    );
+    let plan = plan::plan(&compat, Some(&lock), &Catalog::builtin());
+    assert_eq!(names(&plan), ["restart canary", "restart unlisted"]);
+}
+
+#[test]
+fn num_trusted_proxies_restarts_only_the_gateways() {
+    let base = base_for(&spec("1.26.8", "1.30", "", ""));
+    let lock = installed("1.26.8", "", "", &base);
+    let changed = spec("1.26.8", "1.30", ", config: {numTrustedProxies: 2}", "");
+    let (plan, after) = run(&changed, Some(&lock), &base);
+    assert_eq!(names(&plan), ["gateway-restart"]);
+    assert_eq!(
+        plan.steps[0].restarts,
+        ["Deployment/istio-ingress/ingress-blue"]
+    );
+    assert!(plan.steps[0].manual.is_empty());
+    assert_eq!(
+        after.workloads["Deployment/istio-ingress/ingress-blue"].generation,
+        1
+    );
+    assert_eq!(
+        after.workloads[BOOKINFO[0]].generation,
+        lock.workloads[BOOKINFO[0]].generation
+    );
+    assert_settled(&changed, &after);
+}
+
+#[test]
+fn downgrade_is_refused_without_the_flag_and_planned_with_it() {
+    let base = base_for(&spec("1.26.8", "1.30", "", ""));
+    let lock = installed("1.26.8", "", "", &base);
+    let refused = plan::plan(
+        &spec("1.25.5", "1.30", "", ""),
+        Some(&lock),
+        &Catalog::builtin(),
+    );
+    assert!(refused.steps.is_empty());
+    assert_eq!(refused.problems.len(), 1);
+    assert_eq!(refused.problems[0].rule, "MP102");
+    assert!(refused.problems[0].message.contains("allowDowngrade"));
+
+    let allowed = spec("1.25.5", "1.30", "", ", allowDowngrade: true");
+    let (plan, after) = run(&allowed, Some(&lock), &base);
+    assert!(plan.problems.is_empty());
+    assert_eq!(plan.hops, ["1.26.8", "1.25.5"]);
+    assert_eq!(plan.steps.len(), 5);
+    assert_eq!(after.revisions[0].version, "1.25.5");
+    assert_settled(&allowed, &after);
+}
+
+#[test]
+fn a_tag_moves_all_its_namespaces_in_one_step_in_wave_order() {
+    let istio = ", revisionTags: [default, stable]";
+    let target = spec("1.26.8", "1.30", istio, "");
+    let base = base_for(&target);
+    let lock = installed("1.25.5", istio, "", &base);
+    assert_eq!(lock.namespaces["bookinfo"], "stable");
+    let (plan, after) = run(&target, Some(&lock), &base);
+    assert_eq!(
+        names(&plan),
+        ["install", "tag stable", "gateway", "cleanup"]
+    );
+    let tag = &plan.steps[1];
+    assert_eq!(tag.namespaces, ["batch", "bookinfo"]);
+    assert_eq!(tag.view.tags["stable"], "1-26-8");
+    assert_eq!(tag.view.tags["default"], "1-26-8");
+    assert_eq!(tag.restarts, BOOKINFO);
+    assert_eq!(tag.manual, ["Job/batch/migrate"]);
+    assert_settled(&target, &after);
+}
+
+#[test]
+fn a_half_done_upgrade_resumes_with_done_steps_and_the_locks_view() {
+    let target = spec("1.26.8", "1.30", "", ", maxMinorSkip: 2");
+    let base = base_for(&target);
+    let lock = installed("1.22.8", "", ", maxMinorSkip: 2", &base);
+    let catalog = Catalog::builtin();
+    let mut first = plan::plan(&target, Some(&lock), &catalog);
+    plan::annotate(&mut first, &base);
+    let mut state = lock.clone();
+    for step in first.steps.iter().take(3) {
+        state = state.apply(&first, step);
+    }
+    let recorded = state.upgrade.as_ref().map(|u| u.steps.len());
+    assert_eq!(recorded, Some(first.steps.len()));
+    // The lock survives a write and a read mid-upgrade.
+    let state = Lock::parse(Path::new("meshplan.lock"), &state.to_yaml(), "prod")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut resumed = plan::plan(&target, Some(&state), &catalog);
+    plan::annotate(&mut resumed, &base);
+    assert_eq!(names(&resumed), names(&first));
+    let done: Vec<bool> = resumed.steps.iter().map(|s| s.done).collect();
+    assert_eq!(done[..4], [true, true, true, false]);
+    assert_eq!(resumed.start, {
+        let mut v = state.view();
+        v.managed_namespaces.entry("batch".into()).or_insert(None);
+        v
+    });
+    // The remaining steps are the same changes as first planned.
+    for (a, b) in resumed.steps.iter().zip(&first.steps).skip(3) {
+        assert_eq!(a.view, b.view, "{}", a.name);
+        assert_eq!(a.restarts, b.restarts, "{}", a.name);
+    }
+    let (_, after) = run(&target, Some(&state), &base);
+    assert_settled(&target, &after);
+}
+
+#[test]
+fn new_cluster_plan_is_install_then_waves() {
+    let target = spec("1.26.8", "1.30", "", "");
+    let base = base_for(&target);
+    let (plan, lock) = run(&target, None, &base);
+    assert_eq!(plan.from, None);
+    assert_eq!(plan.hops, ["1.26.8"]);
+    assert_eq!(names(&plan), ["install", "wave canary", "wave unlisted"]);
+    assert!(plan.start.revisions.is_empty());
+    assert_eq!(plan.steps[2].restarts, BOOKINFO);
+    assert_eq!(lock.gateways["istio-ingress/ingress"].active, "blue");
+    assert_eq!(lock.namespaces["bookinfo"], "1-26-8");
+    assert!(lock.config_hash.is_some());
+    assert_settled(&target, &lock);
+}
+
+#[test]
+fn lock_round_trips_byte_identically() {
+    let base = base_for(&spec("1.26.8", "1.30", "", ""));
+    let lock = installed("1.24.6", ", revisionTags: [default]", "", &base);
+    let mut mid = lock.clone();
+    let target = spec("1.26.8", "1.30", ", revisionTags: [default]", "");
+    let plan = plan::plan(&target, Some(&lock), &Catalog::builtin());
+    if let Some(step) = plan.steps.first() {
+        mid = mid.apply(&plan, step);
+    }
+    for l in [&lock, &mid] {
+        let text = l.to_yaml();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("meshplan.lock");
+        std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+        let back = Lock::load(&path, "prod").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.as_ref(), Some(l));
+        assert_eq!(back.map(|b| b.to_yaml()), Some(text.clone()));
+        assert!(text.starts_with("apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: prod\n"));
+    }
+    assert!(mid.to_yaml().contains("upgrade:"));
+}
+
+#[test]
+fn missing_lock_is_none() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let got = Lock::load(&dir.path().join("meshplan.lock"), "prod");
+    assert_eq!(got, Ok(None));
+}
+
+#[test]
+fn malformed_lock_names_file_and_line() {
+    let text = "apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: prod\nrevisions:\n  - name: 1-24-6\n    version: [1, 2]\n";
+    let e = Lock::parse(Path::new("out/meshplan.lock"), text, "prod").err();
+    let e = e.unwrap_or_else(|| panic!("a sequence is not a version"));
+    assert_eq!(e.line, 6, "{e}");
+    assert!(e.to_string().starts_with("out/meshplan.lock:6: "), "{e}");
+
+    let unknown = "apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: prod\nrevison: []\n";
+    let e = Lock::parse(Path::new("l"), unknown, "prod").err();
+    assert_eq!(e.map(|e| e.line), Some(4));
+
+    let version = "apiVersion: meshplan.dev/v2\nkind: Lock\ncluster: prod\n";
+    let e = Lock::parse(Path::new("l"), version, "prod").err();
+    let e = e.unwrap_or_else(|| panic!("v2 is unknown"));
+    assert_eq!(e.line, 1);
+    assert!(e.message.contains("meshplan.dev/v2"), "{e}");
+
+    let dangling = "apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: prod\nrevisions: []\ntags:\n  default: 1-24-6\n";
+    let e = Lock::parse(Path::new("l"), dangling, "prod").err();
+    assert_eq!(e.map(|e| e.line), Some(6));
+}
+
+#[test]
+fn lock_of_another_cluster_is_refused() {
+    let text = "apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: staging\n";
+    let e = Lock::parse(Path::new("rendered/meshplan.lock"), text, "prod").err();
+    let e = e.unwrap_or_else(|| panic!("staging is not prod"));
+    assert_eq!(e.line, 3);
+    assert!(
+        e.message.contains("staging") && e.message.contains("prod"),
+        "{e}"
+    );
+    let err: meshplan::Error = e.into();
+    assert_eq!(err.exit_code(), meshplan::ExitCode::Input);
+}
+
+// ---------------------------------------------------------------------------------------
+// Property test: random specs and locks.
+
+/// One random scenario: the cluster as installed and the spec it moves to.
+#[derive(Debug, Clone)]
+struct Scenario {
+    from: String,
+    to: String,
+    in_place: bool,
+    max_skip: u32,
+    allow_downgrade: bool,
+    namespaces: usize,
+    /// For each namespace, the wave listing it (none when past the last wave).
+    assign: Vec<usize>,
+    wave_count: usize,
+    tags: Vec<&'static str>,
+    gateways: Vec<bool>,
+    prometheus_merge: (bool, bool),
+    trusted: (u32, u32),
+    /// Steps of the upgrade applied before the cluster is planned again (resume).
+    interrupt: usize,
+}
+
+fn version_in(minor: u32, pick: usize) -> String {
+    let catalog = Catalog::builtin();
+    catalog
+        .minor(&format!("1.{minor}"))
+        .and_then(|m| m.patches.get(pick % m.patches.len().max(1)))
+        .map(|p| p.version.to_string())
+        .unwrap_or_else(|| format!("1.{minor}.0"))
+}
+
+fn scenario() -> impl Strategy<Value = Scenario> {
+    (
+        (18u32..=30, 0usize..20, 18u32..=30, 0usize..20),
+        (any::<bool>(), 1u32..=2, any::<bool>()),
+        (prop::collection::vec(0usize..4, 0..=4), 0usize..=3),
+        (0usize..4, prop::collection::vec(any::<bool>(), 0..=2)),
+        (any::<(bool, bool)>(), (0u32..=1, 0u32..=1), 0usize..12),
+    )
+        .prop_map(
+            |(
+                (fm, fp, tm, tp),
+                (in_place, max_skip, allow),
+                (assign, wave_count),
+                (tags, gws),
+                (pm, trusted, interrupt),
+            )| {
+                Scenario {
+                    from: version_in(fm, fp),
+                    to: version_in(tm, tp),
+                    in_place,
+                    max_skip,
+                    allow_downgrade: allow,
+                    namespaces: assign.len(),
+                    assign,
+                    wave_count,
+                    tags: [
+                        vec![],
+                        vec!["default"],
+                        vec!["stable"],
+                        vec!["default", "stable"],
+                    ][tags % 4]
+                        .clone(),
+                    gateways: gws,
+                    prometheus_merge: pm,
+                    trusted,
+                    interrupt,
+                }
+            },
+        )
+}
+
+impl Scenario {
+    fn spec(&self, version: &str, prometheus_merge: bool, trusted: u32) -> Spec {
+        let waves: Vec<String> = (0..self.wave_count)
+            .filter_map(|w| {
+                let ns: Vec<String> = (0..self.namespaces)
+                    .filter(|n| self.assign.get(*n) == Some(&w))
+                    .map(|n| format!("ns{n}"))
+                    .collect();
+                (!ns.is_empty()).then(|| format!("{{name: w{w}, namespaces: [{}]}}", ns.join(", ")))
+            })
+            .collect();
+        let gateways: Vec<String> = self
+            .gateways
+            .iter()
+            .enumerate()
+            .map(|(i, bg)| {
+                let strategy = if *bg { "blue-green" } else { "in-place" };
+                format!("{{name: gw{i}, namespace: ingress, strategy: {strategy}}}")
+            })
+            .collect();
+        let namespaces: Vec<String> = (0..self.namespaces)
+            .map(|i| format!("{{name: ns{i}}}"))
+            .collect();
+        let strategy = if self.in_place {
+            "in-place"
+        } else {
+            "revision"
+        };
+        let text = format!(
+            "apiVersion: meshplan.dev/v1alpha1
+kind: Mesh
+metadata: {{name: prop}}
+spec:
+  kubernetesVersion: \"1.30\"
+  istio:
+    version: {version}
+    revisionTags: [{tags}]
+    config: {{prometheusMerge: {prometheus_merge}, numTrustedProxies: {trusted}}}
+  upgrade: {{strategy: {strategy}, maxMinorSkip: {skip}, allowDowngrade: {allow}, waves: [{waves}]}}
+  gateways: [{gateways}]
+  namespaces: [{namespaces}]
+",
+            tags = self.tags.join(", "),
+            skip = self.max_skip,
+            allow = self.allow_downgrade,
+            waves = waves.join(", "),
+            gateways = gateways.join(", "),
+            namespaces = namespaces.join(", "),
+        );
+        spec::parse(Path::new("meshplan.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    /// One restartable Deployment per namespace and a Job in the first.
+    fn inventory(&self) -> Inventory {
+        let mut objects = Vec::new();
+        for i in 0..self.namespaces {
+            objects.push(object(
+                &format!("ns{i}.yaml"),
+                json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                       "metadata": {"name": "app", "namespace": format!("ns{i}")},
+                       "spec": {"selector": {"matchLabels": {"app": "app"}},
+                                "template": {"metadata": {"labels": {"app": "app"}},
+                                             "spec": {"containers": [{"name": "app", "image": "app"}]}}}}),
+            ));
+        }
+        if self.namespaces > 0 {
+            objects.push(object(
+                "job.yaml",
+                json!({"apiVersion": "batch/v1", "kind": "Job",
+                       "metadata": {"name": "job", "namespace": "ns0"},
+                       "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                "containers": [{"name": "j", "image": "j"}]}}}}),
+            ));
+        }
+        Inventory::from_objects(objects).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// The revision a namespace's label resolves to (through a tag if it is one).
+fn effective(view: &meshplan::facts::MeshView, ns: &str) -> Option<String> {
+    let label = view.managed_namespaces.get(ns)?.as_ref()?;
+    Some(view.tags.get(label).unwrap_or(label).clone())
+}
+
+fn minor_of(v: &str) -> u32 {
+    Version::parse(v).map(|v| v.minor).unwrap_or(0)
+}
+
+fn check(s: &Scenario) -> Result<(), TestCaseError> {
+    let catalog = Catalog::builtin();
+    let from_spec = s.spec(&s.from, s.prometheus_merge.0, s.trusted.0);
+    let to_spec = s.spec(&s.to, s.prometheus_merge.1, s.trusted.1);
+    let inventory = s.inventory();
+    let base = FactsBase::new(&to_spec, &inventory);
+    // The cluster as meshplan installed it.
+    let (_, lock) = run(&from_spec, None, &FactsBase::new(&from_spec, &inventory));
+    prop_assert_eq!(
+        plan::plan(&from_spec, Some(&lock), &catalog)
+            .remaining()
+            .count(),
+        0
+    );
+
+    let mut plan = plan::plan(&to_spec, Some(&lock), &catalog);
+    plan::annotate(&mut plan, &base);
+    let downgrade = Version::parse(&s.to).ok() < Version::parse(&s.from).ok();
+    if downgrade && !s.allow_downgrade {
+        prop_assert!(plan.steps.is_empty());
+        prop_assert_eq!(
+            plan.problems
+                .iter()
+                .map(|p| p.rule.as_str())
+                .collect::<Vec<_>>(),
+            ["MP102"]
+        );
+        return Ok(());
+    }
+    // No hop skips more minors than allowed.
+    let limit = plan::max_skip(&to_spec);
+    for pair in plan.hops.windows(2) {
+        prop_assert!(
+            minor_of(&pair[0]).abs_diff(minor_of(&pair[1])) <= limit,
+            "{:?}",
+            plan.hops
+        );
+    }
+    let unique: BTreeSet<&str> = plan.steps.iter().map(|s| s.name.as_str()).collect();
+    prop_assert_eq!(unique.len(), plan.steps.len());
+
+    let mut state = lock.clone();
+    let mut before_view = plan.start.clone();
+    let mut relabels: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        // Resuming from any point gives the same remaining steps.
+        if i == s.interrupt % (plan.steps.len() + 1) && i > 0 {
+            let resumed = plan::plan(&to_spec, Some(&state), &catalog);
+            let got: Vec<(&str, bool)> = resumed
+                .steps
+                .iter()
+                .map(|x| (x.name.as_str(), x.done))
+                .collect();
+            let want: Vec<(&str, bool)> = plan
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(k, x)| (x.name.as_str(), k < i))
+                .collect();
+            prop_assert_eq!(got, want);
+        }
+        let next = state.apply(&plan, step);
+        prop_assert_eq!(&step.view, &{
+            let mut v = next.view();
+            for ns in &to_spec.spec.namespaces {
+                v.managed_namespaces.entry(ns.name.clone()).or_insert(None);
+            }
+            v
+        });
+        // Nothing removed is still referenced.
+        let installed: BTreeSet<&str> = next.revisions.iter().map(|r| r.name.as_str()).collect();
+        let versions: BTreeSet<&str> = next.revisions.iter().map(|r| r.version.as_str()).collect();
+        for (ns, label) in &next.namespaces {
+            let rev = next.tags.get(label).unwrap_or(label);
+            prop_assert!(
+                installed.contains(rev.as_str()),
+                "{}: {ns} on {rev}",
+                step.name
+            );
+        }
+        for rev in next.tags.values() {
+            prop_assert!(
+                installed.contains(rev.as_str()),
+                "{}: tag on {rev}",
+                step.name
+            );
+        }
+        for g in next.gateways.values() {
+            for rev in g.colours.values() {
+                prop_assert!(
+                    installed.contains(rev.as_str()),
+                    "{}: colour on {rev}",
+                    step.name
+                );
+            }
+        }
+        for (key, w) in &next.workloads {
+            prop_assert!(
+                versions.contains(w.proxy.as_str()),
+                "{}: {key} runs {}",
+                step.name,
+                w.proxy
+            );
+        }
+        for ns in &to_spec.spec.namespaces {
+            let (b, a) = (
+                effective(&before_view, &ns.name),
+                effective(&step.view, &ns.name),
+            );
+            if a != b && a.as_deref() == Some(step.revision.as_str()) {
+                *relabels
+                    .entry((step.hop.clone(), ns.name.clone()))
+                    .or_default() += 1;
+            }
+        }
+        before_view = step.view.clone();
+        state = next;
+    }
+    // Every managed namespace reaches each hop's revision exactly once (revision strategy).
+    if !s.in_place && plan.hops.len() > 1 {
+        for hop in &plan.hops[1..] {
+            for ns in &to_spec.spec.namespaces {
+                let n = relabels
+                    .get(&(hop.clone(), ns.name.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                prop_assert_eq!(n, 1, "{} in hop {}", ns.name, hop);
+            }
+        }
+    }
+    // Every proxy ends on the target.
+    for (key, w) in &state.workloads {
+        prop_assert_eq!(&w.proxy, &s.to, "{}", key);
+    }
+    let again = plan::plan(&to_spec, Some(&state), &catalog);
+    prop_assert_eq!(
+        again.remaining().count(),
+        0,
+        "{:?}",
+        again.steps.iter().map(|x| &x.name).collect::<Vec<_>>()
+    );
+    prop_assert!(state.upgrade.is_none());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_plan_is_safe_resumable_and_converges(s in scenario()) {
+        check(&s)?;
+    }
+}
