@@ -12,7 +12,7 @@ use crate::facts::{Facts, FactsBase, MeshView};
 use crate::spec::{
     GatewayStrategy, LabelSelector, SelectorOperator, Spec, Strategy, revision_name,
 };
-use crate::state::{ConfigHash, FIRST_COLOUR, Lock, PlannedGateway};
+use crate::state::{ConfigHash, FIRST_COLOUR, Lock, PlannedGateway, UpgradeState};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -175,13 +175,28 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
     };
     let target = spec.spec.istio.version.clone();
     let start = view_of(lock, spec);
-    let record = lock.upgrade.as_ref().filter(|u| u.to == target);
-    let (from, hops) = match record {
-        Some(u) => (u.from.clone(), u.hops.clone()),
+    // Resume the upgrade in progress when it still has the spec's target and the spec still
+    // produces its steps; otherwise (target, waves or strategy changed) plan afresh from the
+    // lock as it stands.
+    let resumed = lock
+        .upgrade
+        .as_ref()
+        .filter(|u| u.to == target)
+        .and_then(|u| resume(spec, lock, u));
+    let fresh = resumed.is_none();
+    let (from, hops, skeleton) = match resumed {
+        Some(r) => r,
         None => match oldest_version(lock) {
-            None => (None, vec![target.clone()]),
+            None => {
+                let hops = vec![target.clone()];
+                let steps = skeleton(spec, lock, false, &hops);
+                (None, hops, steps)
+            }
             Some(current) => match route(&current, spec, lock, catalog) {
-                Ok(hops) => (Some(current), hops),
+                Ok(hops) => {
+                    let steps = skeleton(spec, lock, true, &hops);
+                    (Some(current), hops, steps)
+                }
                 Err(problem) => {
                     return Plan {
                         hops: vec![current.clone(), target.clone()],
@@ -197,18 +212,6 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
         },
     };
     let problems = kubernetes_problems(spec, catalog, &hops, from.is_some());
-    let mut skeleton = skeleton(spec, lock, from.is_some(), &hops);
-    if let Some(u) = record {
-        let done: BTreeMap<&str, bool> =
-            u.steps.iter().map(|s| (s.name.as_str(), s.done)).collect();
-        skeleton.retain_mut(|s| match done.get(s.name.as_str()) {
-            Some(d) => {
-                s.done = *d;
-                true
-            }
-            None => false,
-        });
-    }
     let mut state = lock.clone();
     let mut steps = Vec::with_capacity(skeleton.len());
     for mut step in skeleton {
@@ -222,7 +225,7 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
         // already on its label, a gateway step without a change), so no pull request is
         // empty. Resumed plans keep every recorded step so names stay stable.
         let no_op = next == state && step.bump == Bump::None && step.gateway_restarts.is_empty();
-        if no_op && record.is_none() && from.is_some() {
+        if no_op && fresh && from.is_some() {
             continue;
         }
         step.view = view_of(&next, spec);
@@ -242,6 +245,34 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
         start,
         gateways,
     }
+}
+
+/// The recorded upgrade's from, hops and steps (done as recorded), when the spec still
+/// produces exactly the recorded steps.
+fn resume(
+    spec: &Spec,
+    lock: &Lock,
+    record: &UpgradeState,
+) -> Option<(Option<String>, Vec<String>, Vec<Step>)> {
+    let mut steps = skeleton(spec, lock, record.from.is_some(), &record.hops);
+    let done: BTreeMap<&str, bool> = record
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.done))
+        .collect();
+    steps.retain_mut(|s| match done.get(s.name.as_str()) {
+        Some(d) => {
+            s.done = *d;
+            true
+        }
+        None => false,
+    });
+    let same = steps.len() == record.steps.len()
+        && steps
+            .iter()
+            .zip(&record.steps)
+            .all(|(a, b)| a.name == b.name);
+    same.then(|| (record.from.clone(), record.hops.clone(), steps))
 }
 
 /// The spec's gateways as the lock keys them.
@@ -272,14 +303,30 @@ fn view_of(lock: &Lock, spec: &Spec) -> MeshView {
     view
 }
 
-/// The oldest installed version: the data plane can be no newer, so hops are measured
-/// from it. `None` when nothing is installed.
+/// The version the plan starts from: the oldest one still in use — by a namespace's label
+/// (through its tag), a tag, a gateway's active colour, or a proxy the lock recorded — since
+/// the data plane can be no newer and hops are measured from it. An installed revision nothing
+/// uses does not hold the plan back; when nothing is in use, the oldest installed version.
+/// `None` when nothing is installed.
 fn oldest_version(lock: &Lock) -> Option<String> {
-    lock.revisions
-        .iter()
-        .filter_map(|r| Version::parse(&r.version).ok().map(|v| (v, &r.version)))
+    let version_of = |rev: &str| lock.revision_version(rev).map(str::to_string);
+    let mut used: Vec<String> = Vec::new();
+    for label in lock.namespaces.values() {
+        let rev = lock.tags.get(label).unwrap_or(label);
+        used.extend(version_of(rev));
+    }
+    used.extend(lock.tags.values().filter_map(|r| version_of(r)));
+    for g in lock.gateways.values() {
+        used.extend(g.colours.get(&g.active).and_then(|r| version_of(r)));
+    }
+    used.extend(lock.workloads.values().map(|w| w.proxy.clone()));
+    if used.is_empty() {
+        used = lock.revisions.iter().map(|r| r.version.clone()).collect();
+    }
+    used.into_iter()
+        .filter_map(|s| Version::parse(&s).ok().map(|v| (v, s)))
         .min()
-        .map(|(_, s)| s.clone())
+        .map(|(_, s)| s)
 }
 
 /// The most minors one hop may move: 2 for a canary hop, 1 in place, tightened by

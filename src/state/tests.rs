@@ -1,1 +1,218 @@
+//! Unit tests of the lock: hashes, the change each step kind makes, bookkeeping of `apply`,
+//! and load-time checks that need a line number.
 
+use super::*;
+use crate::plan::{Plan, Step, StepKind};
+use crate::spec::IstioConfig;
+
+#[test]
+fn fnv1a_matches_the_published_test_vectors() {
+    // From the FNV reference (isthe.com/chongo/tech/comp/fnv): FNV-1a 64 of "" and "a".
+    assert_eq!(fnv1a(""), "cbf29ce484222325");
+    assert_eq!(fnv1a("a"), "af63dc4c8601ec8c");
+}
+
+#[test]
+fn config_hash_separates_what_restarts_workloads_from_what_restarts_gateways() {
+    let base = IstioConfig::default();
+    let h = ConfigHash::of(&base);
+    assert_eq!(h, ConfigHash::of(&IstioConfig::default()));
+    let merge = ConfigHash::of(&IstioConfig {
+        prometheus_merge: false,
+        ..base.clone()
+    });
+    assert_ne!(merge.workloads, h.workloads);
+    assert_eq!(merge.gateways, h.gateways);
+    let compat = ConfigHash::of(&IstioConfig {
+        compatibility_version: Some("1.25".into()),
+        ..base.clone()
+    });
+    assert_ne!(compat.workloads, h.workloads);
+    let trusted = ConfigHash::of(&IstioConfig {
+        num_trusted_proxies: 1,
+        ..base.clone()
+    });
+    assert_eq!(trusted.workloads, h.workloads);
+    assert_ne!(trusted.gateways, h.gateways);
+}
+
+fn gateway(key: &str, strategy: GatewayStrategy) -> PlannedGateway {
+    let (namespace, name) = key.split_once('/').unwrap_or(("", key));
+    PlannedGateway {
+        key: key.into(),
+        namespace: namespace.into(),
+        name: name.into(),
+        strategy,
+    }
+}
+
+fn step(kind: StepKind, revision: &str, hop: &str) -> Step {
+    Step {
+        name: format!("{kind:?}"),
+        hop: hop.into(),
+        kind,
+        revision: revision.into(),
+        ..Step::default()
+    }
+}
+
+/// A lock on `1-24-6` with namespace `shop`, the default tag, and two gateways on blue.
+fn running() -> Lock {
+    let mut lock = Lock::empty("prod");
+    lock.revisions.push(RevisionState {
+        name: "1-24-6".into(),
+        version: "1.24.6".into(),
+    });
+    lock.tags.insert("default".into(), "1-24-6".into());
+    lock.namespaces.insert("shop".into(), "1-24-6".into());
+    for key in ["gw/bg", "gw/ip"] {
+        lock.gateways.insert(
+            key.into(),
+            GatewayState {
+                colours: BTreeMap::from([("blue".into(), "1-24-6".into())]),
+                active: "blue".into(),
+            },
+        );
+    }
+    lock
+}
+
+#[test]
+fn a_revision_hop_moves_colours_labels_and_tags_then_cleans_up() {
+    let gws = [
+        gateway("gw/bg", GatewayStrategy::BlueGreen),
+        gateway("gw/ip", GatewayStrategy::InPlace),
+    ];
+    let lock = running();
+    let installed = lock.transform(&gws, &step(StepKind::Install, "1-26-8", "1.26.8"));
+    assert_eq!(installed.revision_version("1-26-8"), Some("1.26.8"));
+    assert_eq!(installed.revision_version("1-24-6"), Some("1.24.6"));
+    let bg = &installed.gateways["gw/bg"];
+    assert_eq!(
+        (bg.colours["green"].as_str(), bg.active.as_str()),
+        ("1-26-8", "blue")
+    );
+    assert_eq!(installed.gateways["gw/ip"], lock.gateways["gw/ip"]);
+
+    let mut wave = step(StepKind::Wave, "1-26-8", "1.26.8");
+    wave.namespaces = vec!["shop".into()];
+    wave.label = "1-26-8".into();
+    wave.tags = vec!["default".into()];
+    let moved = installed.transform(&gws, &wave);
+    assert_eq!(moved.namespaces["shop"], "1-26-8");
+    assert_eq!(moved.tags["default"], "1-26-8");
+
+    let switched = moved.transform(&gws, &step(StepKind::Gateway, "1-26-8", "1.26.8"));
+    assert_eq!(switched.gateways["gw/bg"].active, "green");
+    assert_eq!(switched.gateways["gw/ip"].colours["blue"], "1-26-8");
+
+    let clean = switched.transform(&gws, &step(StepKind::Cleanup, "1-26-8", "1.26.8"));
+    assert_eq!(clean.revisions.len(), 1);
+    assert_eq!(clean.gateways["gw/bg"].colours.len(), 1);
+    assert_eq!(clean.gateways["gw/bg"].colours["green"], "1-26-8");
+}
+
+#[test]
+fn cleanup_forgets_gateways_no_longer_in_the_spec() {
+    let gws = [gateway("gw/bg", GatewayStrategy::BlueGreen)];
+    let lock = running();
+    let clean = lock.transform(&gws, &step(StepKind::Cleanup, "1-24-6", "1.24.6"));
+    assert_eq!(clean.gateways.keys().collect::<Vec<_>>(), ["gw/bg"]);
+}
+
+#[test]
+fn apply_bumps_restarts_records_manual_and_tracks_the_upgrade() {
+    let lock = running();
+    let mut first = step(StepKind::Install, "1-26-8", "1.26.8");
+    first.name = "install".into();
+    let mut second = step(StepKind::Wave, "1-26-8", "1.26.8");
+    second.name = "wave all".into();
+    second.namespaces = vec!["shop".into()];
+    second.label = "1-26-8".into();
+    second.restarts = vec!["Deployment/shop/cart".into()];
+    second.manual = vec!["Job/shop/migrate".into()];
+    let plan = Plan {
+        from: Some("1.24.6".into()),
+        to: "1.26.8".into(),
+        hops: vec!["1.24.6".into(), "1.26.8".into()],
+        steps: vec![first.clone(), second.clone()],
+        ..Plan::default()
+    };
+    let after_first = lock.apply(&plan, &first);
+    let record = after_first
+        .upgrade
+        .clone()
+        .unwrap_or_else(|| panic!("in progress"));
+    assert_eq!(record.from.as_deref(), Some("1.24.6"));
+    let done: Vec<(&str, bool)> = record
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.done))
+        .collect();
+    assert_eq!(done, [("install", true), ("wave all", false)]);
+    assert!(after_first.workloads.is_empty());
+
+    let after_second = after_first.apply(&plan, &second);
+    assert_eq!(after_second.upgrade, None, "every step done");
+    let cart = &after_second.workloads["Deployment/shop/cart"];
+    assert_eq!((cart.generation, cart.proxy.as_str()), (1, "1.26.8"));
+    let job = &after_second.workloads["Job/shop/migrate"];
+    assert_eq!((job.generation, job.proxy.as_str()), (0, "1.26.8"));
+    let again = after_second.apply(&plan, &second);
+    assert_eq!(again.workloads["Deployment/shop/cart"].generation, 2);
+}
+
+#[test]
+fn view_reports_revisions_tags_and_labels() {
+    let view = running().view();
+    assert_eq!(view.revisions["1-24-6"], "1.24.6");
+    assert_eq!(view.tags["default"], "1-24-6");
+    assert_eq!(view.managed_namespaces["shop"], Some("1-24-6".to_string()));
+}
+
+#[test]
+fn load_checks_point_at_the_offending_line() {
+    let head = "apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: prod\n";
+    let cases = [
+        (
+            "revisions:\n- {name: a, version: 1.24.6}\n- {name: a, version: 1.25.5}\n",
+            6,
+            "listed twice",
+        ),
+        (
+            "revisions:\n- {name: a, version: 1.24.x}\n",
+            5,
+            "is not a version",
+        ),
+        (
+            "revisions:\n- {name: a, version: 1.24.6}\ngateways:\n  ns/gw:\n    colours: {blue: a}\n    active: green\n",
+            9,
+            "does not have",
+        ),
+        (
+            "revisions:\n- {name: a, version: 1.24.6}\ngateways:\n  ns/gw:\n    colours:\n      blue: b\n    active: blue\n",
+            9,
+            "not installed",
+        ),
+        ("kind: Lock\n", 4, "duplicate"),
+    ];
+    for (body, line, words) in cases {
+        let text = format!("{head}{body}");
+        let err = Lock::parse(Path::new("meshplan.lock"), &text, "prod")
+            .err()
+            .unwrap_or_else(|| panic!("accepted:\n{text}"));
+        assert_eq!(err.line, line, "{err}\n{text}");
+        assert!(err.message.contains(words), "{err}");
+    }
+    let wrong_kind = "apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\ncluster: prod\n";
+    let err = Lock::parse(Path::new("l"), wrong_kind, "prod").err();
+    assert_eq!(err.map(|e| e.line), Some(2));
+}
+
+#[test]
+fn lock_path_is_under_the_output_directory() {
+    assert_eq!(
+        lock_path(Path::new("repo"), "rendered"),
+        Path::new("repo/rendered/meshplan.lock")
+    );
+}
