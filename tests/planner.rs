@@ -543,12 +543,22 @@ struct Scenario {
     /// For each namespace, the wave listing it (none when past the last wave).
     assign: Vec<usize>,
     wave_count: usize,
-    tags: Vec<&'static str>,
+    /// Revision tags as installed and in the new spec.
+    tags: (Vec<&'static str>, Vec<&'static str>),
     gateways: Vec<bool>,
     prometheus_merge: (bool, bool),
     trusted: (u32, u32),
     /// Steps of the upgrade applied before the cluster is planned again (resume).
     interrupt: usize,
+}
+
+fn tag_set(i: usize) -> Vec<&'static str> {
+    match i % 4 {
+        0 => vec![],
+        1 => vec!["default"],
+        2 => vec!["stable"],
+        _ => vec!["default", "stable"],
+    }
 }
 
 fn version_in(minor: u32, pick: usize) -> String {
@@ -565,7 +575,10 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         (18u32..=30, 0usize..20, 18u32..=30, 0usize..20),
         (any::<bool>(), 1u32..=2, any::<bool>()),
         (prop::collection::vec(0usize..4, 0..=4), 0usize..=3),
-        (0usize..4, prop::collection::vec(any::<bool>(), 0..=2)),
+        (
+            (0usize..4, 0usize..4),
+            prop::collection::vec(any::<bool>(), 0..=2),
+        ),
         (any::<(bool, bool)>(), (0u32..=1, 0u32..=1), 0usize..12),
     )
         .prop_map(
@@ -585,13 +598,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     namespaces: assign.len(),
                     assign,
                     wave_count,
-                    tags: [
-                        vec![],
-                        vec!["default"],
-                        vec!["stable"],
-                        vec!["default", "stable"],
-                    ][tags % 4]
-                        .clone(),
+                    tags: (tag_set(tags.0), tag_set(tags.1)),
                     gateways: gws,
                     prometheus_merge: pm,
                     trusted,
@@ -602,7 +609,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 }
 
 impl Scenario {
-    fn spec(&self, version: &str, prometheus_merge: bool, trusted: u32) -> Spec {
+    fn spec(&self, version: &str, tags: &[&str], prometheus_merge: bool, trusted: u32) -> Spec {
         let waves: Vec<String> = (0..self.wave_count)
             .filter_map(|w| {
                 let ns: Vec<String> = (0..self.namespaces)
@@ -643,7 +650,7 @@ spec:
   gateways: [{gateways}]
   namespaces: [{namespaces}]
 ",
-            tags = self.tags.join(", "),
+            tags = tags.join(", "),
             skip = self.max_skip,
             allow = self.allow_downgrade,
             waves = waves.join(", "),
@@ -691,8 +698,8 @@ fn minor_of(v: &str) -> u32 {
 
 fn check(s: &Scenario) -> Result<(), TestCaseError> {
     let catalog = Catalog::builtin();
-    let from_spec = s.spec(&s.from, s.prometheus_merge.0, s.trusted.0);
-    let to_spec = s.spec(&s.to, s.prometheus_merge.1, s.trusted.1);
+    let from_spec = s.spec(&s.from, &s.tags.0, s.prometheus_merge.0, s.trusted.0);
+    let to_spec = s.spec(&s.to, &s.tags.1, s.prometheus_merge.1, s.trusted.1);
     let inventory = s.inventory();
     let base = FactsBase::new(&to_spec, &inventory);
     // The cluster as meshplan installed it.

@@ -522,12 +522,9 @@ fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Ste
             spec.revision()
         };
         let label = tag.clone().unwrap_or_else(|| revision.clone());
-        for (wave, namespaces) in &waves {
-            let mut s = step(format!("wave {wave}"), only, StepKind::Wave, &revision);
-            s.label = label.clone();
-            s.namespaces = namespaces.clone();
-            out.push(s);
-        }
+        out.extend(label_waves(&waves, only, &revision, &label, &tags, |w| {
+            format!("wave {w}")
+        }));
         let want = ConfigHash::of(&istio.config);
         let have = lock.config_hash.as_ref();
         if have.is_some_and(|h| h.workloads != want.workloads) {
@@ -570,6 +567,14 @@ fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Ste
             s.bump = Bump::All;
             s.gateway_restarts = gateway_deployments(spec, lock, |_| true);
             out.push(s);
+            if i + 1 == hops.len() {
+                // Labels and tags the spec changed along with the version; left out of a
+                // fresh plan when nothing changed.
+                let label = tag.clone().unwrap_or_else(|| revision.clone());
+                out.extend(label_waves(&waves, hop, &revision, &label, &tags, |w| {
+                    name(&format!("wave {w}"))
+                }));
+            }
             continue;
         }
         let last = i + 1 == hops.len();
@@ -617,6 +622,28 @@ fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Ste
         out.push(cleanup);
     }
     out
+}
+
+/// One `Wave` step per wave labelling its namespaces `label` and pointing `tags` at
+/// `revision`: what a cluster needs when labels change without a version change.
+fn label_waves(
+    waves: &[(String, Vec<String>)],
+    hop: &str,
+    revision: &str,
+    label: &str,
+    tags: &[String],
+    name: impl Fn(&str) -> String,
+) -> Vec<Step> {
+    waves
+        .iter()
+        .map(|(wave, namespaces)| {
+            let mut s = step(name(wave), hop, StepKind::Wave, revision);
+            s.label = label.to_string();
+            s.namespaces = namespaces.clone();
+            s.tags = tags.to_vec();
+            s
+        })
+        .collect()
 }
 
 /// The revision an in-place upgrade keeps: the newest the lock has (namespaces' labels name

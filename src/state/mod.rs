@@ -481,10 +481,9 @@ impl Lock {
                 }
             }
             StepKind::Cleanup => {
-                // Tags still on the old revision move now, before it goes.
-                for target in next.tags.values_mut() {
-                    *target = rev.clone();
-                }
+                // Tags the spec dropped go with the old revision; the others (set below from
+                // `step.tags`) move now if they have not yet.
+                next.tags.retain(|t, _| step.tags.contains(t));
                 next.revisions.retain(|r| &r.name == rev);
                 next.gateways
                     .retain(|key, _| gateways.iter().any(|g| &g.key == key));
