@@ -162,7 +162,8 @@ impl Plan {
 
 /// Plans from the lock (`None`: nothing deployed yet) to the spec, taking intermediate hops
 /// from the catalogue. Resumes the lock's upgrade in progress when it has the spec's target;
-/// otherwise plans afresh from the lock's oldest installed version.
+/// otherwise plans afresh from the oldest version the lock has in use. What the planner
+/// cannot honour (a downgrade, an unsupported Kubernetes version) is in `Plan::problems`.
 pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
     let gateways = planned_gateways(spec);
     let empty;
@@ -216,7 +217,8 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
     let mut steps = Vec::with_capacity(skeleton.len());
     for mut step in skeleton {
         if step.done {
-            step.view = start.clone();
+            // Its change is already in the lock.
+            step.view = view_of(&state, spec);
             steps.push(step);
             continue;
         }
@@ -303,11 +305,12 @@ fn view_of(lock: &Lock, spec: &Spec) -> MeshView {
     view
 }
 
-/// The version the plan starts from: the oldest one still in use — by a namespace's label
-/// (through its tag), a tag, a gateway's active colour, or a proxy the lock recorded — since
-/// the data plane can be no newer and hops are measured from it. An installed revision nothing
-/// uses does not hold the plan back; when nothing is in use, the oldest installed version.
-/// `None` when nothing is installed.
+/// The version the plan starts from: the oldest revision still in use — by a namespace's
+/// label (through its tag), a tag, or a gateway's active colour — since hops are measured
+/// from it. An installed revision nothing uses does not hold the plan back; recorded proxy
+/// versions do not either (a workload deleted from the manifests keeps its entry, and proxy
+/// skew is the MP105 policy's to judge). When nothing is in use, the oldest installed
+/// version; `None` when nothing is installed.
 fn oldest_version(lock: &Lock) -> Option<String> {
     let version_of = |rev: &str| lock.revision_version(rev).map(str::to_string);
     let mut used: Vec<String> = Vec::new();
@@ -319,7 +322,6 @@ fn oldest_version(lock: &Lock) -> Option<String> {
     for g in lock.gateways.values() {
         used.extend(g.colours.get(&g.active).and_then(|r| version_of(r)));
     }
-    used.extend(lock.workloads.values().map(|w| w.proxy.clone()));
     if used.is_empty() {
         used = lock.revisions.iter().map(|r| r.version.clone()).collect();
     }
