@@ -849,3 +849,50 @@ proptest! {
         check(&s)?;
     }
 }
+
+/// The `workloads` example (real manifests: Deployments, StatefulSets, Jobs, CronJobs, a VM)
+/// moved from 1.28 to 1.30 one minor at a time: in every hop each injected workload moves in
+/// exactly one step, restartable ones as restarts and the rest as manual.
+#[test]
+fn every_injected_workload_of_the_workloads_example_moves_once_per_hop() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/workloads");
+    let loaded =
+        spec::load(&Path::new(dir).join("meshplan.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let sources: Vec<Source> = loaded
+        .spec
+        .spec
+        .manifests
+        .iter()
+        .map(Source::from)
+        .collect();
+    let inventory = inventory::load(Path::new(dir), &sources, &Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let target = loaded.spec;
+    let mut start = target.clone();
+    start.spec.istio.version = "1.28.10".into();
+    let base = FactsBase::new(&target, &inventory);
+    let (_, lock) = run(&start, None, &FactsBase::new(&start, &inventory));
+    let (plan, after) = run(&target, Some(&lock), &base);
+    assert_eq!(plan.hops, ["1.28.10", "1.29.6", "1.30.3"]);
+    assert!(plan.problems.is_empty(), "{:?}", plan.problems);
+    let injected: BTreeSet<String> = base
+        .at(plan.final_view())
+        .workloads
+        .iter()
+        .filter(|w| w.injected)
+        .map(|w| w.key.clone())
+        .collect();
+    assert!(injected.len() > 10, "{injected:?}");
+    for hop in &plan.hops[1..] {
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for s in plan.steps.iter().filter(|s| &s.hop == hop) {
+            for key in s.restarts.iter().chain(&s.manual) {
+                *seen.entry(key.as_str()).or_default() += 1;
+            }
+        }
+        let moved: BTreeSet<String> = seen.keys().map(|k| k.to_string()).collect();
+        assert_eq!(moved, injected, "hop {hop}");
+        assert!(seen.values().all(|n| *n == 1), "hop {hop}: {seen:?}");
+    }
+    assert_settled(&target, &after);
+}
