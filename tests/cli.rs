@@ -68,7 +68,13 @@ fn assert_input_error(dir: &Path, needle: &str) -> String {
 
 #[test]
 fn malformed_yaml_in_a_manifest_is_exit_2_with_file_and_line() {
-    let dir = repo(MINIMAL_SPEC, &[("bad.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n")]);
+    let dir = repo(
+        MINIMAL_SPEC,
+        &[(
+            "bad.yaml",
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n",
+        )],
+    );
     assert_input_error(dir.path(), "apps/bad.yaml:");
 }
 
@@ -91,7 +97,10 @@ fn wrong_type_in_spec_is_exit_2() {
 fn duplicate_objects_name_both_places() {
     let dir = repo(
         MINIMAL_SPEC,
-        &[("a.yaml", DEPLOYMENT.as_bytes()), ("b.yaml", DEPLOYMENT.as_bytes())],
+        &[
+            ("a.yaml", DEPLOYMENT.as_bytes()),
+            ("b.yaml", DEPLOYMENT.as_bytes()),
+        ],
     );
     let err = assert_input_error(dir.path(), "apps/a.yaml");
     assert!(err.contains("apps/b.yaml"), "{err}");
@@ -113,7 +122,10 @@ fn alias_bomb_is_refused() {
             "{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
         ));
     }
-    let doc = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  {}", bomb.replace('\n', "\n  "));
+    let doc = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  {}",
+        bomb.replace('\n', "\n  ")
+    );
     let dir = repo(MINIMAL_SPEC, &[("bomb.yaml", doc.as_bytes())]);
     assert_input_error(dir.path(), "apps/bomb.yaml");
 }
@@ -131,7 +143,13 @@ fn nesting_ten_thousand_deep_is_refused() {
 
 #[test]
 fn non_utf8_bytes_are_refused() {
-    let dir = repo(MINIMAL_SPEC, &[("latin1.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n")]);
+    let dir = repo(
+        MINIMAL_SPEC,
+        &[(
+            "latin1.yaml",
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n",
+        )],
+    );
     assert_input_error(dir.path(), "apps/latin1.yaml");
 }
 
@@ -235,7 +253,9 @@ fn stdin_manifests_are_read_with_dash() {
     let spec = MINIMAL_SPEC.replace("  manifests:\n    - \"apps/*.yaml\"\n", "");
     let dir = repo(&spec, &[]);
     let out = meshplan()
-        .args(["check", "--today", TODAY, "--format", "json", "-f", "-", "-C"])
+        .args([
+            "check", "--today", TODAY, "--format", "json", "-f", "-", "-C",
+        ])
         .arg(dir.path())
         .write_stdin(DEPLOYMENT)
         .output()
@@ -253,7 +273,13 @@ fn stdin_manifests_are_read_with_dash() {
 #[test]
 fn secret_data_never_reaches_a_report() {
     let secret = b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: shop\nstringData:\n  password: hunter2-very-secret\ndata:\n  token: aHVudGVyMi10b2tlbg==\n";
-    let dir = repo(MINIMAL_SPEC, &[("secret.yaml", secret), ("cart.yaml", DEPLOYMENT.as_bytes())]);
+    let dir = repo(
+        MINIMAL_SPEC,
+        &[
+            ("secret.yaml", secret),
+            ("cart.yaml", DEPLOYMENT.as_bytes()),
+        ],
+    );
     for args in [
         vec!["check", "--format", "json"],
         vec!["check"],
@@ -272,14 +298,25 @@ fn secret_data_never_reaches_a_report() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(!all.contains("hunter2"), "{args:?} leaked secret data");
-        assert!(!all.contains("aHVudGVyMi10b2tlbg"), "{args:?} leaked secret data");
+        assert!(
+            !all.contains("aHVudGVyMi10b2tlbg"),
+            "{args:?} leaked secret data"
+        );
     }
 }
 
 #[test]
 fn facts_json_has_the_contract_fields() {
     let out = meshplan()
-        .args(["facts", "-C", "examples/bookinfo", "--format", "json", "--today", TODAY])
+        .args([
+            "facts",
+            "-C",
+            "examples/bookinfo",
+            "--format",
+            "json",
+            "--today",
+            TODAY,
+        ])
         .output()
         .expect("meshplan runs");
     assert_eq!(out.status.code(), Some(0));
@@ -299,7 +336,17 @@ fn facts_json_has_the_contract_fields() {
         .iter()
         .find(|w| w["object"]["name"] == "productpage-v1")
         .expect("productpage");
-    for field in ["object", "file", "line", "injected", "revision", "sidecar", "restartable", "pdbs", "disruptionAllowed"] {
+    for field in [
+        "object",
+        "file",
+        "line",
+        "injected",
+        "revision",
+        "sidecar",
+        "restartable",
+        "pdbs",
+        "disruptionAllowed",
+    ] {
         assert!(w.get(field).is_some(), "workload fact {field} missing: {w}");
     }
     assert_eq!(w["revision"], "1-26-8");
@@ -308,20 +355,43 @@ fn facts_json_has_the_contract_fields() {
 
     // Before the plan runs nothing is installed, so nothing is injected.
     let out = meshplan()
-        .args(["facts", "-C", "examples/bookinfo", "--format", "json", "--step", "current"])
+        .args([
+            "facts",
+            "-C",
+            "examples/bookinfo",
+            "--format",
+            "json",
+            "--step",
+            "current",
+        ])
         .output()
         .expect("meshplan runs");
     let facts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert!(facts["workloads"].as_array().expect("workloads").iter().all(|w| w["injected"] == false));
+    assert!(
+        facts["workloads"]
+            .as_array()
+            .expect("workloads")
+            .iter()
+            .all(|w| w["injected"] == false)
+    );
 }
 
 #[test]
 fn explain_prints_a_rule_and_refuses_unknown_codes() {
-    let out = meshplan().args(["explain", "MP301"]).output().expect("runs");
+    let out = meshplan()
+        .args(["explain", "MP301"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("MP301") && text.contains("missing-pdb"), "{text}");
-    let out = meshplan().args(["explain", "MP999"]).output().expect("runs");
+    assert!(
+        text.contains("MP301") && text.contains("missing-pdb"),
+        "{text}"
+    );
+    let out = meshplan()
+        .args(["explain", "MP999"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -331,7 +401,8 @@ fn schema_is_json_and_validates_the_examples_shape() {
     assert_eq!(out.status.code(), Some(0));
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json schema");
     let validator = jsonschema::validator_for(&schema).expect("a valid schema");
-    let spec_text = std::fs::read_to_string(root().join("examples/bookinfo/meshplan.yaml")).expect("spec");
+    let spec_text =
+        std::fs::read_to_string(root().join("examples/bookinfo/meshplan.yaml")).expect("spec");
     let spec: serde_json::Value = serde_saphyr::from_str(&spec_text).expect("yaml");
     assert!(validator.is_valid(&spec));
 }
@@ -339,11 +410,21 @@ fn schema_is_json_and_validates_the_examples_shape() {
 #[test]
 fn init_writes_a_spec_that_checks_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = meshplan().arg("init").arg("-C").arg(dir.path()).output().expect("runs");
+    let out = meshplan()
+        .arg("init")
+        .arg("-C")
+        .arg(dir.path())
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let written = std::fs::read_to_string(dir.path().join("meshplan.yaml")).expect("written");
     assert!(written.contains("apiVersion: meshplan.dev/v1alpha1"));
-    let again = meshplan().arg("init").arg("-C").arg(dir.path()).output().expect("runs");
+    let again = meshplan()
+        .arg("init")
+        .arg("-C")
+        .arg(dir.path())
+        .output()
+        .expect("runs");
     assert_eq!(again.status.code(), Some(2));
     let checked = meshplan()
         .args(["check", "--today", TODAY, "-C"])
@@ -351,7 +432,12 @@ fn init_writes_a_spec_that_checks_and_refuses_to_overwrite() {
         .output()
         .expect("runs");
     // The starter names globs that match nothing yet: a warning, not an error.
-    assert_ne!(checked.status.code(), Some(2), "{}", String::from_utf8_lossy(&checked.stderr));
+    assert_ne!(
+        checked.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
 }
 
 #[test]
@@ -367,7 +453,11 @@ fn user_policy_that_does_not_compile_is_exit_2_with_file_and_line() {
     let dir = repo(MINIMAL_SPEC, &[("cart.yaml", DEPLOYMENT.as_bytes())]);
     let pol = dir.path().join("policies");
     std::fs::create_dir_all(&pol).expect("mkdir");
-    std::fs::write(pol.join("broken.rego"), "package acme.broken\n\nimport rego.v1\n\ndeny contains x if {\n  x := \n}\n").expect("write");
+    std::fs::write(
+        pol.join("broken.rego"),
+        "package acme.broken\n\nimport rego.v1\n\ndeny contains x if {\n  x := \n}\n",
+    )
+    .expect("write");
     let out = meshplan()
         .args(["check", "--policies", "policies", "-C"])
         .arg(dir.path())
@@ -380,7 +470,10 @@ fn user_policy_that_does_not_compile_is_exit_2_with_file_and_line() {
 
 /// Copies a directory tree (the corpus is small); symlinks are not followed.
 fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from).into_iter().filter_map(Result::ok) {
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
         let rel = entry.path().strip_prefix(from).expect("below from");
         let dest = to.join(rel);
         if entry.file_type().is_dir() {
@@ -394,7 +487,8 @@ fn copy_tree(from: &Path, to: &Path) {
 /// Files of the corpus that are mutually exclusive alternatives of one another: Istio's
 /// tracing addons each define `Service/istio-system/tracing`, so no cluster applies them
 /// together and loading them together is (rightly) a duplicate-object error.
-const CORPUS_ALTERNATIVES: &[&str] = &["addons/extras/skywalking.yaml", "addons/extras/zipkin.yaml"];
+const CORPUS_ALTERNATIVES: &[&str] =
+    &["addons/extras/skywalking.yaml", "addons/extras/zipkin.yaml"];
 
 #[test]
 fn every_corpus_folder_checks_without_input_or_internal_errors() {
@@ -408,7 +502,11 @@ fn every_corpus_folder_checks_without_input_or_internal_errors() {
     sources.sort();
     assert!(sources.len() >= 8);
     for src in sources {
-        let name = src.file_name().expect("name").to_string_lossy().to_lowercase();
+        let name = src
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_lowercase();
         let dir = tempfile::tempdir().expect("temp dir");
         copy_tree(&src, &dir.path().join("corpus"));
         // One manifest entry per file, each deployed to its own namespace (objects that name
@@ -418,7 +516,13 @@ fn every_corpus_folder_checks_without_input_or_internal_errors() {
             .into_iter()
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_file())
-            .map(|e| e.path().strip_prefix(dir.path()).expect("below").to_string_lossy().replace('\\', "/"))
+            .map(|e| {
+                e.path()
+                    .strip_prefix(dir.path())
+                    .expect("below")
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
             .filter(|p| p.ends_with(".yaml") || p.ends_with(".yml") || p.ends_with(".json"))
             .filter(|p| !CORPUS_ALTERNATIVES.iter().any(|alt| p.ends_with(alt)))
             .collect();

@@ -20,7 +20,10 @@ fn example_dirs() -> Vec<String> {
             out.push(rel.to_string_lossy().replace('\\', "/"));
         }
     }
-    assert!(out.len() >= 6, "expected the bundled examples, found {out:?}");
+    assert!(
+        out.len() >= 6,
+        "expected the bundled examples, found {out:?}"
+    );
     out
 }
 
@@ -77,7 +80,10 @@ fn every_example_meets_its_expected_grid() {
             .expect("readable expected.yaml");
         let expected: Value = serde_saphyr::from_str(&text).expect("valid expected.yaml");
         let (code, report) = run_json(&dir);
-        let diags = report["diagnostics"].as_array().cloned().unwrap_or_default();
+        let diags = report["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if let Some(want) = expected.get("exitCode").and_then(Value::as_i64) {
             if i64::from(code) != want {
                 failures.push(format!("{dir}: exit code {code}, expected {want}"));
@@ -166,7 +172,10 @@ fn example_readmes_show_current_output() {
             }
         }
     }
-    assert!(seen >= 8, "expected output blocks in the example READMEs, found {seen}");
+    assert!(
+        seen >= 8,
+        "expected output blocks in the example READMEs, found {seen}"
+    );
     assert!(
         stale.is_empty(),
         "stale README output (run scripts/update-example-readmes.py): {stale:?}"
@@ -182,7 +191,9 @@ fn regex_lite_block() -> impl Fn(&str) -> Vec<(String, String)> {
             rest = &rest[start + "<!-- output: `".len()..];
             let Some(end_cmd) = rest.find('`') else { break };
             let cmd = rest[..end_cmd].to_string();
-            let Some(open) = rest.find("```console\n") else { break };
+            let Some(open) = rest.find("```console\n") else {
+                break;
+            };
             let body_start = open + "```console\n".len();
             let Some(close) = rest[body_start..].find("\n```\n<!-- /output -->") else {
                 break;

@@ -48,9 +48,13 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     let facts = judged_facts(&ctx, args.step);
     let input = policy_input(&ctx, &facts, args.step)?;
     let findings = policies.evaluate(&input)?;
-    let diagnostics = policy::apply(findings, &ctx.spec.spec.spec, &ctx.today, &|o| {
+    let mut diagnostics = policy::apply(findings, &ctx.spec.spec.spec, &ctx.today, &|o| {
         ctx.locate(o)
     });
+    for d in &mut diagnostics {
+        ctx.locate_in_spec(d);
+    }
+    crate::diagnostic::normalize(&mut diagnostics);
     let rules: Vec<RuleInfo> = policies
         .rules()
         .iter()

@@ -67,9 +67,7 @@ impl Context {
     /// Catalogue facts for the versions the plan installs.
     pub fn version_facts(&self) -> VersionFacts {
         let k8s = &self.spec.spec.spec.kubernetes_version;
-        let target = self
-            .catalog
-            .version_fact(&self.plan.to, k8s, &self.today);
+        let target = self.catalog.version_fact(&self.plan.to, k8s, &self.today);
         let mut installed = vec![target.clone()];
         for v in self.plan.final_view().revisions.values() {
             if v != &self.plan.to {
@@ -140,5 +138,78 @@ fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
             .filter(|c| !matches!(c, std::path::Component::CurDir))
             .collect()
     };
-    norm(path).strip_prefix(norm(base)).ok().map(Path::to_path_buf)
+    norm(path)
+        .strip_prefix(norm(base))
+        .ok()
+        .map(Path::to_path_buf)
+}
+
+impl Context {
+    /// The spec file relative to `-C DIR` (as given when it lies elsewhere).
+    pub fn spec_file(&self) -> String {
+        relative_to(&self.spec.path, &self.dir)
+            .unwrap_or_else(|| self.spec.path.clone())
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+
+    /// Points findings that have no manifest location at the part of the spec they are
+    /// about: a managed namespace's entry, the wave of a step, the version a version rule
+    /// judges, the waiver that expired. Rules the table does not know point at `spec:`.
+    pub fn locate_in_spec(&self, d: &mut crate::diagnostic::Diagnostic) {
+        use crate::spec::located::Seg;
+        if d.file.is_some() {
+            return;
+        }
+        let spec = &self.spec.spec.spec;
+        let path: Vec<Seg<'_>> = match (d.rule.as_str(), &d.object) {
+            (_, Some(o)) if o.kind == "Namespace" => {
+                match spec.namespaces.iter().position(|n| n.name == o.name) {
+                    Some(i) => vec![Seg::Key("spec"), Seg::Key("namespaces"), Seg::Index(i)],
+                    None => vec![Seg::Key("spec"), Seg::Key("namespaces")],
+                }
+            }
+            ("MP103", _) => vec![Seg::Key("spec"), Seg::Key("kubernetesVersion")],
+            ("MP101" | "MP102" | "MP104" | "MP106" | "MP107", _) => {
+                vec![Seg::Key("spec"), Seg::Key("istio"), Seg::Key("version")]
+            }
+            ("MP205", _) => vec![
+                Seg::Key("spec"),
+                Seg::Key("istio"),
+                Seg::Key("revisionTags"),
+            ],
+            ("MP308", _) => vec![
+                Seg::Key("spec"),
+                Seg::Key("istio"),
+                Seg::Key("config"),
+                Seg::Key("nativeSidecars"),
+            ],
+            ("MP309", _) => {
+                let wave = d.step.as_deref().and_then(|s| s.strip_prefix("wave "));
+                match wave.and_then(|w| spec.upgrade.waves.iter().position(|x| x.name == w)) {
+                    Some(i) => vec![
+                        Seg::Key("spec"),
+                        Seg::Key("upgrade"),
+                        Seg::Key("waves"),
+                        Seg::Index(i),
+                    ],
+                    None => vec![Seg::Key("spec"), Seg::Key("upgrade")],
+                }
+            }
+            ("MP503", _) => {
+                match spec
+                    .exceptions
+                    .iter()
+                    .position(|e| d.message.contains(&e.object) && d.message.contains(&e.rule))
+                {
+                    Some(i) => vec![Seg::Key("spec"), Seg::Key("exceptions"), Seg::Index(i)],
+                    None => vec![Seg::Key("spec"), Seg::Key("exceptions")],
+                }
+            }
+            _ => vec![Seg::Key("spec")],
+        };
+        let pos = self.spec.locations.key_pos(&path);
+        d.file = Some(self.spec_file());
+        d.line = Some(u32::try_from(pos.line.max(1)).unwrap_or(u32::MAX));
+    }
 }

@@ -50,8 +50,8 @@ pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
     facts.versions = ctx.version_facts();
     let text = match args.format {
         FactsFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&facts)
-                .map_err(|e| Error::Internal(e.to_string()))?;
+            let mut s =
+                serde_json::to_string_pretty(&facts).map_err(|e| Error::Internal(e.to_string()))?;
             s.push('\n');
             s
         }

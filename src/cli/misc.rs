@@ -115,7 +115,10 @@ pub(crate) fn init(args: InitArgs) -> Result<ExitCode, Error> {
 pub(crate) fn debug(cmd: DebugCommand) -> Result<ExitCode, Error> {
     match cmd {
         DebugCommand::Load(args) => {
-            let n = super::context::load_spec_and_inventory(&args)?.1.objects.len();
+            let n = super::context::load_spec_and_inventory(&args)?
+                .1
+                .objects
+                .len();
             emit(&format!("{n} objects\n"))?;
             Ok(ExitCode::Ok)
         }

@@ -102,7 +102,11 @@ pub fn main() -> std::process::ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { ExitCode::Input } else { ExitCode::Ok };
+            let code = if e.use_stderr() {
+                ExitCode::Input
+            } else {
+                ExitCode::Ok
+            };
             let _ = e.print();
             return std::process::ExitCode::from(code as u8);
         }

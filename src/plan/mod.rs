@@ -123,7 +123,8 @@ pub fn plan(spec: &Spec) -> Plan {
     }];
     for (wave, namespaces) in waves(spec) {
         for ns in &namespaces {
-            view.managed_namespaces.insert(ns.clone(), Some(label.clone()));
+            view.managed_namespaces
+                .insert(ns.clone(), Some(label.clone()));
         }
         steps.push(Step {
             name: format!("wave {wave}"),
