@@ -549,3 +549,13 @@ fn every_corpus_folder_checks_without_input_or_internal_errors() {
         assert_eq!(report["version"], 1, "{name}");
     }
 }
+
+#[test]
+fn completions_are_generated_for_bash_and_zsh() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = meshplan().args(["completions", shell]).output().expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("check") && text.contains("--fail-on"), "{shell}: {text}");
+    }
+}

@@ -21,6 +21,15 @@ pub(crate) enum StepRange {
 
 /// Arguments of `meshplan check`.
 #[derive(Debug, Args)]
+#[command(after_long_help = "Examples:
+  meshplan check                                   # meshplan.yaml in the current directory
+  meshplan check -C clusters/prod-eu-1 --fail-on warn
+  kustomize build apps | meshplan check -f -       # manifests from stdin
+  meshplan check --format sarif --output meshplan.sarif
+  meshplan check --today 2026-11-23                # reproducible end-of-life checks
+
+Exit codes: 0 passed; 1 findings at or above --fail-on; 2 invalid input (file and line are named,
+nothing is written); 3 internal error.")]
 pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub spec: SpecArgs,

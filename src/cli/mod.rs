@@ -51,6 +51,11 @@ enum Command {
     Schema,
     /// Write a commented starter meshplan.yaml.
     Init(misc::InitArgs),
+    /// Print shell completions (e.g. `meshplan completions bash > /etc/bash_completion.d/meshplan`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Internal tools for benchmarks and debugging.
     #[command(subcommand, hide = true)]
     Debug(misc::DebugCommand),
@@ -133,6 +138,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Schema => misc::schema(),
         Command::Init(a) => misc::init(a),
         Command::Debug(d) => misc::debug(d),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "meshplan",
+                &mut out,
+            );
+            emit(&String::from_utf8_lossy(&out))?;
+            Ok(ExitCode::Ok)
+        }
     }
 }
 
