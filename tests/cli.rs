@@ -551,11 +551,17 @@ fn every_corpus_folder_checks_without_input_or_internal_errors() {
 }
 
 #[test]
-fn completions_are_generated_for_bash_and_zsh() {
+fn completions_are_generated_for_bash_zsh_and_fish() {
     for shell in ["bash", "zsh", "fish"] {
-        let out = meshplan().args(["completions", shell]).output().expect("runs");
+        let out = meshplan()
+            .args(["completions", shell])
+            .output()
+            .expect("runs");
         assert_eq!(out.status.code(), Some(0), "{shell}");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("check") && text.contains("--fail-on"), "{shell}: {text}");
+        assert!(
+            text.contains("check") && text.contains("--fail-on"),
+            "{shell}: {text}"
+        );
     }
 }

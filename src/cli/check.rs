@@ -132,7 +132,7 @@ pub(crate) fn judged_facts(ctx: &Context, range: StepRange) -> Facts {
         StepRange::Next => &remaining[..remaining.len().min(1)],
     };
     let mut facts = match judged.last() {
-        Some(&i) => ctx.after_each[i].clone(),
+        Some(&i) => ctx.base.at(&ctx.plan.steps[i].view),
         None => ctx.base.at(&ctx.plan.start),
     };
     let mut step_of = std::collections::BTreeMap::new();

@@ -5,7 +5,7 @@ use super::SpecArgs;
 use crate::catalog::Catalog;
 use crate::diagnostic::ObjectRef;
 use crate::error::Error;
-use crate::facts::{Facts, FactsBase, VersionFacts};
+use crate::facts::{FactsBase, VersionFacts};
 use crate::inventory::{self, Inventory, Limits, Source};
 use crate::plan::{self, Plan};
 use crate::spec::{self, LoadedSpec};
@@ -27,8 +27,6 @@ pub(crate) struct Context {
     pub base: FactsBase,
     /// The plan with restarts filled in.
     pub plan: Plan,
-    /// Facts after each step of `plan.steps`.
-    pub after_each: Vec<Facts>,
 }
 
 impl Context {
@@ -51,7 +49,7 @@ impl Context {
         };
         let base = FactsBase::new(&spec.spec, &inventory);
         let mut plan = plan::plan(&spec.spec);
-        let after_each = plan::annotate(&mut plan, &base);
+        plan::annotate(&mut plan, &base);
         Ok(Context {
             dir,
             spec,
@@ -60,7 +58,6 @@ impl Context {
             today,
             base,
             plan,
-            after_each,
         })
     }
 

@@ -6,7 +6,7 @@
 //! [`plan`] decides the steps and the mesh each leaves behind ([`MeshView`]);
 //! [`annotate`] then asks the facts which workloads each step moves.
 
-use crate::facts::{Facts, FactsBase, MeshView};
+use crate::facts::{FactsBase, MeshView};
 use crate::spec::{LabelSelector, SelectorOperator, Spec};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -208,36 +208,37 @@ pub fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, Stri
 }
 
 /// Fills each step's `restarts` and `manual` lists: a workload moves in a step when the
-/// revision that would inject it differs before and after the step. Returns the facts after
-/// each step (same order as `plan.steps`), so callers need not derive them again.
-pub fn annotate(plan: &mut Plan, base: &FactsBase) -> Vec<Facts> {
-    let mut before = base.at(&plan.start);
-    let mut after_each = Vec::with_capacity(plan.steps.len());
+/// revision that would inject it differs before and after the step.
+pub fn annotate(plan: &mut Plan, base: &FactsBase) {
+    let mut before = base.revisions_at(&plan.start);
     for step in &mut plan.steps {
-        let after = base.at(&step.view);
+        let after = base.revisions_at(&step.view);
         let (restarts, manual) = moved(&before, &after);
         step.restarts = restarts;
         step.manual = manual;
-        after_each.push(after.clone());
         before = after;
     }
-    after_each
 }
 
-/// Workloads whose injecting revision differs between two fact sets, split into those a
-/// restart bump handles and those a person must restart. Both fact sets come from the same
-/// base, so their workload lists are index-aligned.
-fn moved(before: &Facts, after: &Facts) -> (Vec<String>, Vec<String>) {
+/// Workloads whose injecting revision differs between two points, split into those a
+/// restart bump handles and those a person must restart. Both lists come from the same
+/// base, so they are index-aligned.
+fn moved(
+    before: &[(&str, bool, Option<String>)],
+    after: &[(&str, bool, Option<String>)],
+) -> (Vec<String>, Vec<String>) {
     let mut restarts = Vec::new();
     let mut manual = Vec::new();
-    for (b, a) in before.workloads.iter().zip(&after.workloads) {
-        if a.revision.is_some() && a.revision != b.revision {
-            if a.restartable {
-                restarts.push(a.key.clone());
+    for ((_, _, b), (key, restartable, a)) in before.iter().zip(after) {
+        if a.is_some() && a != b {
+            if *restartable {
+                restarts.push((*key).to_string());
             } else {
-                manual.push(a.key.clone());
+                manual.push((*key).to_string());
             }
         }
     }
+    restarts.sort();
+    manual.sort();
     (restarts, manual)
 }
