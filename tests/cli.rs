@@ -560,7 +560,7 @@ fn completions_are_generated_for_bash_zsh_and_fish() {
         assert_eq!(out.status.code(), Some(0), "{shell}");
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
-            text.contains("check") && text.contains("--fail-on"),
+            text.contains("check") && text.contains("fail-on"),
             "{shell}: {text}"
         );
     }
