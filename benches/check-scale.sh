@@ -19,7 +19,7 @@ for n in "${sizes[@]}"; do
     if [ "$what" = load ]; then cmd=("$bin" debug load -C "$dir"); else cmd=("$bin" check -C "$dir" --today 2026-11-23 --format json --output "$work/report.json"); fi
     # exit 1 (findings) is expected for check
     /usr/bin/time -f '%e %M' -o "$work/time" "${cmd[@]}" >/dev/null || true
-    read -r secs rss < "$work/time"
+    read -r secs rss < <(tail -n 1 "$work/time")
     printf '%-8s %-6s %10s %12.1f\n' "$n" "$what" "$secs" "$(awk -v r="$rss" 'BEGIN{print r/1024}')"
   done
 done

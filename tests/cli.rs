@@ -549,3 +549,33 @@ fn every_corpus_folder_checks_without_input_or_internal_errors() {
         assert_eq!(report["version"], 1, "{name}");
     }
 }
+
+#[test]
+fn completions_are_generated_for_bash_zsh_and_fish() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = meshplan()
+            .args(["completions", shell])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("check") && text.contains("fail-on"),
+            "{shell}: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_100_mb_manifest_is_refused_by_default_without_being_read() {
+    let dir = repo(MINIMAL_SPEC, &[]);
+    // A sparse 100 MB file: instant to make, and it takes no disk space.
+    let big = std::fs::File::create(dir.path().join("apps/huge.yaml")).expect("create");
+    big.set_len(100 * 1024 * 1024).expect("set_len");
+    let err = assert_input_error(dir.path(), "apps/huge.yaml");
+    assert!(err.contains("--max-manifest-bytes"), "{err}");
+    assert!(
+        err.contains("67108864") || err.contains("64 MiB"),
+        "the limit is named: {err}"
+    );
+}

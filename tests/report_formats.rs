@@ -284,7 +284,7 @@ fn render(report: &Report<'_>, format: OutputFormat) -> String {
 }
 
 /// Validates a SARIF document against the official schema, loaded from disk (no network).
-fn assert_valid_sarif(doc: &str) {
+pub(crate) fn assert_valid_sarif(doc: &str) {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(SARIF_SCHEMA).expect("the shared SARIF schema is present"),
     )
@@ -431,7 +431,7 @@ fn sarif_lists_one_rule_per_code_and_locates_results() {
 
 /// Parses a JUnit document and checks that every count agrees with the elements;
 /// returns (suite name, tests, failures) per suite.
-fn junit_counts(xml: &str) -> Vec<(String, usize, usize)> {
+pub(crate) fn junit_counts(xml: &str) -> Vec<(String, usize, usize)> {
     let doc = roxmltree::Document::parse(xml).expect("JUnit output is well-formed XML");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");

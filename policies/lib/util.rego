@@ -32,3 +32,10 @@ key(obj) := sprintf("%s/%s", [obj.kind, obj.name]) if obj.namespace == ""
 
 # minor_of is the minor number of a "1.30" or "1.30.2" version string.
 minor_of(version) := to_number(split(version, ".")[1])
+
+# serving_kinds are the kinds whose pods sit behind Services and take traffic: readiness
+# gates them. Jobs, CronJobs and VMs (WorkloadEntry) are left out.
+serving_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod"}
+
+# serves_traffic holds for a workload of a serving kind.
+serves_traffic(w) if w.object.kind in serving_kinds

@@ -30,6 +30,7 @@ metadata := {
 info contains util.workload_finding(w, msg, hint) if {
 	some w in input.facts.workloads
 	w.moving == true
+	w.object.kind != "WorkloadEntry"
 	w.terminationGracePeriodSeconds > w.drainDurationSeconds
 	w.gracefulExit == false
 	msg := sprintf("the proxy drains for %ds but the pod may take %ds to stop, so late requests fail", [w.drainDurationSeconds, w.terminationGracePeriodSeconds])

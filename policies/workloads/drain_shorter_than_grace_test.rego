@@ -32,3 +32,9 @@ test_ok_graceful if {
 test_ok_short_grace if {
 	count(drain_shorter_than_grace.info) == 0 with input as fixture_ok_short_grace
 }
+
+fixture_ok_vm := {"facts": {"workloads": [object.union(cart, {"object": {"apiVersion": "networking.istio.io/v1", "kind": "WorkloadEntry", "namespace": "vm", "name": "db"}})]}}
+
+test_ok_vm if {
+	count(drain_shorter_than_grace.info) == 0 with input as fixture_ok_vm
+}

@@ -28,6 +28,7 @@ metadata := {
 warn contains util.workload_finding(w, msg, hint) if {
 	some w in input.facts.workloads
 	util.moving_injected(w)
+	util.serves_traffic(w)
 	some c in w.containersWithoutReadiness
 	msg := sprintf("container %s has no readiness probe, so restarted pods get traffic before they are ready", [c])
 	hint := "add a readinessProbe to the container"

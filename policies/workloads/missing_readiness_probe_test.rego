@@ -16,6 +16,12 @@ fixture_ok_probed := {"facts": {"workloads": [object.union(cart, {"containersWit
 
 fixture_ok_not_injected := {"facts": {"workloads": [object.union(cart, {"injected": false})]}}
 
+fixture_ok_job := {"facts": {"workloads": [object.union(cart, {"object": {"apiVersion": "batch/v1", "kind": "Job", "namespace": "shop", "name": "migrate"}})]}}
+
+test_ok_job if {
+	count(missing_readiness_probe.warn) == 0 with input as fixture_ok_job
+}
+
 test_fires_once_per_container if {
 	findings := missing_readiness_probe.warn with input as fixture_fires
 	count(findings) == 2

@@ -73,6 +73,28 @@ pub struct FactsBase {
     pub warnings: Vec<String>,
 }
 
+impl NamespaceBase {
+    /// The namespace's labels at `view` (its object's, plus for managed namespaces the
+    /// spec's and meshplan's revision label), and the same with the
+    /// `kubernetes.io/metadata.name` label the API server adds, which webhooks see.
+    fn labels_at(
+        &self,
+        name: &str,
+        view: &MeshView,
+    ) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+        let mut labels = self.object_labels.clone();
+        if self.managed {
+            labels.extend(self.spec_labels.clone());
+            if let Some(Some(rev)) = view.managed_namespaces.get(name) {
+                labels.insert(REV_LABEL.to_string(), rev.clone());
+            }
+        }
+        let mut seen = labels.clone();
+        seen.insert(NAMESPACE_NAME_LABEL.to_string(), name.to_string());
+        (labels, seen)
+    }
+}
+
 /// A PDB's parsed selector and budget, kept while matching.
 struct PdbBase {
     selector: Option<Selector>,
@@ -139,19 +161,34 @@ impl FactsBase {
     }
 
     /// The facts at one point of the plan: namespace labels and injection per `view`.
+    /// For every workload (in a fixed order, the same at every view): its key, whether a
+    /// restart bump restarts it, and the revision that would inject it at `view`. The
+    /// planner calls this once per step, so it clones nothing per workload.
+    pub fn revisions_at(&self, view: &MeshView) -> Vec<(&str, bool, Option<String>)> {
+        let seen: BTreeMap<&str, BTreeMap<String, String>> = self
+            .namespaces
+            .iter()
+            .map(|(name, base)| (name.as_str(), base.labels_at(name, view).1))
+            .collect();
+        let no_labels = BTreeMap::new();
+        self.workloads
+            .iter()
+            .map(|w| {
+                let f = &w.facts;
+                let ns = seen.get(f.object.namespace.as_str()).unwrap_or(&no_labels);
+                let decision =
+                    decide_injection(ns, &f.pod_labels, &f.pod_annotations, w.host_network, view);
+                (f.key.as_str(), f.restartable, decision.revision)
+            })
+            .collect()
+    }
+
+    /// Derives the facts at one point of the plan.
     pub fn at(&self, view: &MeshView) -> Facts {
         let mut ns_effective: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
         let mut namespaces = Vec::with_capacity(self.namespaces.len());
         for (name, base) in &self.namespaces {
-            let mut labels = base.object_labels.clone();
-            if base.managed {
-                labels.extend(base.spec_labels.clone());
-                if let Some(Some(rev)) = view.managed_namespaces.get(name) {
-                    labels.insert(REV_LABEL.to_string(), rev.clone());
-                }
-            }
-            let mut seen = labels.clone();
-            seen.insert(NAMESPACE_NAME_LABEL.to_string(), name.clone());
+            let (labels, seen) = base.labels_at(name, view);
             let empty = BTreeMap::new();
             let decision = decide_injection(&seen, &empty, &empty, false, view);
             namespaces.push(NamespaceFacts {

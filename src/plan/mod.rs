@@ -8,7 +8,7 @@
 //! moves. Step naming and the rules are in `docs/lock.md`.
 
 use crate::catalog::{Catalog, Version, parse_minor};
-use crate::facts::{Facts, FactsBase, MeshView};
+use crate::facts::{FactsBase, MeshView};
 use crate::spec::{
     GatewayStrategy, LabelSelector, SelectorOperator, Spec, Strategy, revision_name,
 };
@@ -746,18 +746,16 @@ pub fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, Stri
 /// Fills each remaining step's `restarts` and `manual` lists: a workload moves in a step
 /// when the revision that would inject it differs before and after the step, or when the
 /// step bumps restarts without a revision change (in-place upgrades, config changes). The
-/// first remaining step starts from the lock's view; done steps keep empty lists. Returns
-/// the facts after each step (same order as `plan.steps`), so callers need not derive them
-/// again.
-pub fn annotate(plan: &mut Plan, base: &FactsBase) -> Vec<Facts> {
-    let mut before = base.at(&plan.start);
-    let mut after_each = Vec::with_capacity(plan.steps.len());
+/// first remaining step starts from the lock's view; done steps keep empty lists. Asks the
+/// base for each workload's injecting revision per step ([`FactsBase::revisions_at`]), so
+/// nothing per workload is cloned.
+pub fn annotate(plan: &mut Plan, base: &FactsBase) {
+    let mut before = base.revisions_at(&plan.start);
     for step in &mut plan.steps {
         if step.done {
-            after_each.push(before.clone());
             continue;
         }
-        let after = base.at(&step.view);
+        let after = base.revisions_at(&step.view);
         let (mut restarts, manual) = moved(&before, &after, step);
         for g in &step.gateway_restarts {
             if !restarts.contains(g) {
@@ -766,16 +764,18 @@ pub fn annotate(plan: &mut Plan, base: &FactsBase) -> Vec<Facts> {
         }
         step.restarts = restarts;
         step.manual = manual;
-        after_each.push(after.clone());
         before = after;
     }
-    after_each
 }
 
 /// Workloads a step moves, split into those a restart bump handles and those a person must
-/// restart. Both fact sets come from the same base, so their workload lists are
-/// index-aligned. A tag step lists them in wave order (its namespaces are in wave order).
-fn moved(before: &Facts, after: &Facts, step: &Step) -> (Vec<String>, Vec<String>) {
+/// restart, sorted by key. Both lists come from the same base, so they are index-aligned. A
+/// tag step lists them in wave order (its namespaces are in wave order).
+fn moved(
+    before: &[(&str, bool, Option<String>)],
+    after: &[(&str, bool, Option<String>)],
+    step: &Step,
+) -> (Vec<String>, Vec<String>) {
     let position: BTreeMap<&str, usize> = step
         .namespaces
         .iter()
@@ -789,26 +789,40 @@ fn moved(before: &Facts, after: &Facts, step: &Step) -> (Vec<String>, Vec<String
     };
     let mut restarts = Vec::new();
     let mut manual = Vec::new();
-    for (b, a) in before.workloads.iter().zip(&after.workloads) {
-        if a.revision.is_some() && (a.revision != b.revision || bumped(&a.object.namespace)) {
-            let rank = position
-                .get(a.object.namespace.as_str())
-                .copied()
-                .unwrap_or(usize::MAX);
-            if a.restartable {
-                restarts.push((rank, a.key.clone()));
+    for ((_, _, b), (key, restartable, a)) in before.iter().zip(after) {
+        if a.is_none() {
+            continue;
+        }
+        let ns = key_namespace(key);
+        if a != b || bumped(ns) {
+            let rank = position.get(ns).copied().unwrap_or(usize::MAX);
+            if *restartable {
+                restarts.push((rank, (*key).to_string()));
             } else {
-                manual.push((rank, a.key.clone()));
+                manual.push((rank, (*key).to_string()));
             }
         }
     }
-    if step.kind == StepKind::Tag {
-        // Stable: within a namespace, facts order (kind/namespace/name) is kept.
-        restarts.sort_by_key(|(rank, _)| *rank);
-        manual.sort_by_key(|(rank, _)| *rank);
-    }
+    let order = |v: &mut Vec<(usize, String)>| {
+        if step.kind == StepKind::Tag {
+            v.sort();
+        } else {
+            v.sort_by(|a, b| a.1.cmp(&b.1));
+        }
+    };
+    order(&mut restarts);
+    order(&mut manual);
     let keys = |v: Vec<(usize, String)>| v.into_iter().map(|(_, k)| k).collect();
     (keys(restarts), keys(manual))
+}
+
+/// The namespace of a `Kind/namespace/name` key (empty for `Kind/name`).
+fn key_namespace(key: &str) -> &str {
+    let mut parts = key.split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(_), Some(ns), Some(_)) => ns,
+        _ => "",
+    }
 }
 
 #[cfg(test)]

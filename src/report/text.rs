@@ -50,18 +50,19 @@ fn render_one(renderer: &Renderer, d: &Diagnostic, sources: &mut SourceCache) ->
     let title = level(d.severity)
         .primary_title(d.message.as_str())
         .id(d.rule.as_str());
+    let source_line = match (&d.file, d.line) {
+        (Some(file), Some(line)) => sources.line(file, line),
+        _ => None,
+    };
     let mut notes = Vec::new();
-    if let Some(o) = &d.object {
+    // With a source snippet the object is its label; without one it gets a note.
+    if let (Some(o), None) = (&d.object, &source_line) {
         notes.push(format!("object: {}", o.key()));
     }
     if let Some(step) = &d.step {
         notes.push(format!("step: {step}"));
     }
     notes.push(format!("rule: {} ({})", d.name, d.rule));
-    let source_line = match (&d.file, d.line) {
-        (Some(file), Some(line)) => sources.line(file, line),
-        _ => None,
-    };
     let group = match (&d.file, d.line, source_line) {
         (Some(file), Some(line), Some(text)) => {
             let label = d.object.as_ref().map(|o| o.key()).unwrap_or_default();

@@ -56,6 +56,8 @@ pub struct LoadedSpec {
     pub base_dir: PathBuf,
     /// The typed spec.
     pub spec: Spec,
+    /// Where every value of the spec file is, for findings about the spec itself.
+    pub locations: Node,
 }
 
 /// Reads, parses and validates a spec file.
@@ -77,7 +79,7 @@ pub fn load(path: &Path) -> Result<LoadedSpec, SpecError> {
             ),
         )
     })?;
-    let spec = parse(path, text)?;
+    let (spec, locations) = parse_located(path, text)?;
     let base_dir = path
         .parent()
         .map(Path::to_path_buf)
@@ -87,6 +89,7 @@ pub fn load(path: &Path) -> Result<LoadedSpec, SpecError> {
         path: path.to_path_buf(),
         base_dir,
         spec,
+        locations,
     })
 }
 
@@ -129,6 +132,11 @@ fn yaml_options() -> serde_saphyr::Options {
 
 /// Parses spec text; `path` is only used in error messages.
 pub fn parse(path: &Path, text: &str) -> Result<Spec, SpecError> {
+    parse_located(path, text).map(|(spec, _)| spec)
+}
+
+/// Parses spec text and keeps the location of every value.
+pub fn parse_located(path: &Path, text: &str) -> Result<(Spec, Node), SpecError> {
     let tree: Node = serde_saphyr::from_str_with_options(text, yaml_options())
         .map_err(|e| yaml_error(path, text, &e))?;
     match &tree.kind {
@@ -152,7 +160,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Spec, SpecError> {
         .map_err(|e| yaml_error(path, text, &e))?;
     validate::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     schema::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
-    Ok(spec)
+    Ok((spec, tree))
 }
 
 /// Turns a serde-saphyr error into a located, human message.
