@@ -213,7 +213,9 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
         },
     };
     let problems = kubernetes_problems(spec, catalog, &hops, from.is_some());
-    let mut state = lock.clone();
+    // The simulation needs no workloads: leaving them out keeps each step's copy of the lock
+    // small at 100k workloads.
+    let mut state = lock.without_workloads();
     let mut steps = Vec::with_capacity(skeleton.len());
     for mut step in skeleton {
         if step.done {

@@ -362,6 +362,23 @@ impl Lock {
         }
     }
 
+    /// A copy without the workloads (the part that grows with the inventory), for
+    /// simulations that only need revisions, tags, labels and colours.
+    pub fn without_workloads(&self) -> Lock {
+        Lock {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            cluster: self.cluster.clone(),
+            revisions: self.revisions.clone(),
+            tags: self.tags.clone(),
+            namespaces: self.namespaces.clone(),
+            gateways: self.gateways.clone(),
+            workloads: BTreeMap::new(),
+            config_hash: self.config_hash.clone(),
+            upgrade: self.upgrade.clone(),
+        }
+    }
+
     /// The version of revision `name`, if installed.
     pub fn revision_version(&self, name: &str) -> Option<&str> {
         self.revisions
