@@ -184,3 +184,30 @@ fn only_a_multi_hop_plan_prefixes_step_names() {
             .all(|s| s.name.starts_with(&format!("{}: ", s.hop)))
     );
 }
+
+#[test]
+fn an_in_place_gateway_moves_and_restarts_in_the_gateway_step() {
+    let text = "apiVersion: meshplan.dev/v1alpha1
+kind: Mesh
+metadata: {name: prod}
+spec:
+  kubernetesVersion: \"1.30\"
+  istio: {version: VERSION}
+  gateways: [{name: edge, namespace: gw, strategy: in-place}]
+";
+    let at = |v: &str| {
+        crate::spec::parse(Path::new("meshplan.yaml"), &text.replace("VERSION", v))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let new = plan(&at("1.25.5"), None, &Catalog::builtin());
+    let lock = apply_all(&new, &Lock::empty("prod"));
+    let up = plan(&at("1.26.8"), Some(&lock), &Catalog::builtin());
+    assert_eq!(names(&up), ["install", "gateway", "cleanup"]);
+    // Install leaves an in-place gateway alone; the gateway step moves and restarts it.
+    assert_eq!(up.steps[0].restarts, Vec::<String>::new());
+    assert_eq!(up.steps[1].restarts, ["Deployment/gw/edge-blue"]);
+    let done = apply_all(&up, &lock);
+    let edge = &done.gateways["gw/edge"];
+    assert_eq!(edge.colours["blue"], "1-26-8");
+    assert_eq!(done.workloads["Deployment/gw/edge-blue"].generation, 1);
+}
