@@ -579,3 +579,99 @@ fn a_100_mb_manifest_is_refused_by_default_without_being_read() {
         "the limit is named: {err}"
     );
 }
+
+/// Writes the lock a finished install of `version` leaves behind, as a previous run of
+/// meshplan would have: the new-cluster plan for that version, every step applied.
+fn write_installed_lock(dir: &Path, version: &str) {
+    let text = std::fs::read_to_string(dir.join("meshplan.yaml")).expect("spec");
+    let spec = text.replace("version: 1.26.8", &format!("version: {version}"));
+    let spec = meshplan::spec::parse(Path::new("meshplan.yaml"), &spec).expect("spec parses");
+    let catalog = meshplan::catalog::Catalog::builtin();
+    let plan = meshplan::plan::plan(&spec, None, &catalog);
+    let mut lock = meshplan::state::Lock::empty(&spec.metadata.name);
+    for step in &plan.steps {
+        lock = lock.apply(&plan, step);
+    }
+    let path = meshplan::state::lock_path(dir, &spec.spec.output);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, lock.to_yaml()).expect("write lock");
+}
+
+#[test]
+fn an_installed_lock_plans_the_upgrade_in_hops_and_refuses_a_downgrade() {
+    let spec = MINIMAL_SPEC.replace(
+        "  namespaces:",
+        "  upgrade:\n    maxMinorSkip: 2\n  namespaces:",
+    );
+    let dir = repo(&spec, &[("cart.yaml", DEPLOYMENT.as_bytes())]);
+    write_installed_lock(dir.path(), "1.22.8");
+    let out = meshplan()
+        .args(["plan", "--format", "json", "-C"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(plan["from"], "1.22.8");
+    assert_eq!(plan["to"], "1.26.8");
+    let hops: Vec<&str> = plan["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .filter_map(|h| h.as_str())
+        .collect();
+    assert_eq!(hops.last(), Some(&"1.26.8"));
+    assert!(
+        hops.len() >= 2,
+        "1.22 -> 1.26 needs an intermediate hop: {hops:?}"
+    );
+
+    // The lock says 1.26.8 is installed; asking for 1.24.6 is a downgrade: MP102, exit 1.
+    write_installed_lock(dir.path(), "1.26.8");
+    std::fs::write(
+        dir.path().join("meshplan.yaml"),
+        spec.replace("version: 1.26.8", "version: 1.24.6"),
+    )
+    .expect("spec");
+    let out = meshplan()
+        .args(["check", "--format", "json", "--today", TODAY, "-C"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .expect("diags")
+            .iter()
+            .any(|d| d["rule"] == "MP102")
+    );
+}
+
+#[test]
+fn a_malformed_lock_is_exit_2_and_left_alone() {
+    let dir = repo(MINIMAL_SPEC, &[("cart.yaml", DEPLOYMENT.as_bytes())]);
+    let lock = dir.path().join("rendered/meshplan.lock");
+    std::fs::create_dir_all(lock.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &lock,
+        "apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: [\n",
+    )
+    .expect("write");
+    assert_input_error(dir.path(), "meshplan.lock:");
+    assert_eq!(
+        std::fs::read_to_string(&lock).expect("still there"),
+        "apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: [\n"
+    );
+}

@@ -1,7 +1,183 @@
-//! Command-line wiring: clap types and one file per command. Commands orchestrate stages;
-//! stages never parse arguments or print.
+//! Command-line wiring: clap types and one file per command. Commands orchestrate the
+//! stages; stages never parse arguments or print. [`main`] maps results to the exit codes
+//! of DESIGN.md: 0 passed, 1 findings, 2 invalid input or usage, 3 internal error.
+
+mod check;
+mod context;
+mod facts;
+mod misc;
+mod plan;
+
+use crate::diagnostic::Severity;
+use crate::error::{Error, ExitCode};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Plan and gate safe Istio upgrades as reviewable GitOps changes, offline.
+#[derive(Debug, Parser)]
+#[command(
+    name = "meshplan",
+    version,
+    about,
+    long_about = "meshplan turns a declarative mesh spec (meshplan.yaml) into the Git changes that \
+upgrade Istio safely, one reviewable step per pull request, and blocks unsafe changes with Rego \
+policies. It works offline, from files and Git alone.\n\n\
+Start with `meshplan init`, then `meshplan check` in CI and `meshplan plan` to see the journey.",
+    after_help = "Exit codes: 0 passed; 1 findings at or above --fail-on; 2 invalid input or usage; 3 internal error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Judge every remaining step of the plan with the policies; exit 1 on findings.
+    ///
+    /// Loads meshplan.yaml and the manifests it names (plus -f), derives facts, plans the
+    /// steps and evaluates the built-in and your Rego policies against each.
+    Check(check::CheckArgs),
+    /// Show the plan: hops, steps, which workloads restart where, what needs a person.
+    Plan(plan::PlanArgs),
+    /// Show the derived facts: which revision injects each namespace and workload, and why.
+    Facts(facts::FactsArgs),
+    /// Print the documentation of a rule (e.g. `meshplan explain MP301`).
+    Explain(misc::ExplainArgs),
+    /// Policy tools.
+    #[command(subcommand)]
+    Policy(misc::PolicyCommand),
+    /// Print the JSON Schema of meshplan.yaml (for editors and CI validation).
+    Schema,
+    /// Write a commented starter meshplan.yaml.
+    Init(misc::InitArgs),
+    /// Print shell completions (e.g. `meshplan completions bash > /etc/bash_completion.d/meshplan`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Internal tools for benchmarks and debugging.
+    #[command(subcommand, hide = true)]
+    Debug(misc::DebugCommand),
+}
+
+/// Options shared by the commands that load a spec.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SpecArgs {
+    /// Run as if started in DIR (relative paths, including --spec and -f, resolve there).
+    #[arg(short = 'C', value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The spec file [default: DIR/meshplan.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Extra manifests: a file, a directory, or - for stdin (`kustomize build | meshplan check -f -`).
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+    /// Replace the built-in Istio release catalogue with FILE (same format).
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// The date rules treat as today (YYYY-MM-DD), for reproducible end-of-life checks.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+    /// Refuse manifest files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_manifest_bytes: u64,
+}
+
+/// `--fail-on` threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    /// Exit 1 when any deny finding remains.
+    Deny,
+    /// Exit 1 on deny or warn findings.
+    Warn,
+}
+
+impl FailOn {
+    fn threshold(self) -> Severity {
+        match self {
+            FailOn::Deny => Severity::Deny,
+            FailOn::Warn => Severity::Warn,
+        }
+    }
+}
 
 /// Runs the program with the process arguments and returns its exit code.
 pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                ExitCode::Input
+            } else {
+                ExitCode::Ok
+            };
+            let _ = e.print();
+            return std::process::ExitCode::from(code as u8);
+        }
+    };
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let code = e.exit_code();
+            eprintln!("error: {e}");
+            code
+        }
+    };
+    std::process::ExitCode::from(code as u8)
+}
+
+/// Runs one parsed command; findings are results, not errors.
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Facts(a) => facts::run(a),
+        Command::Explain(a) => misc::explain(a),
+        Command::Policy(p) => misc::policy(p),
+        Command::Schema => misc::schema(),
+        Command::Init(a) => misc::init(a),
+        Command::Debug(d) => misc::debug(d),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "meshplan",
+                &mut out,
+            );
+            emit(&String::from_utf8_lossy(&out))?;
+            Ok(ExitCode::Ok)
+        }
+    }
+}
+
+/// Writes command output to stdout; a closed pipe (`meshplan … | head`) is not an error.
+pub(crate) fn emit(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Io {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        }),
+    }
+}
+
+/// Writes `text` to `path` atomically (temporary file in the same directory, then rename),
+/// so a failed run never leaves a half-written report.
+pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), Error> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
+    tmp.write_all(text.as_bytes()).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
 }

@@ -28,6 +28,7 @@ pub(crate) const LIB: &[Embedded] = &[(
 
 /// Every rule with its test file, in code order.
 pub(crate) const RULES: &[[Embedded; 2]] = &[
+    rule!("upgrade/downgrade"),
     rule!("upgrade/unsupported_kubernetes"),
     rule!("upgrade/end_of_life"),
     rule!("upgrade/unknown_version"),

@@ -1,0 +1,179 @@
+//! `meshplan check`: judge every remaining step (or only the next) with the policies.
+
+use super::context::Context;
+use super::{FailOn, SpecArgs, emit, write_atomic};
+use crate::error::{Error, ExitCode};
+use crate::facts::Facts;
+use crate::policy::{self, PolicySet};
+use crate::report::{self, OutputFormat, Report, RuleInfo};
+use clap::{Args, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Which steps `check` judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StepRange {
+    /// Every remaining step, one by one (a problem in the last wave is known now).
+    All,
+    /// Only the next step.
+    Next,
+}
+
+/// Arguments of `meshplan check`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "Examples:
+  meshplan check                                   # meshplan.yaml in the current directory
+  meshplan check -C clusters/prod-eu-1 --fail-on warn
+  kustomize build apps | meshplan check -f -       # manifests from stdin
+  meshplan check --format sarif --output meshplan.sarif
+  meshplan check --today 2026-11-23                # reproducible end-of-life checks
+
+Exit codes: 0 passed; 1 findings at or above --fail-on; 2 invalid input (file and line are named,
+nothing is written); 3 internal error.")]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Add the Rego policies in DIR (repeatable; `spec.policies` adds more).
+    #[arg(long = "policies", value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Lowest severity that makes the run fail (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Deny)]
+    pub fail_on: FailOn,
+    /// Also write the report to FILE (written atomically).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Judge all remaining steps or only the next one.
+    #[arg(long, value_enum, default_value_t = StepRange::All)]
+    pub step: StepRange,
+}
+
+/// Runs `check`.
+pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
+    let ctx = Context::load(&args.spec)?;
+    let policies = load_policies(&ctx, &args.policies)?;
+    let facts = judged_facts(&ctx, args.step);
+    let input = policy_input(&ctx, &facts, args.step)?;
+    let findings = policies.evaluate(&input)?;
+    let mut diagnostics = policy::apply(findings, &ctx.spec.spec.spec, &ctx.today, &|o| {
+        ctx.locate(o)
+    });
+    for d in &mut diagnostics {
+        ctx.locate_in_spec(d);
+    }
+    crate::diagnostic::normalize(&mut diagnostics);
+    let rules: Vec<RuleInfo> = policies
+        .rules()
+        .iter()
+        .map(|r| RuleInfo {
+            code: r.code.clone(),
+            name: r.name.clone(),
+            severity: r.severity,
+            title: r.title.clone(),
+            description: r.description.clone(),
+            help: r.remediation.clone(),
+        })
+        .collect();
+    let mut warnings = ctx.inventory.warnings.clone();
+    warnings.extend(ctx.base.warnings.iter().cloned());
+    let report = Report {
+        diagnostics: &diagnostics,
+        plan: Some(&ctx.plan),
+        warnings: &warnings,
+        rules: &rules,
+        fail_on: args.fail_on.threshold(),
+    };
+    let color = args.format == OutputFormat::Text
+        && args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let text = report::render(&report, args.format, &ctx.dir, color);
+    if let Some(path) = &args.output {
+        write_atomic(&args.spec.dir.join(path), &text)?;
+    } else {
+        emit(&text)?;
+    }
+    Ok(if report.failed() {
+        ExitCode::Findings
+    } else {
+        ExitCode::Ok
+    })
+}
+
+/// The built-in policies plus `--policies` and `spec.policies` directories.
+pub(crate) fn load_policies(ctx: &Context, extra: &[PathBuf]) -> Result<PolicySet, Error> {
+    let mut dirs: Vec<PathBuf> = extra.iter().map(|d| ctx.dir.join(d)).collect();
+    dirs.extend(
+        ctx.spec
+            .spec
+            .spec
+            .policies
+            .iter()
+            .map(|d| ctx.spec.base_dir.join(d)),
+    );
+    Ok(PolicySet::load(true, &dirs)?)
+}
+
+/// The facts after the judged steps, with each workload marked moving in the first step
+/// that moves it.
+pub(crate) fn judged_facts(ctx: &Context, range: StepRange) -> Facts {
+    let remaining: Vec<usize> = ctx
+        .plan
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.done)
+        .map(|(i, _)| i)
+        .collect();
+    let judged: &[usize] = match range {
+        StepRange::All => &remaining,
+        StepRange::Next => &remaining[..remaining.len().min(1)],
+    };
+    let mut facts = match judged.last() {
+        Some(&i) => ctx.base.at(&ctx.plan.steps[i].view),
+        None => ctx.base.at(&ctx.plan.start),
+    };
+    let mut step_of = std::collections::BTreeMap::new();
+    for &i in judged {
+        let step = &ctx.plan.steps[i];
+        for key in step.restarts.iter().chain(&step.manual) {
+            step_of.entry(key.as_str()).or_insert(step.name.as_str());
+        }
+    }
+    for w in &mut facts.workloads {
+        if let Some(step) = step_of.get(w.key.as_str()) {
+            w.moving = true;
+            w.step = Some((*step).to_string());
+        }
+    }
+    facts.versions = ctx.version_facts();
+    facts
+}
+
+/// The Rego input document (docs/policy-input.md).
+pub(crate) fn policy_input(
+    ctx: &Context,
+    facts: &Facts,
+    range: StepRange,
+) -> Result<serde_json::Value, Error> {
+    let step = match range {
+        StepRange::All => None,
+        StepRange::Next => ctx.plan.next_step().map(|s| s.name.as_str()),
+    };
+    let plan = serde_json::to_value(&ctx.plan).map_err(|e| Error::Internal(e.to_string()))?;
+    let state = match &ctx.lock {
+        Some(lock) => Some(serde_json::to_value(lock).map_err(|e| Error::Internal(e.to_string()))?),
+        None => None,
+    };
+    Ok(policy::build_input(policy::InputParts {
+        cluster: &ctx.spec.spec.metadata.name,
+        spec: &ctx.spec.spec.spec,
+        state: state.as_ref(),
+        plan: &plan,
+        step,
+        facts,
+        rendered: None,
+    })?)
+}

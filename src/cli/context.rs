@@ -1,0 +1,229 @@
+//! Loading shared by the commands: spec, catalogue, inventory, facts base and plan, with
+//! every relative path resolved against `-C DIR` as `git -C` does.
+
+use super::SpecArgs;
+use crate::catalog::Catalog;
+use crate::diagnostic::ObjectRef;
+use crate::error::Error;
+use crate::facts::{FactsBase, VersionFacts};
+use crate::inventory::{self, Inventory, Limits, Source};
+use crate::plan::{self, Plan};
+use crate::spec::{self, LoadedSpec};
+use std::path::{Path, PathBuf};
+
+/// Everything loaded for one run.
+pub(crate) struct Context {
+    /// `-C DIR`: where diagnostic file paths are relative to.
+    pub dir: PathBuf,
+    /// The spec and where it lives.
+    pub spec: LoadedSpec,
+    /// The release catalogue in force.
+    pub catalog: Catalog,
+    /// Every manifest object.
+    pub inventory: Inventory,
+    /// The date rules treat as today.
+    pub today: String,
+    /// Facts derived once.
+    pub base: FactsBase,
+    /// The lock (`meshplan.lock` in `spec.output`), None for a new cluster.
+    pub lock: Option<crate::state::Lock>,
+    /// The plan with restarts filled in.
+    pub plan: Plan,
+}
+
+impl Context {
+    /// Loads spec, catalogue and inventory, derives facts and plans.
+    pub fn load(args: &SpecArgs) -> Result<Context, Error> {
+        let dir = args.dir.clone();
+        let (spec, inventory) = load_spec_and_inventory(args)?;
+        let catalog = match &args.catalog {
+            Some(p) => Catalog::load(&dir.join(p))?,
+            None => Catalog::builtin(),
+        };
+        let today = match &args.today {
+            Some(d) if crate::catalog::is_date(d) => d.clone(),
+            Some(d) => {
+                return Err(Error::Usage(format!(
+                    "--today {d}: expected a date as YYYY-MM-DD"
+                )));
+            }
+            None => crate::catalog::today(),
+        };
+        let lock = crate::state::Lock::load(
+            &crate::state::lock_path(&spec.base_dir, &spec.spec.spec.output),
+            &spec.spec.metadata.name,
+        )?;
+        let base = FactsBase::new(&spec.spec, &inventory);
+        let mut plan = plan::plan(&spec.spec, lock.as_ref(), &catalog);
+        plan::annotate(&mut plan, &base);
+        Ok(Context {
+            dir,
+            spec,
+            catalog,
+            inventory,
+            today,
+            base,
+            lock,
+            plan,
+        })
+    }
+
+    /// Catalogue facts for the versions the plan passes through: the target, what is
+    /// installed now, and every hop's version.
+    pub fn version_facts(&self) -> VersionFacts {
+        let k8s = &self.spec.spec.spec.kubernetes_version;
+        let target = self.catalog.version_fact(&self.plan.to, k8s, &self.today);
+        let mut versions = std::collections::BTreeSet::new();
+        versions.extend(self.plan.start.revisions.values());
+        versions.extend(
+            self.plan
+                .steps
+                .iter()
+                .flat_map(|s| s.view.revisions.values()),
+        );
+        versions.extend(&self.plan.hops);
+        let mut installed = vec![target.clone()];
+        for v in versions {
+            if v != &self.plan.to {
+                installed.push(self.catalog.version_fact(v, k8s, &self.today));
+            }
+        }
+        VersionFacts {
+            today: self.today.clone(),
+            kubernetes: k8s.clone(),
+            target,
+            installed,
+        }
+    }
+
+    /// Where an object is defined, for diagnostics.
+    pub fn locate(&self, o: &ObjectRef) -> Option<(String, u32)> {
+        self.inventory
+            .get(&o.kind, &o.namespace, &o.name)
+            .map(|obj| (obj.file.clone(), obj.line))
+    }
+}
+
+/// Loads the spec and the manifests: everything that reads user files.
+pub(crate) fn load_spec_and_inventory(args: &SpecArgs) -> Result<(LoadedSpec, Inventory), Error> {
+    let spec_path = match &args.spec {
+        Some(p) => args.dir.join(p),
+        None => args.dir.join("meshplan.yaml"),
+    };
+    let spec = spec::load(&spec_path)?;
+    let inventory = load_inventory(&args.dir, &spec, args)?;
+    Ok((spec, inventory))
+}
+
+/// Loads the spec's manifest globs (relative to the spec file) and the `-f` paths
+/// (relative to `-C DIR`); file names in the inventory are relative to `-C DIR`.
+fn load_inventory(dir: &Path, spec: &LoadedSpec, args: &SpecArgs) -> Result<Inventory, Error> {
+    let spec_dir = relative_to(&spec.base_dir, dir);
+    let mut sources = Vec::new();
+    for entry in &spec.spec.spec.manifests {
+        let pattern = match &spec_dir {
+            Some(prefix) if !prefix.as_os_str().is_empty() => {
+                format!("{}/{}", prefix.to_string_lossy(), entry.path())
+            }
+            _ => entry.path().to_string(),
+        };
+        sources.push(Source::Glob {
+            pattern,
+            namespace: entry.namespace().map(str::to_string),
+        });
+    }
+    for f in &args.files {
+        if f.as_os_str() == "-" {
+            sources.push(Source::Stdin);
+        } else {
+            sources.push(Source::Path(f.clone()));
+        }
+    }
+    let limits = Limits {
+        max_file_bytes: args.max_manifest_bytes,
+    };
+    Ok(inventory::load(dir, &sources, &limits)?)
+}
+
+/// `path` relative to `base` when it lies below it (both as given, lexically).
+fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
+    let norm = |p: &Path| -> PathBuf {
+        p.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect()
+    };
+    norm(path)
+        .strip_prefix(norm(base))
+        .ok()
+        .map(Path::to_path_buf)
+}
+
+impl Context {
+    /// The spec file relative to `-C DIR` (as given when it lies elsewhere).
+    pub fn spec_file(&self) -> String {
+        relative_to(&self.spec.path, &self.dir)
+            .unwrap_or_else(|| self.spec.path.clone())
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+
+    /// Points findings that have no manifest location at the part of the spec they are
+    /// about: a managed namespace's entry, the wave of a step, the version a version rule
+    /// judges, the waiver that expired. Rules the table does not know point at `spec:`.
+    pub fn locate_in_spec(&self, d: &mut crate::diagnostic::Diagnostic) {
+        use crate::spec::located::Seg;
+        if d.file.is_some() {
+            return;
+        }
+        let spec = &self.spec.spec.spec;
+        let path: Vec<Seg<'_>> = match (d.rule.as_str(), &d.object) {
+            (_, Some(o)) if o.kind == "Namespace" => {
+                match spec.namespaces.iter().position(|n| n.name == o.name) {
+                    Some(i) => vec![Seg::Key("spec"), Seg::Key("namespaces"), Seg::Index(i)],
+                    None => vec![Seg::Key("spec"), Seg::Key("namespaces")],
+                }
+            }
+            ("MP103", _) => vec![Seg::Key("spec"), Seg::Key("kubernetesVersion")],
+            ("MP101" | "MP102" | "MP104" | "MP106" | "MP107", _) => {
+                vec![Seg::Key("spec"), Seg::Key("istio"), Seg::Key("version")]
+            }
+            ("MP205", _) => vec![
+                Seg::Key("spec"),
+                Seg::Key("istio"),
+                Seg::Key("revisionTags"),
+            ],
+            ("MP308", _) => vec![
+                Seg::Key("spec"),
+                Seg::Key("istio"),
+                Seg::Key("config"),
+                Seg::Key("nativeSidecars"),
+            ],
+            ("MP309", _) => {
+                let wave = d.step.as_deref().and_then(|s| s.strip_prefix("wave "));
+                match wave.and_then(|w| spec.upgrade.waves.iter().position(|x| x.name == w)) {
+                    Some(i) => vec![
+                        Seg::Key("spec"),
+                        Seg::Key("upgrade"),
+                        Seg::Key("waves"),
+                        Seg::Index(i),
+                    ],
+                    None => vec![Seg::Key("spec"), Seg::Key("upgrade")],
+                }
+            }
+            ("MP503", _) => {
+                match spec
+                    .exceptions
+                    .iter()
+                    .position(|e| d.message.contains(&e.object) && d.message.contains(&e.rule))
+                {
+                    Some(i) => vec![Seg::Key("spec"), Seg::Key("exceptions"), Seg::Index(i)],
+                    None => vec![Seg::Key("spec"), Seg::Key("exceptions")],
+                }
+            }
+            _ => vec![Seg::Key("spec")],
+        };
+        let pos = self.spec.locations.key_pos(&path);
+        d.file = Some(self.spec_file());
+        d.line = Some(u32::try_from(pos.line.max(1)).unwrap_or(u32::MAX));
+    }
+}

@@ -1,0 +1,62 @@
+//! `meshplan facts`: who injects what, as of the lock, after the next step, or at the end.
+
+use super::check::{StepRange, judged_facts};
+use super::context::Context;
+use super::{SpecArgs, emit};
+use crate::error::{Error, ExitCode};
+use clap::{Args, ValueEnum};
+
+/// The point of the plan the facts describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FactsPoint {
+    /// As the lock records (before any remaining step).
+    Current,
+    /// After the next step.
+    Next,
+    /// After the whole plan.
+    Final,
+}
+
+/// Formats of `meshplan facts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FactsFormat {
+    /// Readable tables.
+    Text,
+    /// The versioned facts document (the same one policies read as `input.facts`).
+    Json,
+}
+
+/// Arguments of `meshplan facts`.
+#[derive(Debug, Args)]
+pub(crate) struct FactsArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Point of the plan.
+    #[arg(long, value_enum, default_value_t = FactsPoint::Final)]
+    pub step: FactsPoint,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FactsFormat::Text)]
+    pub format: FactsFormat,
+}
+
+/// Runs `facts`.
+pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
+    let ctx = Context::load(&args.spec)?;
+    let mut facts = match args.step {
+        FactsPoint::Current => ctx.base.at(&ctx.plan.start),
+        FactsPoint::Next => judged_facts(&ctx, StepRange::Next),
+        FactsPoint::Final => judged_facts(&ctx, StepRange::All),
+    };
+    facts.versions = ctx.version_facts();
+    let text = match args.format {
+        FactsFormat::Json => {
+            let mut s =
+                serde_json::to_string_pretty(&facts).map_err(|e| Error::Internal(e.to_string()))?;
+            s.push('\n');
+            s
+        }
+        FactsFormat::Text => crate::facts::render_text(&facts),
+    };
+    emit(&text)?;
+    Ok(ExitCode::Ok)
+}
