@@ -136,11 +136,16 @@ impl FactsBase {
                 }
             }
         }
+        let wave_by_namespace: BTreeMap<String, String> = spec
+            .waves()
+            .into_iter()
+            .flat_map(|(wave, members)| members.into_iter().map(move |ns| (ns, wave.clone())))
+            .collect();
         for entry in &spec.spec.namespaces {
             let ns = namespaces.entry(entry.name.clone()).or_default();
             ns.managed = true;
             ns.spec_labels = entry.labels.clone();
-            ns.wave = wave_of(spec, &entry.name, &entry.labels);
+            ns.wave = wave_by_namespace.get(&entry.name).cloned();
         }
         workloads.sort_by(|a, b| ref_order(&a.facts.object, &b.facts.object));
         services.sort_by(|a, b| ref_order(&a.object, &b.object));
@@ -354,21 +359,6 @@ fn split_key(key: &str) -> Option<(&str, &str, &str)> {
 /// Order by kind, namespace, name (the documented order of every facts list).
 fn ref_order(a: &crate::diagnostic::ObjectRef, b: &crate::diagnostic::ObjectRef) -> Ordering {
     (&a.kind, &a.namespace, &a.name).cmp(&(&b.kind, &b.namespace, &b.name))
-}
-
-/// The first wave listing `name`, or whose selector matches its spec labels.
-fn wave_of(spec: &Spec, name: &str, labels: &BTreeMap<String, String>) -> Option<String> {
-    spec.spec
-        .upgrade
-        .waves
-        .iter()
-        .find(|w| {
-            w.namespaces.iter().any(|n| n == name)
-                || w.namespace_selector
-                    .as_ref()
-                    .is_some_and(|s| Selector::from_spec(s).matches(labels))
-        })
-        .map(|w| w.name.clone())
 }
 
 /// A label map of `obj` at `what`; values that cannot be labels are left out and reported.

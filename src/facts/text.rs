@@ -18,7 +18,7 @@ pub fn render_text(facts: &Facts) -> String {
                 n.revision.clone().unwrap_or_else(dash),
                 yes_no(n.injected),
                 if n.managed {
-                    n.wave.clone().unwrap_or_else(|| "(last)".into())
+                    n.wave.clone().unwrap_or_else(dash)
                 } else {
                     dash()
                 },

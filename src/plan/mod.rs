@@ -9,12 +9,10 @@
 
 use crate::catalog::{Catalog, Version, parse_minor};
 use crate::facts::{FactsBase, MeshView};
-use crate::spec::{
-    GatewayStrategy, LabelSelector, SelectorOperator, Spec, Strategy, revision_name,
-};
+use crate::spec::{GatewayStrategy, Spec, Strategy, revision_name};
 use crate::state::{ConfigHash, FIRST_COLOUR, Lock, PlannedGateway, UpgradeState};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// What kind of change a step makes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -497,7 +495,7 @@ fn namespace_tag(spec: &Spec) -> Option<String> {
 /// Every step the hops need, in order, before done-marking and simulation.
 fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Step> {
     let istio = &spec.spec.istio;
-    let waves = waves(spec);
+    let waves = spec.waves();
     let tag = namespace_tag(spec);
     let tags = istio.revision_tags.clone();
     let target = &istio.version;
@@ -682,67 +680,6 @@ fn gateway_deployments(
     out.sort();
     out.dedup();
     out
-}
-
-/// The waves in order with their namespaces: each managed namespace goes to the first wave
-/// that lists it or whose selector matches its spec labels; the rest form a last wave
-/// (`unlisted`, or `all` when the spec defines no waves). Empty waves are dropped.
-pub fn waves(spec: &Spec) -> Vec<(String, Vec<String>)> {
-    let mut assigned = BTreeSet::new();
-    let mut out = Vec::new();
-    for wave in &spec.spec.upgrade.waves {
-        let mut members = Vec::new();
-        for ns in &spec.spec.namespaces {
-            if assigned.contains(&ns.name) {
-                continue;
-            }
-            let listed = wave.namespaces.iter().any(|n| n == &ns.name);
-            let selected = wave
-                .namespace_selector
-                .as_ref()
-                .is_some_and(|s| selector_matches(s, &ns.labels));
-            if listed || selected {
-                assigned.insert(ns.name.clone());
-                members.push(ns.name.clone());
-            }
-        }
-        if !members.is_empty() {
-            out.push((wave.name.clone(), members));
-        }
-    }
-    let rest: Vec<String> = spec
-        .spec
-        .namespaces
-        .iter()
-        .filter(|n| !assigned.contains(&n.name))
-        .map(|n| n.name.clone())
-        .collect();
-    if !rest.is_empty() {
-        let name = if spec.spec.upgrade.waves.is_empty() {
-            "all"
-        } else {
-            "unlisted"
-        };
-        out.push((name.to_string(), rest));
-    }
-    out
-}
-
-/// Whether a label selector matches a label set (an empty selector matches everything).
-pub fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    selector
-        .match_labels
-        .iter()
-        .all(|(k, v)| labels.get(k) == Some(v))
-        && selector.match_expressions.iter().all(|e| {
-            let value = labels.get(&e.key);
-            match e.operator {
-                SelectorOperator::In => value.is_some_and(|v| e.values.contains(v)),
-                SelectorOperator::NotIn => value.is_none_or(|v| !e.values.contains(v)),
-                SelectorOperator::Exists => value.is_some(),
-                SelectorOperator::DoesNotExist => value.is_none(),
-            }
-        })
 }
 
 /// Fills each remaining step's `restarts` and `manual` lists: a workload moves in a step

@@ -112,7 +112,7 @@ fn waves_edited_mid_upgrade_replan_from_the_lock() {
             .count(),
         0
     );
-    assert_eq!(done.namespaces.values().collect::<BTreeSet<_>>().len(), 1);
+    assert_eq!(done.namespaces.values().collect::<std::collections::BTreeSet<_>>().len(), 1);
 }
 
 #[test]
@@ -163,7 +163,7 @@ fn waves_take_listed_then_selected_namespaces_and_the_rest_last() {
         "1.26.8",
         "waves: [{name: one, namespaces: [c]}, {name: web, namespaceSelector: {matchLabels: {tier: web}}}]",
     );
-    let got = waves(&s);
+    let got = s.waves();
     let want = vec![
         ("one".to_string(), vec!["c".to_string()]),
         ("web".to_string(), vec!["a".to_string()]),

@@ -320,6 +320,50 @@ fn lower_first(s: &str) -> String {
 }
 
 impl Spec {
+    /// The waves in order with their namespaces: each managed namespace goes to the first
+    /// wave that lists it or whose selector matches its spec labels; the rest form a last
+    /// wave (`unlisted`, or `all` when the spec defines no waves). Empty waves are dropped.
+    pub fn waves(&self) -> Vec<(String, Vec<String>)> {
+        let mut assigned = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
+        for wave in &self.spec.upgrade.waves {
+            let mut members = Vec::new();
+            for ns in &self.spec.namespaces {
+                if assigned.contains(&ns.name) {
+                    continue;
+                }
+                let listed = wave.namespaces.iter().any(|n| n == &ns.name);
+                let selected = wave
+                    .namespace_selector
+                    .as_ref()
+                    .is_some_and(|s| s.matches(&ns.labels));
+                if listed || selected {
+                    assigned.insert(ns.name.clone());
+                    members.push(ns.name.clone());
+                }
+            }
+            if !members.is_empty() {
+                out.push((wave.name.clone(), members));
+            }
+        }
+        let rest: Vec<String> = self
+            .spec
+            .namespaces
+            .iter()
+            .filter(|n| !assigned.contains(&n.name))
+            .map(|n| n.name.clone())
+            .collect();
+        if !rest.is_empty() {
+            let name = if self.spec.upgrade.waves.is_empty() {
+                "all"
+            } else {
+                "unlisted"
+            };
+            out.push((name.to_string(), rest));
+        }
+        out
+    }
+
     /// The managed revision name: `spec.istio.revision` or the version with dots as dashes.
     pub fn revision(&self) -> String {
         self.spec
