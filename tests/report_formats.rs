@@ -779,3 +779,21 @@ fn snapshots_of_every_format() {
         });
     }
 }
+
+#[test]
+fn markdown_plan_lists_the_planners_problems() {
+    let plan = Plan {
+        problems: vec![meshplan::plan::PlanProblem {
+            rule: "MP102".to_string(),
+            message: "istio 1.24.6 is older than the installed 1.26.8".to_string(),
+            hop: None,
+            kubernetes: Vec::new(),
+        }],
+        ..upgrade_plan()
+    };
+    let md = meshplan::report::markdown::render_plan(&plan);
+    assert!(
+        md.contains("**MP102**: istio 1.24.6 is older than the installed 1.26.8"),
+        "{md}"
+    );
+}

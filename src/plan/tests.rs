@@ -112,7 +112,13 @@ fn waves_edited_mid_upgrade_replan_from_the_lock() {
             .count(),
         0
     );
-    assert_eq!(done.namespaces.values().collect::<std::collections::BTreeSet<_>>().len(), 1);
+    assert_eq!(
+        done.namespaces
+            .values()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        1
+    );
 }
 
 #[test]

@@ -134,6 +134,13 @@ fn plan_section(out: &mut String, plan: &Plan, options: &Options<'_>) {
         }
         None => out.push_str("; nothing left to do.\n\n"),
     }
+    if !plan.problems.is_empty() {
+        out.push_str("**The planner cannot honour the spec as written:**\n\n");
+        for p in &plan.problems {
+            let _ = writeln!(out, "- **{}**: {}", md(&p.rule), md(&p.message));
+        }
+        out.push('\n');
+    }
     if plan.steps.is_empty() {
         return;
     }
