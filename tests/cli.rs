@@ -675,3 +675,55 @@ fn a_malformed_lock_is_exit_2_and_left_alone() {
         "apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: [\n"
     );
 }
+
+/// Runs `check` in JSON and returns (exit code, diagnostics).
+fn check_json(dir: &Path) -> (Option<i32>, Vec<serde_json::Value>) {
+    let out = meshplan()
+        .args(["check", "--format", "json", "--today", TODAY, "-C"])
+        .arg(dir)
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (
+        out.status.code(),
+        report["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
+    )
+}
+
+#[test]
+fn step_transitions_are_judged_too_many_revisions_and_in_place_minor() {
+    // A canary upgrade installs a second revision: with maxRevisions 1 that is MP203 (warn)
+    // on the install step.
+    let spec = MINIMAL_SPEC.replace(
+        "  namespaces:",
+        "  upgrade:\n    maxRevisions: 1\n  namespaces:",
+    );
+    let dir = repo(&spec, &[("cart.yaml", DEPLOYMENT.as_bytes())]);
+    write_installed_lock(dir.path(), "1.25.5");
+    let (_, diags) = check_json(dir.path());
+    let d = diags
+        .iter()
+        .find(|d| d["rule"] == "MP203")
+        .expect("MP203 fires");
+    assert_eq!(d["severity"], "warn");
+    assert_eq!(d["step"], "install");
+    assert!(
+        diags.iter().all(|d| d["rule"] != "MP106"),
+        "canary is not in place"
+    );
+
+    // The same minor upgrade in place: MP106 (warn) on the upgrade step, no MP203.
+    let spec = MINIMAL_SPEC.replace(
+        "  namespaces:",
+        "  upgrade:\n    strategy: in-place\n  namespaces:",
+    );
+    std::fs::write(dir.path().join("meshplan.yaml"), &spec).expect("spec");
+    write_installed_lock(dir.path(), "1.25.5");
+    let (_, diags) = check_json(dir.path());
+    assert!(diags.iter().any(|d| d["rule"] == "MP106"), "{diags:#?}");
+    assert!(diags.iter().all(|d| d["rule"] != "MP203"));
+}

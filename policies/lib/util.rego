@@ -39,3 +39,30 @@ serving_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Repli
 
 # serves_traffic holds for a workload of a serving kind.
 serves_traffic(w) if w.object.kind in serving_kinds
+
+# step_before and step_after are the lock before and after the judged step (per-step
+# evaluation only; undefined otherwise, so transition rules stay quiet).
+step_before := input.step.before
+
+step_after := input.step.after
+
+# versions_of maps a lock's revision names to their Istio versions.
+versions_of(lock) := {r.name: r.version | some r in lock.revisions}
+
+# resolve is the revision a namespace label value names in a lock: a tag's target, or
+# the value itself.
+resolve(lock, value) := lock.tags[value]
+
+resolve(lock, value) := value if not lock.tags[value]
+
+# minor_skip_limit is how many minors one step may move: 2 for a revision-based (canary)
+# hop, 1 in place, tightened by spec.upgrade.maxMinorSkip.
+minor_skip_limit(in_place) := min({1, object.get(input.spec.upgrade, "maxMinorSkip", 1)}) if in_place
+
+minor_skip_limit(in_place) := min({2, object.get(input.spec.upgrade, "maxMinorSkip", 2)}) if not in_place
+
+# in_place_strategy is whether the spec upgrades in place (false when unset).
+in_place_strategy := object.get(object.get(input.spec, "upgrade", {}), "strategy", "revision") == "in-place"
+
+# step_finding is a finding about the judged step itself.
+step_finding(msg, hint) := {"msg": msg, "hint": hint, "step": input.step.name}

@@ -56,7 +56,10 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     let policies = load_policies(&ctx, &args.policies)?;
     let facts = judged_facts(&ctx, args.step);
     let input = policy_input(&ctx, &facts, args.step)?;
-    let findings = policies.evaluate(&input)?;
+    let mut findings = policies.evaluate(&input)?;
+    for step_input in step_inputs(&ctx, args.step)? {
+        findings.extend(policies.evaluate(&step_input)?);
+    }
     let mut diagnostics = policy::apply(findings, &ctx.spec.spec.spec, &ctx.today, &|o| {
         ctx.locate(o)
     });
@@ -176,4 +179,52 @@ pub(crate) fn policy_input(
         facts,
         rendered: None,
     })?)
+}
+
+/// One input per judged step for the transition rules (MP101, MP105, MP106, MP202, MP203,
+/// MP401, MP403, MP404): the lock before the step and the lock the step leaves behind,
+/// simulated from the lock (or an empty one for a new cluster) step by step.
+pub(crate) fn step_inputs(
+    ctx: &Context,
+    range: StepRange,
+) -> Result<Vec<serde_json::Value>, Error> {
+    let internal = |e: serde_json::Error| Error::Internal(e.to_string());
+    let cluster = &ctx.spec.spec.metadata.name;
+    let plan = serde_json::to_value(&ctx.plan).map_err(internal)?;
+    let state = match &ctx.lock {
+        Some(lock) => Some(serde_json::to_value(lock).map_err(internal)?),
+        None => None,
+    };
+    let mut before = ctx
+        .lock
+        .clone()
+        .unwrap_or_else(|| crate::state::Lock::empty(cluster));
+    let mut before_json = serde_json::to_value(&before).map_err(internal)?;
+    let mut out = Vec::new();
+    for step in ctx.plan.steps.iter().filter(|s| !s.done) {
+        let after = before.apply(&ctx.plan, step);
+        let after_json = serde_json::to_value(&after).map_err(internal)?;
+        let detail = serde_json::json!({
+            "name": step.name,
+            "kind": step.kind,
+            "hop": step.hop,
+            "restarts": step.restarts,
+            "manual": step.manual,
+            "before": before_json,
+            "after": after_json,
+        });
+        out.push(policy::build_step_input(
+            cluster,
+            &ctx.spec.spec.spec,
+            state.as_ref(),
+            &plan,
+            detail,
+        )?);
+        if range == StepRange::Next {
+            break;
+        }
+        before = after;
+        before_json = after_json;
+    }
+    Ok(out)
 }

@@ -28,11 +28,16 @@ pub(crate) const LIB: &[Embedded] = &[(
 
 /// Every rule with its test file, in code order.
 pub(crate) const RULES: &[[Embedded; 2]] = &[
+    rule!("upgrade/skipped_minor"),
     rule!("upgrade/downgrade"),
     rule!("upgrade/unsupported_kubernetes"),
     rule!("upgrade/end_of_life"),
+    rule!("upgrade/data_plane_skew"),
+    rule!("upgrade/in_place_upgrade"),
     rule!("upgrade/unknown_version"),
     rule!("revisions/unknown_revision"),
+    rule!("revisions/revision_in_use"),
+    rule!("revisions/too_many_revisions"),
     rule!("revisions/conflicting_injection_labels"),
     rule!("revisions/invalid_revision_name"),
     rule!("revisions/no_default_revision"),
@@ -49,6 +54,9 @@ pub(crate) const RULES: &[[Embedded; 2]] = &[
     rule!("workloads/port_protocol_unknown"),
     rule!("workloads/headless_statefulset"),
     rule!("workloads/drain_shorter_than_grace"),
+    rule!("gateways/gateway_switch_unready"),
+    rule!("gateways/gateway_in_place"),
+    rule!("gateways/active_gateway_removed"),
     rule!("config/waiver_expired"),
 ];
 

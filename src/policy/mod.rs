@@ -13,7 +13,7 @@ mod set;
 pub mod testing;
 
 pub use apply::apply;
-pub use input::{InputParts, build_input, synthetic_input};
+pub use input::{InputParts, build_input, build_step_input, synthetic_input};
 pub use set::{Finding, PolicySet, RuleMeta, count_by_code};
 
 use std::path::PathBuf;

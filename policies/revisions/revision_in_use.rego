@@ -1,0 +1,60 @@
+# What it does
+#   Flags a step that removes a revision still in use after it: a namespace's
+#   `istio.io/rev` label (directly or through a tag), a revision tag, or a gateway colour
+#   still points at it.
+#
+# Why is this bad?
+#   Removing istiod removes its injector webhook and the xDS server its proxies talk to.
+#   Pods in namespaces still labelled for it get no sidecar when they restart, and running
+#   proxies lose their control plane.
+#
+# Example
+#   A `cleanup` step removes `1-24-6` while namespace `shop` still carries
+#   `istio.io/rev: 1-24-6` because its wave was skipped.
+#
+# Fix
+#   Move every namespace, tag and gateway off the revision first (run the remaining wave
+#   and gateway steps), then clean it up.
+package meshplan.revisions.revision_in_use
+
+import data.meshplan.lib.util
+
+metadata := {
+	"code": "MP202",
+	"name": "revision-in-use",
+	"severity": "deny",
+	"title": "Revision removed while still in use",
+	"description": "A step removes a revision that a namespace, tag, gateway or workload still uses after the step.",
+	"remediation": "Move namespaces, tags and gateways off the revision before removing it.",
+}
+
+before_names := {r.name | some r in util.step_before.revisions}
+
+after_names := {r.name | some r in util.step_after.revisions}
+
+removed := before_names - after_names
+
+deny contains util.step_finding(msg, hint) if {
+	some rev in removed
+	some ns, label in util.step_after.namespaces
+	util.resolve(util.step_after, label) == rev
+	msg := sprintf("this step removes revision %s, but namespace %s still uses it (istio.io/rev=%s)", [rev, ns, label])
+	hint := "run the waves that move this namespace before the cleanup step"
+}
+
+deny contains util.step_finding(msg, hint) if {
+	some rev in removed
+	some tag, target in util.step_after.tags
+	target == rev
+	msg := sprintf("this step removes revision %s, but tag %s still points at it", [rev, tag])
+	hint := "move the tag to the new revision before the cleanup step"
+}
+
+deny contains util.step_finding(msg, hint) if {
+	some rev in removed
+	some gateway, state in util.step_after.gateways
+	some colour, target in state.colours
+	target == rev
+	msg := sprintf("this step removes revision %s, but the %s colour of gateway %s still runs on it", [rev, colour, gateway])
+	hint := "switch and remove the gateway colour before the cleanup step"
+}

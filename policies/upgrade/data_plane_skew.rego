@@ -1,0 +1,54 @@
+# What it does
+#   Flags a step after which an injected workload's proxy (the version it was last
+#   restarted onto, from the lock) is served by a control plane more than one minor ahead
+#   of it, or by one older than it.
+#
+# Why is this bad?
+#   Istio supports a control plane at most one minor ahead of its proxies, and never
+#   behind them. Outside that window xDS can carry configuration the proxy does not
+#   understand, and failures show up as dropped routes or rejected listeners.
+#
+# Example
+#   Namespace `shop` is relabelled to revision `1-26-8` while `Deployment/shop/cart` still
+#   runs the 1.24.6 proxy and its restart was not bumped.
+#
+# Fix
+#   Restart the workload in the same step that relabels its namespace (meshplan does
+#   this for restartable workloads), and restart the others by hand right after.
+package meshplan.upgrade.data_plane_skew
+
+import data.meshplan.lib.util
+
+metadata := {
+	"code": "MP105",
+	"name": "data-plane-skew",
+	"severity": "deny",
+	"title": "Proxy outside the supported skew of its control plane",
+	"description": "After the step, an injected workload's proxy would be served by a control plane more than one minor ahead of it, or by one older than it.",
+	"remediation": "Restart the workload onto the new revision in the step that moves its namespace.",
+}
+
+after_versions := util.versions_of(util.step_after)
+
+# The control-plane version serving each managed namespace after the step.
+namespace_version := {ns: after_versions[util.resolve(util.step_after, label)] |
+	some ns, label in util.step_after.namespaces
+}
+
+deny contains util.step_finding(msg, hint) if {
+	some key, w in util.step_after.workloads
+	ns := split(key, "/")[1]
+	served := namespace_version[ns]
+	util.minor_of(served) - util.minor_of(w.proxy) > 1
+	msg := sprintf("the %s proxy of %s is served by %s in namespace %s, more than one minor ahead", [w.proxy, key, served, ns])
+	hint := "restart the workload in this step so its proxy follows the namespace"
+}
+
+deny contains util.step_finding(msg, hint) if {
+	some key, w in util.step_after.workloads
+	ns := split(key, "/")[1]
+	served := namespace_version[ns]
+	semver.compare(served, w.proxy) < 0
+	msg := sprintf("the %s proxy of %s is served by the older %s in namespace %s", [w.proxy, key, served, ns])
+	hint := "a proxy must never be ahead of its control plane: move the namespace forward, not back"
+}

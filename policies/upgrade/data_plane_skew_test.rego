@@ -1,0 +1,37 @@
+package meshplan.upgrade.data_plane_skew_test
+
+import data.meshplan.upgrade.data_plane_skew
+
+revs := [{"name": "1-24-6", "version": "1.24.6"}, {"name": "1-26-8", "version": "1.26.8"}]
+
+after(ns_label, proxy) := {"revisions": revs, "tags": {"stable": "1-26-8"}, "namespaces": {"shop": ns_label}, "workloads": {"Deployment/shop/cart": {"generation": 1, "proxy": proxy}}}
+
+fixture_fires_ahead := {"step": {"name": "wave main", "before": {}, "after": {"revisions": [{"name": "1-22-8", "version": "1.22.8"}, {"name": "1-26-8", "version": "1.26.8"}], "tags": {}, "namespaces": {"shop": "1-26-8"}, "workloads": {"Deployment/shop/cart": {"generation": 1, "proxy": "1.22.8"}}}}}
+
+fixture_fires_behind := {"step": {"name": "wave main", "before": {}, "after": after("1-24-6", "1.26.8")}}
+
+fixture_ok_one_minor := {"step": {"name": "wave main", "before": {}, "after": after("1-26-8", "1.25.5")}}
+
+fixture_ok_through_tag := {"step": {"name": "wave main", "before": {}, "after": after("stable", "1.26.8")}}
+
+test_fires_when_control_plane_far_ahead if {
+	findings := data_plane_skew.deny with input as fixture_fires_ahead
+	count(findings) == 1
+	some f in findings
+	contains(f.msg, "more than one minor ahead")
+}
+
+test_fires_when_control_plane_behind if {
+	findings := data_plane_skew.deny with input as fixture_fires_behind
+	count(findings) == 1
+	some f in findings
+	contains(f.msg, "older")
+}
+
+test_ok_one_minor if {
+	count(data_plane_skew.deny) == 0 with input as fixture_ok_one_minor
+}
+
+test_ok_through_tag if {
+	count(data_plane_skew.deny) == 0 with input as fixture_ok_through_tag
+}
