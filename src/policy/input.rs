@@ -166,6 +166,29 @@ fn synthetic_version() -> crate::facts::VersionFact {
     }
 }
 
+/// The input of one step's transition rules: `input.step` carries the step with the lock
+/// `before` and `after` it; `input.facts` and `input.rendered` are absent (undefined, not
+/// null, so rules over facts stay quiet without tripping strict builtins: they are judged
+/// once, over the facts input). See docs/policy-input.md.
+pub fn build_step_input(
+    cluster: &str,
+    spec: &MeshSpec,
+    state: Option<&Value>,
+    plan: &Value,
+    step: Value,
+) -> Result<Value, PolicyError> {
+    let spec = serde_json::to_value(spec)
+        .map_err(|e| PolicyError::Eval(format!("cannot serialize spec: {e}")))?;
+    Ok(json!({
+        "version": 1,
+        "metadata": {"name": cluster},
+        "spec": spec,
+        "state": state.cloned().unwrap_or(Value::Null),
+        "plan": plan.clone(),
+        "step": step,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,27 +305,4 @@ mod tests {
         let late = codes(&input("1.30", "2026-01-01", &["1.24.3"], "1.24.3"));
         assert_eq!(late.get("MP104"), Some(&1));
     }
-}
-
-/// The input of one step's transition rules: `input.step` carries the step with the lock
-/// `before` and `after` it; `input.facts` and `input.rendered` are absent (undefined, not
-/// null, so rules over facts stay quiet without tripping strict builtins: they are judged
-/// once, over the facts input). See docs/policy-input.md.
-pub fn build_step_input(
-    cluster: &str,
-    spec: &MeshSpec,
-    state: Option<&Value>,
-    plan: &Value,
-    step: Value,
-) -> Result<Value, PolicyError> {
-    let spec = serde_json::to_value(spec)
-        .map_err(|e| PolicyError::Eval(format!("cannot serialize spec: {e}")))?;
-    Ok(json!({
-        "version": 1,
-        "metadata": {"name": cluster},
-        "spec": spec,
-        "state": state.cloned().unwrap_or(Value::Null),
-        "plan": plan.clone(),
-        "step": step,
-    }))
 }
