@@ -8,6 +8,7 @@ mod examples;
 mod facts;
 mod inventory;
 mod policies;
+mod render;
 mod report_formats;
 mod spec;
 mod webhooks;
