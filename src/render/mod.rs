@@ -462,6 +462,8 @@ struct Release {
     depends_on: Vec<(String, String)>,
     /// Argo CD sync wave.
     wave: u32,
+    /// Install without Helm's values-schema check (see [`values::chart_schema_is_broken`]).
+    skip_schema_validation: bool,
 }
 
 /// The releases of a Helm delivery: base, one istiod per revision, one gateway per colour.
@@ -482,6 +484,7 @@ fn releases(m: &RenderModel) -> Result<Vec<Release>, RenderError> {
             values: values::base_values(m),
             depends_on: vec![],
             wave: 0,
+            skip_schema_validation: false,
         });
     }
     for rev in &m.revisions {
@@ -493,6 +496,7 @@ fn releases(m: &RenderModel) -> Result<Vec<Release>, RenderError> {
             values: values::istiod_values(m, rev)?,
             depends_on: vec![("istio-base".into(), ISTIO_NAMESPACE.into())],
             wave: 1,
+            skip_schema_validation: false,
         });
     }
     for g in &m.gateways {
@@ -510,6 +514,7 @@ fn releases(m: &RenderModel) -> Result<Vec<Release>, RenderError> {
                 values: values::gateway_values(g, colour, rev_name),
                 depends_on: vec![(format!("istiod-{rev_name}"), ISTIO_NAMESPACE.into())],
                 wave: 2,
+                skip_schema_validation: values::chart_schema_is_broken("gateway", &rev.version),
             });
         }
     }
@@ -546,7 +551,8 @@ fn render_flux(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<(), 
             "flux-helm/release.yaml.j2",
             json!({
                 "release": {"name": rel.name, "namespace": rel.namespace, "chart": rel.chart,
-                            "version": rel.version, "values": rel.values, "dependsOn": depends_on},
+                            "version": rel.version, "values": rel.values, "dependsOn": depends_on,
+                            "skipSchemaValidation": rel.skip_schema_validation},
                 "source": {"name": "istio", "namespace": rel.namespace, "url": url, "oci": oci},
                 "labels": labels,
             }),
@@ -565,7 +571,8 @@ fn render_argocd(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<()
             json!({
                 "release": {"name": rel.name, "namespace": rel.namespace, "chart": rel.chart,
                             "version": rel.version, "values": rel.values,
-                            "wave": rel.wave.to_string()},
+                            "wave": rel.wave.to_string(),
+                            "skipSchemaValidation": rel.skip_schema_validation},
                 "source": {"url": url},
                 "labels": labels,
             }),

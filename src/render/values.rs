@@ -19,6 +19,19 @@ use serde_json::{Map, Value, json};
 /// `revisionTags`; older charts are not verified, so tags on them are refused, not dropped.
 const REVISION_TAGS_SINCE: (u32, u32) = (1, 22);
 
+/// Gateway charts before this minor ship a `values.schema.json` whose root combines `$ref`
+/// with `additionalProperties: false`. Helm 3's draft-07 validator ignored keywords beside
+/// `$ref`; Helm 4 (2020-12 semantics) applies them and rejects every value, even the chart's
+/// own defaults (checked with Helm 4.1.4 on 1.22.8 and 1.24.6; 1.26.8 and 1.28.10 are fixed).
+const GATEWAY_SCHEMA_FIXED_IN: (u32, u32) = (1, 26);
+
+/// Whether `chart` at `version` must be installed without Helm's values-schema check. The
+/// values meshplan writes for it are still checked against that schema by `tests/render.rs`.
+pub fn chart_schema_is_broken(chart: &str, version: &str) -> bool {
+    chart == "gateway"
+        && Version::parse(version).is_ok_and(|v| v.minor_key() < GATEWAY_SCHEMA_FIXED_IN)
+}
+
 /// `base` chart values: the default validator points at the default revision, or is not
 /// rendered at all (`""`) so it never points at an istiod that does not exist.
 pub fn base_values(model: &RenderModel) -> Map<String, Value> {
@@ -27,6 +40,11 @@ pub fn base_values(model: &RenderModel) -> Map<String, Value> {
         "defaultRevision".into(),
         Value::String(model.default_revision.clone().unwrap_or_default()),
     );
+    // The base charts from 1.24 on no longer default `global.remotePilotAddress`, yet
+    // `templates/endpoints.yaml` passes it to `regexMatch`: Helm 4 (4.1.4 in our tests)
+    // refuses to render a nil there, so the chart fails with no values at all. "" is the old default (no remote
+    // istiod), so setting it changes nothing else.
+    v.insert("global".into(), json!({"remotePilotAddress": ""}));
     v
 }
 

@@ -28,16 +28,16 @@ pub fn write_tree(tree: &RenderedTree, out_dir: &Path) -> Result<(), RenderError
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    if let Ok(meta) = std::fs::symlink_metadata(out_dir) {
-        if meta.file_type().is_symlink() || !meta.is_dir() {
-            return Err(RenderError::Io {
-                path: out_dir.to_path_buf(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    "the output path exists and is not a plain directory",
-                ),
-            });
-        }
+    if let Ok(meta) = std::fs::symlink_metadata(out_dir)
+        && (meta.file_type().is_symlink() || !meta.is_dir())
+    {
+        return Err(RenderError::Io {
+            path: out_dir.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the output path exists and is not a plain directory",
+            ),
+        });
     }
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
     let prefix = format!(".{}.meshplan-new-", name.to_string_lossy());
