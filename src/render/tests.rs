@@ -204,3 +204,23 @@ fn input_order_does_not_reach_the_output() {
         render(&b, &charts).expect("b")
     );
 }
+
+#[test]
+fn values_cannot_inject_yaml_structure() {
+    let mut m = model(Delivery::FluxHelm);
+    let hostile = "x\nkind: Secret\n---\n- {a: b} # c: 'd'";
+    m.namespaces[0].labels.insert("note".into(), hostile.into());
+    m.values.insert(
+        "extra".into(),
+        json!({"k": hostile, "n": "1.30", "b": "yes"}),
+    );
+    let tree = render(&m, &Charts::embedded()).expect("renders");
+    let ns = &docs(&tree, "namespaces/bookinfo.patch.yaml");
+    assert_eq!(ns.len(), 1);
+    assert_eq!(ns[0]["metadata"]["labels"]["note"], hostile);
+    let istiod = &docs(&tree, "istio-system/istiod-1-24-6.yaml")[0];
+    assert_eq!(
+        istiod["spec"]["values"]["extra"],
+        json!({"k": hostile, "n": "1.30", "b": "yes"})
+    );
+}
