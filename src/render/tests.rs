@@ -224,3 +224,15 @@ fn values_cannot_inject_yaml_structure() {
         json!({"k": hostile, "n": "1.30", "b": "yes"})
     );
 }
+
+#[test]
+fn exit_codes_follow_whose_fault_it_is() {
+    use crate::{Error, ExitCode};
+    let mut m = model(Delivery::FluxHelm);
+    m.revisions[0].version = "1.21.6".into();
+    let user = render(&m, &Charts::embedded()).expect_err("tags on 1.21 refused");
+    assert_eq!(Error::from(user).exit_code(), ExitCode::Input);
+    m.revisions[0].version = "latest".into();
+    let ours = render(&m, &Charts::embedded()).expect_err("bad version in the model");
+    assert_eq!(Error::from(ours).exit_code(), ExitCode::Internal);
+}
