@@ -12,7 +12,9 @@ use meshplan::render::{
     Charts, RenderGateway, RenderModel, RenderNamespace, RenderRevision, RenderedTree, RestartBump,
     render, write_tree,
 };
-use meshplan::spec::model::{Delivery, GatewayService, GatewayStrategy, IstioConfig, ServicePort};
+use meshplan::spec::model::{
+    Delivery, GatewayService, GatewayStrategy, IstioConfig, NativeSidecars, ServicePort,
+};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -426,6 +428,7 @@ fn rendered_values_work_with_the_real_istio_charts() {
     old.default_revision = Some("1-22-8".into());
     old.gateways = vec![gateway(&[("blue", "1-22-8"), ("green", "1-22-8")], "green")];
     old.config.compatibility_version = Some("1.21".into());
+    old.config.native_sidecars = NativeSidecars::Disabled;
     models.push(old);
     let mut checked = BTreeMap::new();
     for model in models {
@@ -474,6 +477,28 @@ fn rendered_values_work_with_the_real_istio_charts() {
                 format!("istiod-{}", rev.name)
             );
             assert_eq!(deployment["metadata"]["labels"]["istio.io/rev"], rev.name);
+            // Nothing the release installs claims another revision.
+            for o in &objects {
+                let label = &o["metadata"]["labels"]["istio.io/rev"];
+                assert!(
+                    label.is_null() || *label == rev.name,
+                    "{} {} labelled istio.io/rev={label}",
+                    o["kind"],
+                    o["metadata"]["name"]
+                );
+            }
+            let env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+                .as_array()
+                .expect("istiod env");
+            let native = env
+                .iter()
+                .find(|e| e["name"] == "ENABLE_NATIVE_SIDECARS")
+                .map(|e| e["value"].clone());
+            match model.config.native_sidecars {
+                NativeSidecars::Auto => assert_eq!(native, None, "auto leaves the chart default"),
+                NativeSidecars::Enabled => assert_eq!(native, Some(json!("true"))),
+                NativeSidecars::Disabled => assert_eq!(native, Some(json!("false"))),
+            }
             let injector = objects
                 .iter()
                 .find(|o| {
