@@ -131,6 +131,7 @@ pub fn render(model: &RenderModel, charts: &Charts) -> Result<RenderedTree, Rend
         env: &env,
         charts,
         files: BTreeMap::new(),
+        objects: BTreeSet::new(),
         patches: Vec::new(),
     };
     let labels =
@@ -151,6 +152,8 @@ struct Renderer<'a> {
     env: &'a minijinja::Environment<'static>,
     charts: &'a Charts,
     files: BTreeMap<String, Vec<Value>>,
+    /// `Kind/namespace/name` of every document so far.
+    objects: BTreeSet<String>,
     /// (patch file, Kustomize target)
     patches: Vec<(String, Value)>,
 }
@@ -234,8 +237,21 @@ impl Renderer<'_> {
         if kept.is_empty() {
             return Err(output_error(0, "?".into(), "rendered no document".into()));
         }
+        // Names are built from the user's gateway, colour and revision names, so two of them
+        // can meet (gateway `a-b` colour `c`, gateway `a` colour `b-c`): refuse, never overwrite.
+        for doc in &kept {
+            if !self.objects.insert(describe(doc)) {
+                return Err(RenderError::Unsupported(format!(
+                    "{} would be rendered twice (in {path}); rename the gateway or colour whose \
+                     names run together",
+                    describe(doc)
+                )));
+            }
+        }
         if self.files.insert(path.clone(), kept).is_some() {
-            return Err(RenderError::Internal(format!("two renders write {path}")));
+            return Err(RenderError::Unsupported(format!(
+                "two renders would write {path}; rename the gateway or colour whose names run together"
+            )));
         }
         if let Some(target) = patch {
             self.patches.push((path, target));
@@ -670,7 +686,8 @@ fn render_restarts(r: &mut Renderer, m: &RenderModel) -> Result<(), RenderError>
             target["group"] = json!(group);
         }
         r.emit(
-            format!("restarts/{}-{}-{}.yaml", o.kind.to_ascii_lowercase(), o.namespace, o.name),
+            // Kinds have no `-` and namespaces no `/`: the path is unambiguous.
+            format!("restarts/{}/{}-{}.yaml", o.namespace, o.kind.to_ascii_lowercase(), o.name),
             "common/restart-patch.yaml.j2",
             json!({"restart": {"apiVersion": o.api_version, "kind": o.kind, "namespace": o.namespace,
                                "name": o.name, "annotations": {RESTART_ANNOTATION: b.value},

@@ -76,7 +76,7 @@ fn flux_tree_has_the_designed_layout() {
             "namespaces/bookinfo.patch.yaml",
             "namespaces/istio-ingress.yaml",
             "namespaces/istio-system.yaml",
-            "restarts/deployment-bookinfo-reviews-v1.yaml",
+            "restarts/bookinfo/deployment-reviews-v1.yaml",
         ]
     );
     let k = &docs(&tree, "kustomization.yaml")[0];
@@ -105,7 +105,7 @@ fn flux_tree_has_the_designed_layout() {
         json!({"name": "istiod-1-24-6", "namespace": "istio-system"})
     );
     assert_eq!(gw["spec"]["values"]["service"]["type"], "None");
-    let restart = &docs(&tree, "restarts/deployment-bookinfo-reviews-v1.yaml")[0];
+    let restart = &docs(&tree, "restarts/bookinfo/deployment-reviews-v1.yaml")[0];
     assert_eq!(
         restart["spec"]["template"]["metadata"]["annotations"]["meshplan.dev/restarted-for"],
         "1-24-6.1"
@@ -235,4 +235,23 @@ fn exit_codes_follow_whose_fault_it_is() {
     m.revisions[0].version = "latest".into();
     let ours = render(&m, &Charts::embedded()).expect_err("bad version in the model");
     assert_eq!(Error::from(ours).exit_code(), ExitCode::Internal);
+}
+
+#[test]
+fn names_that_run_together_are_refused_not_overwritten() {
+    let mut m = model(Delivery::FluxHelm);
+    let mut other = m.gateways[0].clone();
+    m.gateways[0].name = "a-b".into();
+    m.gateways[0].colours = [("c".to_string(), "1-24-6".to_string())].into();
+    m.gateways[0].active = None;
+    other.name = "a".into();
+    other.colours = [("b-c".to_string(), "1-24-6".to_string())].into();
+    other.active = None;
+    m.gateways.push(other);
+    let err = render(&m, &Charts::embedded()).expect_err("a-b-c twice");
+    assert!(!err.is_internal());
+    assert!(
+        err.to_string().contains("HelmRelease/istio-ingress/a-b-c"),
+        "{err}"
+    );
 }
