@@ -99,6 +99,7 @@ impl RenderError {
         }
     }
 
+    /// A minijinja failure of template `name`, located at its file (or embedded name) and line.
     pub(crate) fn template(name: &str, origin: Origin, e: &minijinja::Error) -> RenderError {
         let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
         let mut message = e.to_string();
