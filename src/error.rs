@@ -34,6 +34,9 @@ pub enum Error {
     /// A policy could not be loaded or compiled.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),
+    /// The render stage failed (a `--charts` template, or a bug of ours).
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
     /// Bad command-line usage that clap could not catch (e.g. conflicting values).
     #[error("{0}")]
     Usage(String),
@@ -56,6 +59,7 @@ impl Error {
         match self {
             Error::Internal(_) => ExitCode::Internal,
             Error::Policy(e) if e.is_internal() => ExitCode::Internal,
+            Error::Render(e) if e.is_internal() => ExitCode::Internal,
             _ => ExitCode::Input,
         }
     }

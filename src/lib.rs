@@ -12,6 +12,7 @@ pub mod facts;
 pub mod inventory;
 pub mod plan;
 pub mod policy;
+pub mod render;
 pub mod report;
 pub mod spec;
 pub mod state;

@@ -9,6 +9,7 @@ mod facts;
 mod inventory;
 mod planner;
 mod policies;
+mod render;
 mod report_formats;
 mod spec;
 mod webhooks;

@@ -1,0 +1,703 @@
+//! The render stage: turns a [`RenderModel`] (the mesh after one plan step) into the GitOps
+//! files of `spec.output` — Flux HelmReleases, Argo CD Applications or IstioOperators, the
+//! gateways' traffic Services, Namespaces and the Kustomize patches that restart workloads.
+//!
+//! Templates (`charts/`, see [`charts`]) lay the objects out; the Helm values are decided in
+//! Rust ([`values`]) so every delivery installs the same thing. Every rendered document is
+//! parsed back, validated against the real schema of its kind ([`schema`]), and written in one
+//! canonical form ([`canonical`]): the same model renders the same bytes on every machine.
+//! [`write_tree`] puts a tree on disk all at once or not at all. `docs/render.md` describes the
+//! layout and the choices behind it.
+
+pub mod canonical;
+pub mod charts;
+pub mod model;
+pub mod schema;
+pub mod values;
+mod write;
+
+pub use charts::{Charts, Origin};
+pub use model::{RenderGateway, RenderModel, RenderNamespace, RenderRevision, RestartBump};
+pub use write::write_tree;
+
+use crate::catalog::Version;
+use crate::spec::model::Delivery;
+use model::{COLOUR_LABEL, RESTART_ANNOTATION};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// Rendered files: relative path (`/`-separated) → contents.
+pub type RenderedTree = BTreeMap<String, String>;
+
+/// The namespace of the control plane.
+pub const ISTIO_NAMESPACE: &str = "istio-system";
+
+/// Why a render failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A template failed to compile or to render.
+    #[error("{location}: {message}")]
+    Template {
+        /// The template (file path, or `charts/<name> (embedded)`) and line.
+        location: String,
+        /// What went wrong.
+        message: String,
+        /// The template came from the user's `--charts` directory.
+        user: bool,
+    },
+    /// A template rendered something that is not valid YAML or does not fit its kind's schema.
+    #[error("{location}: document {document} ({object}): {message}")]
+    Output {
+        /// The template that produced the document.
+        location: String,
+        /// 1-based index of the document in the template's output.
+        document: usize,
+        /// `Kind/namespace/name` of the document, as far as it is known.
+        object: String,
+        /// What is wrong with it.
+        message: String,
+        /// The template came from the user's `--charts` directory.
+        user: bool,
+    },
+    /// The `--charts` directory cannot be used.
+    #[error("charts directory {}: {message}", path.display())]
+    Charts {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The spec asks for something the renderer cannot write (e.g. tags on an old chart).
+    #[error("cannot render: {0}")]
+    Unsupported(String),
+    /// The model handed to the renderer is inconsistent: a bug in the stage that built it.
+    #[error("inconsistent render model: {0}")]
+    Model(String),
+    /// A bug in the renderer itself.
+    #[error("renderer bug: {0}")]
+    Internal(String),
+}
+
+impl RenderError {
+    /// Whether this is our bug (exit 3) rather than the user's input (exit 2).
+    pub fn is_internal(&self) -> bool {
+        match self {
+            RenderError::Template { user, .. } | RenderError::Output { user, .. } => !user,
+            RenderError::Model(_) | RenderError::Internal(_) => true,
+            RenderError::Charts { .. } | RenderError::Io { .. } | RenderError::Unsupported(_) => {
+                false
+            }
+        }
+    }
+
+    /// A minijinja failure of template `name`, located at its file (or embedded name) and line.
+    pub(crate) fn template(name: &str, origin: Origin, e: &minijinja::Error) -> RenderError {
+        let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            message.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        RenderError::Template {
+            location: format!("{}{line}", location(name, &origin)),
+            message,
+            user: origin != Origin::Embedded,
+        }
+    }
+}
+
+fn location(name: &str, origin: &Origin) -> String {
+    match origin {
+        Origin::Embedded => format!("charts/{name} (embedded)"),
+        Origin::File(p) => p.display().to_string(),
+    }
+}
+
+/// Renders the files of one plan step. Pure: no I/O, no clock, no environment.
+pub fn render(model: &RenderModel, charts: &Charts) -> Result<RenderedTree, RenderError> {
+    let m = model.normalized();
+    check_model(&m)?;
+    let env = charts.environment()?;
+    let mut r = Renderer {
+        env: &env,
+        charts,
+        files: BTreeMap::new(),
+        objects: BTreeSet::new(),
+        patches: Vec::new(),
+    };
+    let labels =
+        json!({"app.kubernetes.io/managed-by": "meshplan", "meshplan.dev/cluster": m.cluster});
+    render_namespaces(&mut r, &m, &labels)?;
+    match m.delivery {
+        Delivery::FluxHelm => render_flux(&mut r, &m, &labels)?,
+        Delivery::ArgocdHelm => render_argocd(&mut r, &m, &labels)?,
+        Delivery::IstioOperator => render_operator(&mut r, &m, &labels)?,
+    }
+    render_services(&mut r, &m, &labels)?;
+    render_restarts(&mut r, &m)?;
+    r.finish()
+}
+
+/// Collects rendered documents per file before they are written canonically.
+struct Renderer<'a> {
+    env: &'a minijinja::Environment<'static>,
+    charts: &'a Charts,
+    files: BTreeMap<String, Vec<Value>>,
+    /// `Kind/namespace/name` of every document so far.
+    objects: BTreeSet<String>,
+    /// (patch file, Kustomize target)
+    patches: Vec<(String, Value)>,
+}
+
+impl Renderer<'_> {
+    /// Renders `template` with `ctx` into the file `path`, checking every document.
+    fn emit(
+        &mut self,
+        path: String,
+        template: &str,
+        ctx: Value,
+        patch: Option<Value>,
+    ) -> Result<(), RenderError> {
+        let origin = self.charts.origin(template);
+        let text = self
+            .env
+            .get_template(template)
+            .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(&ctx))))
+            .map_err(|e| RenderError::template(template, origin.clone(), &e))?;
+        let output_error = |document: usize, object: String, message: String| RenderError::Output {
+            location: location(template, &origin),
+            document,
+            object,
+            message,
+            user: origin != Origin::Embedded,
+        };
+        let docs: Vec<Value> = serde_saphyr::from_multiple(&text).map_err(|e| {
+            output_error(
+                0,
+                "?".into(),
+                format!("not valid YAML: {e}\n--- rendered text ---\n{text}"),
+            )
+        })?;
+        let mut kept = Vec::new();
+        for (i, doc) in docs.into_iter().enumerate().filter(|(_, d)| !d.is_null()) {
+            let object = describe(&doc);
+            let (Some(_), Some(_), Some(_)) = (
+                doc.get("apiVersion").and_then(Value::as_str),
+                doc.get("kind").and_then(Value::as_str),
+                doc.pointer("/metadata/name").and_then(Value::as_str),
+            ) else {
+                return Err(output_error(
+                    i + 1,
+                    object,
+                    "every document needs a string apiVersion, kind and metadata.name".into(),
+                ));
+            };
+            match schema::check(&doc).map_err(RenderError::Internal)? {
+                schema::Checked::Valid => {}
+                // Restart patches are partial workloads: no schema accepts them, and the
+                // kinds they patch are the user's, so only their shape is checked (above).
+                schema::Checked::NoSchema if patch.is_some() => {}
+                schema::Checked::NoSchema => {
+                    return Err(output_error(
+                        i + 1,
+                        object,
+                        "meshplan has no schema for this apiVersion/kind and writes only what it can validate".into(),
+                    ));
+                }
+                schema::Checked::Invalid(errors) => {
+                    let shown: Vec<String> = errors
+                        .iter()
+                        .take(5)
+                        .map(|(p, msg)| {
+                            format!("at `{}`: {msg}", if p.is_empty() { "/" } else { p })
+                        })
+                        .collect();
+                    return Err(output_error(
+                        i + 1,
+                        object,
+                        format!(
+                            "does not fit the {} schema: {}",
+                            kind_of(&doc),
+                            shown.join("; ")
+                        ),
+                    ));
+                }
+            }
+            kept.push(doc);
+        }
+        if kept.is_empty() {
+            return Err(output_error(0, "?".into(), "rendered no document".into()));
+        }
+        // Names are built from the user's gateway, colour and revision names, so two of them
+        // can meet (gateway `a-b` colour `c`, gateway `a` colour `b-c`): refuse, never overwrite.
+        for doc in &kept {
+            if !self.objects.insert(describe(doc)) {
+                return Err(RenderError::Unsupported(format!(
+                    "{} would be rendered twice (in {path}); rename the gateway or colour whose \
+                     names run together",
+                    describe(doc)
+                )));
+            }
+        }
+        if self.files.insert(path.clone(), kept).is_some() {
+            return Err(RenderError::Unsupported(format!(
+                "two renders would write {path}; rename the gateway or colour whose names run together"
+            )));
+        }
+        if let Some(target) = patch {
+            self.patches.push((path, target));
+        }
+        Ok(())
+    }
+
+    /// Writes every file canonically and adds the root `kustomization.yaml`.
+    fn finish(self) -> Result<RenderedTree, RenderError> {
+        let mut tree = RenderedTree::new();
+        let patch_paths: BTreeSet<&String> = self.patches.iter().map(|(p, _)| p).collect();
+        let mut resources: Vec<(usize, &String)> = Vec::new();
+        for (path, docs) in &self.files {
+            let mut docs = docs.clone();
+            docs.sort_by_key(|d| (kind_rank(d), describe(d)));
+            let text = canonical::to_yaml_documents(&docs);
+            let back: Vec<Value> = serde_saphyr::from_multiple(&text)
+                .map_err(|e| RenderError::Internal(format!("{path} does not read back: {e}")))?;
+            if back != docs {
+                return Err(RenderError::Internal(format!(
+                    "{path} reads back differently from what was written"
+                )));
+            }
+            if !patch_paths.contains(path) {
+                resources.push((docs.first().map_or(usize::MAX, kind_rank), path));
+            }
+            tree.insert(path.clone(), text);
+        }
+        resources.sort();
+        let mut kustomization = json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": resources.iter().map(|(_, p)| p.as_str()).collect::<Vec<_>>(),
+        });
+        if !self.patches.is_empty() {
+            let mut patches = self.patches.clone();
+            patches.sort_by(|a, b| a.0.cmp(&b.0));
+            kustomization["patches"] = patches
+                .into_iter()
+                .map(|(path, target)| json!({"path": path, "target": target}))
+                .collect();
+        }
+        tree.insert(
+            "kustomization.yaml".into(),
+            canonical::to_yaml(&kustomization),
+        );
+        Ok(tree)
+    }
+}
+
+/// Install order of kinds: namespaces, chart sources, releases, Services, then the rest.
+fn kind_rank(doc: &Value) -> usize {
+    match kind_of(doc) {
+        "Namespace" => 0,
+        "HelmRepository" | "OCIRepository" => 1,
+        "HelmRelease" | "Application" | "IstioOperator" => 2,
+        "Service" => 3,
+        _ => 4,
+    }
+}
+
+fn kind_of(doc: &Value) -> &str {
+    doc.get("kind").and_then(Value::as_str).unwrap_or("?")
+}
+
+/// `Kind/namespace/name` (or `Kind/name`) of a rendered document.
+fn describe(doc: &Value) -> String {
+    let field = |p: &str| doc.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let (ns, name) = (field("/metadata/namespace"), field("/metadata/name"));
+    if ns.is_empty() {
+        format!("{}/{name}", kind_of(doc))
+    } else {
+        format!("{}/{ns}/{name}", kind_of(doc))
+    }
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn is_dns_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+/// Refuses models the planner should never build: names that cannot be paths or object
+/// names, colours on unknown revisions, an active colour that does not exist.
+fn check_model(m: &RenderModel) -> Result<(), RenderError> {
+    let bad =
+        |what: &str, name: &str| RenderError::Model(format!("{what} `{name}` is not a DNS label"));
+    let mut revisions = BTreeSet::new();
+    for r in &m.revisions {
+        if !is_dns_label(&r.name) {
+            return Err(bad("revision", &r.name));
+        }
+        if !revisions.insert(r.name.as_str()) {
+            return Err(RenderError::Model(format!(
+                "revision `{}` listed twice",
+                r.name
+            )));
+        }
+    }
+    if let Some(d) = &m.default_revision
+        && !revisions.contains(d.as_str())
+    {
+        return Err(RenderError::Model(format!(
+            "default revision `{d}` is not installed"
+        )));
+    }
+    let mut gateways = BTreeSet::new();
+    for g in &m.gateways {
+        for (what, name) in [("gateway", &g.name), ("gateway namespace", &g.namespace)] {
+            if !is_dns_label(name) {
+                return Err(bad(what, name));
+            }
+        }
+        if !gateways.insert((&g.namespace, &g.name)) {
+            return Err(RenderError::Model(format!(
+                "gateway {}/{} listed twice",
+                g.namespace, g.name
+            )));
+        }
+        for (colour, rev) in &g.colours {
+            if !is_dns_label(colour) {
+                return Err(bad("colour", colour));
+            }
+            if !revisions.contains(rev.as_str()) {
+                return Err(RenderError::Model(format!(
+                    "gateway {}/{} colour {colour} runs on revision `{rev}`, which is not installed",
+                    g.namespace, g.name
+                )));
+            }
+        }
+        if let Some(a) = &g.active
+            && !g.colours.contains_key(a)
+        {
+            return Err(RenderError::Model(format!(
+                "gateway {}/{}: active colour `{a}` is not installed",
+                g.namespace, g.name
+            )));
+        }
+    }
+    let mut namespaces = BTreeSet::new();
+    for n in &m.namespaces {
+        if !is_dns_label(&n.name) {
+            return Err(bad("namespace", &n.name));
+        }
+        if !namespaces.insert(n.name.as_str()) {
+            return Err(RenderError::Model(format!(
+                "namespace `{}` listed twice",
+                n.name
+            )));
+        }
+    }
+    let mut restarted = BTreeSet::new();
+    for b in &m.restarts {
+        let o = &b.object;
+        if !is_dns_label(&o.namespace) || !is_dns_subdomain(&o.name) {
+            return Err(RenderError::Model(format!(
+                "restart of {}: bad namespace or name",
+                o.key()
+            )));
+        }
+        if !restarted.insert(o.key()) {
+            return Err(RenderError::Model(format!(
+                "{} restarted twice in one step",
+                o.key()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Namespaces of the mesh (objects or label patches), plus the control-plane and gateway
+/// namespaces when the spec does not list them (they must exist before the releases).
+fn render_namespaces(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<(), RenderError> {
+    let listed: BTreeSet<&str> = m.namespaces.iter().map(|n| n.name.as_str()).collect();
+    let mut implicit: BTreeSet<&str> = m.gateways.iter().map(|g| g.namespace.as_str()).collect();
+    if !m.revisions.is_empty() {
+        implicit.insert(ISTIO_NAMESPACE);
+    }
+    for name in implicit.into_iter().filter(|n| !listed.contains(n)) {
+        r.emit(
+            format!("namespaces/{name}.yaml"),
+            "common/namespace.yaml.j2",
+            json!({"namespace": {"name": name, "labels": labels}, "labels": labels}),
+            None,
+        )?;
+    }
+    for ns in &m.namespaces {
+        if ns.defined_elsewhere {
+            r.emit(
+                format!("namespaces/{}.patch.yaml", ns.name),
+                "common/namespace-patch.yaml.j2",
+                json!({"namespace": {"name": ns.name, "labels": ns.labels}, "labels": labels}),
+                Some(json!({"version": "v1", "kind": "Namespace", "name": ns.name})),
+            )?;
+        } else {
+            let mut all = labels.clone();
+            values::deep_merge(&mut all, &json!(ns.labels));
+            r.emit(
+                format!("namespaces/{}.yaml", ns.name),
+                "common/namespace.yaml.j2",
+                json!({"namespace": {"name": ns.name, "labels": all}, "labels": labels}),
+                None,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One Helm release of any delivery, before its template lays it out.
+struct Release {
+    name: String,
+    namespace: String,
+    chart: &'static str,
+    version: String,
+    values: Map<String, Value>,
+    /// (name, namespace) of the releases it waits for (Flux `dependsOn`).
+    depends_on: Vec<(String, String)>,
+    /// Argo CD sync wave.
+    wave: u32,
+    /// Install without Helm's values-schema check (see [`values::chart_schema_is_broken`]).
+    skip_schema_validation: bool,
+}
+
+/// The releases of a Helm delivery: base, one istiod per revision, one gateway per colour.
+fn releases(m: &RenderModel) -> Result<Vec<Release>, RenderError> {
+    let mut out = Vec::new();
+    // The base chart carries the CRDs: it follows the newest installed revision.
+    let newest = m
+        .revisions
+        .iter()
+        .filter_map(|r| Version::parse(&r.version).ok().map(|v| (v, r)))
+        .max_by_key(|(v, _)| *v);
+    if let Some((_, rev)) = newest {
+        out.push(Release {
+            name: "istio-base".into(),
+            namespace: ISTIO_NAMESPACE.into(),
+            chart: "base",
+            version: rev.version.clone(),
+            values: values::base_values(m),
+            depends_on: vec![],
+            wave: 0,
+            skip_schema_validation: false,
+        });
+    }
+    for rev in &m.revisions {
+        out.push(Release {
+            name: format!("istiod-{}", rev.name),
+            namespace: ISTIO_NAMESPACE.into(),
+            chart: "istiod",
+            version: rev.version.clone(),
+            values: values::istiod_values(m, rev)?,
+            depends_on: vec![("istio-base".into(), ISTIO_NAMESPACE.into())],
+            wave: 1,
+            skip_schema_validation: false,
+        });
+    }
+    for g in &m.gateways {
+        for (colour, rev_name) in &g.colours {
+            let Some(rev) = m.revisions.iter().find(|r| &r.name == rev_name) else {
+                return Err(RenderError::Model(format!(
+                    "revision {rev_name} not installed"
+                )));
+            };
+            out.push(Release {
+                name: format!("{}-{colour}", g.name),
+                namespace: g.namespace.clone(),
+                chart: "gateway",
+                version: rev.version.clone(),
+                values: values::gateway_values(g, colour, rev_name),
+                depends_on: vec![(format!("istiod-{rev_name}"), ISTIO_NAMESPACE.into())],
+                wave: 2,
+                skip_schema_validation: values::chart_schema_is_broken("gateway", &rev.version),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn release_path(rel: &Release) -> String {
+    format!("{}/{}.yaml", rel.namespace, rel.name)
+}
+
+fn render_flux(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<(), RenderError> {
+    let url = m.chart_repository.trim_end_matches('/');
+    let oci = url.starts_with("oci://");
+    let releases = releases(m)?;
+    if !oci {
+        let namespaces: BTreeSet<&str> = releases.iter().map(|r| r.namespace.as_str()).collect();
+        for ns in namespaces {
+            r.emit(
+                format!("{ns}/helmrepository.yaml"),
+                "flux-helm/source.yaml.j2",
+                json!({"source": {"name": "istio", "namespace": ns, "url": url}, "labels": labels}),
+                None,
+            )?;
+        }
+    }
+    for rel in &releases {
+        let depends_on: Vec<Value> = rel
+            .depends_on
+            .iter()
+            .map(|(name, namespace)| json!({"name": name, "namespace": namespace}))
+            .collect();
+        r.emit(
+            release_path(rel),
+            "flux-helm/release.yaml.j2",
+            json!({
+                "release": {"name": rel.name, "namespace": rel.namespace, "chart": rel.chart,
+                            "version": rel.version, "values": rel.values, "dependsOn": depends_on,
+                            "skipSchemaValidation": rel.skip_schema_validation},
+                "source": {"name": "istio", "namespace": rel.namespace, "url": url, "oci": oci},
+                "labels": labels,
+            }),
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+fn render_argocd(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<(), RenderError> {
+    let url = m.chart_repository.trim_end_matches('/');
+    for rel in &releases(m)? {
+        r.emit(
+            release_path(rel),
+            "argocd-helm/application.yaml.j2",
+            json!({
+                "release": {"name": rel.name, "namespace": rel.namespace, "chart": rel.chart,
+                            "version": rel.version, "values": rel.values,
+                            "wave": rel.wave.to_string(),
+                            "skipSchemaValidation": rel.skip_schema_validation},
+                "source": {"url": url},
+                "labels": labels,
+            }),
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+fn render_operator(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<(), RenderError> {
+    for rev in &m.revisions {
+        let (mesh, vals) = values::operator_parts(m, rev)?;
+        let gateways: Vec<Value> = m
+            .gateways
+            .iter()
+            .flat_map(|g| {
+                g.colours
+                    .iter()
+                    .filter(|(_, r)| **r == rev.name)
+                    .map(move |(colour, _)| {
+                        json!({"name": format!("{}-{colour}", g.name), "namespace": g.namespace,
+                               "labels": {"app": format!("{}-{colour}", g.name), "istio": g.name,
+                                          COLOUR_LABEL: colour}})
+                    })
+            })
+            .collect();
+        r.emit(
+            format!("{ISTIO_NAMESPACE}/istiooperator-{}.yaml", rev.name),
+            "istio-operator/istiooperator.yaml.j2",
+            json!({
+                "operator": {"name": format!("istiod-{}", rev.name), "revision": rev.name,
+                             "version": rev.version, "hub": m.hub, "meshConfig": mesh,
+                             "values": vals, "gateways": gateways},
+                "labels": labels,
+            }),
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+fn render_services(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<(), RenderError> {
+    for g in &m.gateways {
+        let mut selector = json!({"istio": g.name});
+        if let Some(active) = &g.active {
+            selector[COLOUR_LABEL] = json!(active);
+        }
+        let ports: Vec<Value> = g
+            .service
+            .ports
+            .iter()
+            .map(|p| {
+                let mut port = json!({"name": p.name, "port": p.port,
+                                      "targetPort": p.target_port.unwrap_or(p.port)});
+                if let Some(proto) = &p.protocol {
+                    port["protocol"] = json!(proto);
+                }
+                port
+            })
+            .collect();
+        r.emit(
+            format!("{}/{}-service.yaml", g.namespace, g.name),
+            "common/service.yaml.j2",
+            json!({
+                "gateway": {"name": g.name, "namespace": g.namespace, "type": g.service.service_type,
+                            "selector": selector, "ports": ports},
+                "labels": labels,
+            }),
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+fn render_restarts(r: &mut Renderer, m: &RenderModel) -> Result<(), RenderError> {
+    for b in &m.restarts {
+        let o = &b.object;
+        let job_template = match o.kind.as_str() {
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => false,
+            "CronJob" => true,
+            other => {
+                return Err(RenderError::Model(format!(
+                    "{}: a {other} has no pod template a restart annotation can bump",
+                    o.key()
+                )));
+            }
+        };
+        let (group, version) = o
+            .api_version
+            .rsplit_once('/')
+            .unwrap_or(("", &o.api_version));
+        let mut target =
+            json!({"version": version, "kind": o.kind, "namespace": o.namespace, "name": o.name});
+        if !group.is_empty() {
+            target["group"] = json!(group);
+        }
+        r.emit(
+            // Kinds have no `-` and namespaces no `/`: the path is unambiguous.
+            format!("restarts/{}/{}-{}.yaml", o.namespace, o.kind.to_ascii_lowercase(), o.name),
+            "common/restart-patch.yaml.j2",
+            json!({"restart": {"apiVersion": o.api_version, "kind": o.kind, "namespace": o.namespace,
+                               "name": o.name, "annotations": {RESTART_ANNOTATION: b.value},
+                               "jobTemplate": job_template}}),
+            Some(target),
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,122 @@
+//! The renderer's own input: everything one plan step needs to be written as GitOps files,
+//! already decided. The planner's output is glued to this type by the CLI, so the renderer
+//! stays a pure function of a value that tests can build by hand.
+
+use crate::diagnostic::ObjectRef;
+use crate::spec::model::{Delivery, GatewayService, GatewayStrategy, IstioConfig};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The state of the mesh after one plan step, as the renderer needs it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderModel {
+    /// The cluster's name (`metadata.name` of the spec).
+    pub cluster: String,
+    /// How the control plane is delivered.
+    pub delivery: Delivery,
+    /// Helm chart repository URL, or an `oci://` registry.
+    pub chart_repository: String,
+    /// Optional image hub (`global.hub`).
+    pub hub: Option<String>,
+    /// `spec.istio.values`, deep-merged over the istiod values meshplan writes.
+    pub values: serde_json::Map<String, serde_json::Value>,
+    /// Settings that shape the istiod values.
+    pub config: IstioConfig,
+    /// Installed control-plane revisions.
+    pub revisions: Vec<RenderRevision>,
+    /// The revision the `istio-base` chart's default validator points at, if any.
+    pub default_revision: Option<String>,
+    /// Managed ingress gateways.
+    pub gateways: Vec<RenderGateway>,
+    /// Namespaces in the mesh and their labels after this step.
+    pub namespaces: Vec<RenderNamespace>,
+    /// Pod-template annotation bumps that restart workloads.
+    pub restarts: Vec<RestartBump>,
+}
+
+/// One installed istiod revision.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct RenderRevision {
+    /// Revision name, e.g. `1-24-6`.
+    pub name: String,
+    /// Exact Istio version of the revision, e.g. `1.24.6` (also the chart version).
+    pub version: String,
+    /// Revision tags served by this revision (e.g. `default`, `stable`).
+    pub tags: Vec<String>,
+}
+
+/// One gateway with its colours.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RenderGateway {
+    /// Gateway name; releases are `<name>-<colour>`.
+    pub name: String,
+    /// Namespace the gateway runs in.
+    pub namespace: String,
+    /// Blue/green or in place.
+    pub strategy: GatewayStrategy,
+    /// Installed colours and the revision each runs on.
+    pub colours: BTreeMap<String, String>,
+    /// The colour the traffic Service selects (none: the Service selects every colour).
+    pub active: Option<String>,
+    /// The separately owned traffic Service.
+    pub service: GatewayService,
+}
+
+/// One namespace in the mesh.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderNamespace {
+    /// Namespace name.
+    pub name: String,
+    /// Labels to set: the spec's labels plus `istio.io/rev` (or the injection label).
+    pub labels: BTreeMap<String, String>,
+    /// A Namespace object exists in the user's manifests: emit a label patch, not a Namespace.
+    pub defined_elsewhere: bool,
+}
+
+/// One restart: the pod-template annotation `meshplan.dev/restarted-for` set to `value`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestartBump {
+    /// The workload whose pod template is annotated.
+    pub object: ObjectRef,
+    /// `<revision>.<generation>`.
+    pub value: String,
+}
+
+/// The pod-template annotation restart bumps set.
+pub const RESTART_ANNOTATION: &str = "meshplan.dev/restarted-for";
+
+/// The pod label that tells the colours of one gateway apart.
+pub const COLOUR_LABEL: &str = "meshplan.dev/colour";
+
+impl RenderModel {
+    /// A copy with every list sorted (and tags deduplicated), so the order the caller built
+    /// the model in never reaches the output.
+    pub fn normalized(&self) -> RenderModel {
+        let mut m = self.clone();
+        for r in &mut m.revisions {
+            r.tags.sort();
+            r.tags.dedup();
+        }
+        m.revisions.sort();
+        m.gateways
+            .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        m.namespaces.sort();
+        m.restarts.sort_by(|a, b| {
+            (
+                &a.object.namespace,
+                &a.object.kind,
+                &a.object.name,
+                &a.value,
+            )
+                .cmp(&(
+                    &b.object.namespace,
+                    &b.object.kind,
+                    &b.object.name,
+                    &b.value,
+                ))
+        });
+        m
+    }
+}
