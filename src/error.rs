@@ -31,6 +31,9 @@ pub enum Error {
     /// A policy could not be loaded or compiled.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),
+    /// The Git repository could not be diffed or committed to (the user's repository).
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
     /// Bad command-line usage that clap could not catch (e.g. conflicting values).
     #[error("{0}")]
     Usage(String),
