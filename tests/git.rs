@@ -2,6 +2,9 @@
 //! inspected with the `git` command line, so every result is checked by Git itself (`fsck
 //! --strict`, `log`, `show`, `status`, `apply`, `diff --stat`), not only by libgit2.
 
+// A panic is how a test fails: unwrapping here reports the broken expectation.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Barrier};
@@ -565,6 +568,36 @@ fn concurrent_commits_never_lose_one() {
         );
     }
     fsck(&root);
+}
+
+#[test]
+fn refuses_the_checked_out_branch_without_worktree() {
+    let dir = repo();
+    let root = dir.path();
+    let mut o = opts(render_v1(), "x");
+    o.branch = "main".into();
+    let err = commit_tree(root, &o).unwrap_err();
+    assert!(matches!(err, GitError::BranchCheckedOut { .. }), "{err}");
+    assert_eq!(git(root, &["rev-list", "--count", "main"]).trim(), "1");
+}
+
+#[test]
+fn locked_branch_fails_and_writes_nothing() {
+    let dir = repo();
+    let root = dir.path();
+    let (first, _, _) = committed(commit_tree(root, &opts(render_v1(), "install")).unwrap());
+    // What another git process holds while it updates the branch.
+    let lock = root.join(".git/refs/heads/meshplan/prod.lock");
+    std::fs::write(&lock, b"").unwrap();
+    let mut v2 = render_v1();
+    v2.insert("meshplan.lock".into(), b"version: 1\nstep: wave\n".to_vec());
+    let err = commit_tree(root, &opts(v2.clone(), "wave")).unwrap_err();
+    assert!(matches!(err, GitError::BranchLocked { .. }), "{err}");
+    assert_eq!(git(root, &["rev-parse", BRANCH]).trim(), first.to_string());
+    std::fs::remove_file(&lock).unwrap();
+    let (_, parent, _) = committed(commit_tree(root, &opts(v2, "wave")).unwrap());
+    assert_eq!(parent, Some(first));
+    fsck(root);
 }
 
 #[test]

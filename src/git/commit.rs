@@ -122,6 +122,10 @@ pub fn commit_tree(repo_path: &Path, opts: &CommitOptions) -> Result<CommitOutco
     };
     if opts.worktree {
         check_worktree(&repo, &refname, &opts.branch, &layout)?;
+    } else if head_target(&repo)?.as_deref() == Some(refname.as_bytes()) {
+        return Err(GitError::BranchCheckedOut {
+            branch: opts.branch.clone(),
+        });
     }
     let base_tree = match &base {
         Some(c) => Some(
@@ -362,6 +366,14 @@ fn update_branch(
     }
 }
 
+/// The reference HEAD points to (`refs/heads/main`), or `None` when HEAD is detached.
+fn head_target(repo: &git2::Repository) -> Result<Option<Vec<u8>>, GitError> {
+    let head = repo
+        .find_reference("HEAD")
+        .map_err(git_err("reading HEAD"))?;
+    Ok(head.symbolic_target_bytes().map(<[u8]>::to_vec))
+}
+
 /// For `--worktree`: the branch must be checked out and the paths the commit writes must
 /// have no uncommitted changes, so updating them loses nothing.
 fn check_worktree(
@@ -370,13 +382,10 @@ fn check_worktree(
     branch: &str,
     layout: &Layout,
 ) -> Result<(), GitError> {
-    let head = repo
-        .find_reference("HEAD")
-        .map_err(git_err("reading HEAD"))?;
-    match head.symbolic_target_bytes() {
+    match head_target(repo)? {
         Some(target) if target == refname.as_bytes() => {}
         Some(target) => {
-            let target = String::from_utf8_lossy(target);
+            let target = String::from_utf8_lossy(&target);
             return Err(GitError::WorktreeNotCurrent {
                 branch: branch.to_string(),
                 head: target.trim_start_matches("refs/heads/").to_string(),
@@ -460,7 +469,9 @@ fn update_worktree(
     index.write().map_err(|e| fail("index", e.into()))
 }
 
+// A panic is how a test fails: unwrapping here reports the broken expectation.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -474,6 +485,48 @@ mod tests {
         for bad in ["Jane", "<a@b>", "Jane <>", "Jane <a@b", "J <a<b>"] {
             assert_eq!(Identity::parse(bad), None, "{bad}");
         }
+    }
+
+    /// Two commits on an empty tree in a fresh repository, `refs/heads/b` at the second.
+    fn moved_branch() -> (tempfile::TempDir, git2::Oid, git2::Oid) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let sig = git2::Signature::now("T", "t@example.com").unwrap();
+        let empty = repo.treebuilder(None).unwrap().write().unwrap();
+        let tree = repo.find_tree(empty).unwrap();
+        let first = repo.commit(None, &sig, &sig, "1", &tree, &[]).unwrap();
+        let parent = repo.find_commit(first).unwrap();
+        let second = repo
+            .commit(None, &sig, &sig, "2", &tree, &[&parent])
+            .unwrap();
+        repo.reference("refs/heads/b", second, false, "test")
+            .unwrap();
+        (dir, first, second)
+    }
+
+    #[test]
+    fn compare_and_swap_refuses_a_moved_branch() {
+        let (dir, first, second) = moved_branch();
+        let repo = git2::Repository::open(dir.path()).unwrap();
+        // Built on `first`, but someone moved the branch to `second`.
+        let err = update_branch(&repo, "refs/heads/b", "b", first, Some(first), "x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "branch b moved from {first} to {second} while committing; nothing was written"
+            )
+        );
+        // Creating a branch someone else created meanwhile.
+        let err = update_branch(&repo, "refs/heads/b", "b", first, None, "x").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("moved from (none) to {second}")),
+            "{err}"
+        );
+        assert_eq!(repo.refname_to_id("refs/heads/b").unwrap(), second);
+        // The expected tip moves it.
+        update_branch(&repo, "refs/heads/b", "b", first, Some(second), "x").unwrap();
+        assert_eq!(repo.refname_to_id("refs/heads/b").unwrap(), first);
     }
 
     #[test]

@@ -142,6 +142,16 @@ pub enum GitError {
         /// What HEAD is.
         head: String,
     },
+    /// The branch is checked out, so moving it alone would make the checkout look changed.
+    #[error(
+        "branch `{branch}` is checked out: committing to it without --worktree would leave \
+         your working tree and index behind the branch; commit to another branch \
+         (e.g. meshplan/<cluster>) or pass --worktree"
+    )]
+    BranchCheckedOut {
+        /// The branch name.
+        branch: String,
+    },
     /// `--worktree` would overwrite uncommitted changes.
     #[error(
         "--worktree would overwrite uncommitted changes in: {}; commit or stash them first",

@@ -217,7 +217,9 @@ fn outer_error(layout: &Layout, dir: &str, what: &str) -> GitError {
     }
 }
 
+// A panic is how a test fails: unwrapping here reports the broken expectation.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -221,7 +221,9 @@ fn key_end(line: &str) -> Option<usize> {
     Some(search_from + rel)
 }
 
+// A panic is how a test fails: unwrapping here reports the broken expectation.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
