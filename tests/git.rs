@@ -729,8 +729,15 @@ fn unified_diff_snapshot_and_git_apply() {
 
 #[test]
 fn stat_matches_git_diff_stat() {
-    let (dir, render) = sample_change();
+    let (dir, mut render) = sample_change();
     let root = dir.path();
+    // A binary file and a name too long for 80 columns, to check Git's layout rules too.
+    render.insert(format!("{OUT}/bundle.tgz"), vec![0x1f, 0x8b, 0, 0, 7]);
+    let long = format!(
+        "{OUT}/{}/virtual-service.yaml",
+        "very-long-directory".repeat(3)
+    );
+    render.insert(long, b"kind: VirtualService\n".to_vec());
     let diffs = diff_worktree(root, OUT, &render).unwrap();
     let ours = render_stat(&diffs);
     for (path, data) in &render {

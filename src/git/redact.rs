@@ -170,8 +170,12 @@ fn redact_lines(body: &str) -> Option<String> {
         let trimmed = content.trim_start();
         let indent = content.len() - trimmed.len();
         if let Some(child) = block.as_mut() {
-            if trimmed.is_empty() || trimmed.starts_with('#') {
+            if trimmed.is_empty() {
                 out.push_str(line);
+                continue;
+            }
+            if trimmed.starts_with('#') {
+                // A comment among the values may be an old value commented out.
                 continue;
             }
             if indent > 0 {
@@ -228,13 +232,21 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db # the database\n\
-        type: Opaque\ndata:\n  password: cGFzc3dvcmQ=\n  \"tls.crt\": |\n    LS0tLS1CRUdJTi\n    \
+        type: Opaque\ndata:\n  # was: b2xkLXBhc3N3b3Jk\n  password: cGFzc3dvcmQ= # old: aHVudGVyMg==\n  \"tls.crt\": |\n    LS0tLS1CRUdJTi\n    \
         more\nstringData:\n  user: admin\n";
 
     #[test]
     fn block_data_is_redacted_line_by_line() {
         let out = redact_secrets(SECRET);
-        assert!(!out.contains("cGFzc3dvcmQ") && !out.contains("LS0t") && !out.contains("admin"));
+        for value in [
+            "cGFzc3dvcmQ",
+            "LS0t",
+            "admin",
+            "b2xkLXBhc3N3b3Jk",
+            "aHVudGVyMg",
+        ] {
+            assert!(!out.contains(value), "{value} leaked:\n{out}");
+        }
         assert!(
             out.contains("name: db # the database"),
             "comments survive:\n{out}"
@@ -268,6 +280,8 @@ mod tests {
             "{out}"
         );
         assert_eq!(out.matches(REDACTED).count(), 2, "{out}");
+        let back: Value = serde_saphyr::from_str(&out).unwrap();
+        assert_eq!(back["metadata"]["name"], "x", "the rest survives:\n{out}");
         let list = "apiVersion: v1\nkind: List\nitems:\n- kind: Secret\n  data:\n    k: c2VjcmV0\n";
         let out = redact_secrets(list);
         assert!(!out.contains("c2VjcmV0") && out.contains(REDACTED), "{out}");
