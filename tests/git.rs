@@ -788,3 +788,23 @@ fn secret_values_never_reach_the_diff() {
     }
     assert!(out.contains("extra.yaml: <redacted>"), "{out}");
 }
+
+#[test]
+fn refuses_a_branch_that_collides_with_another() {
+    let dir = repo();
+    let root = dir.path();
+    git(root, &["branch", "meshplan"]);
+    let err = commit_tree(root, &opts(render_v1(), "x")).unwrap_err();
+    assert!(
+        err.to_string().contains("branch `meshplan` exists"),
+        "{err}"
+    );
+    git(root, &["branch", "release/eu/prod"]);
+    let mut o = opts(render_v1(), "x");
+    o.branch = "release/eu".into();
+    let err = commit_tree(root, &o).unwrap_err();
+    assert!(
+        err.to_string().contains("`release/eu/prod` exists"),
+        "{err}"
+    );
+}

@@ -116,6 +116,9 @@ pub fn commit_tree(repo_path: &Path, opts: &CommitOptions) -> Result<CommitOutco
         Err(e) => return Err(git_err(format!("reading {refname}"))(e)),
     };
     let created = existing.is_none();
+    if created {
+        check_collision(&repo, &opts.branch)?;
+    }
     let base = match existing {
         Some(commit) => Some(commit),
         None => head_commit(&repo, &workdir, &opts.branch)?,
@@ -192,6 +195,31 @@ fn branch_ref(branch: &str) -> Result<String, GitError> {
         });
     }
     Ok(refname)
+}
+
+/// Refuses a new branch `a/b` when branch `a` exists, or `a` when some `a/...` exists.
+fn check_collision(repo: &git2::Repository, branch: &str) -> Result<(), GitError> {
+    let collision = |existing: &str| GitError::BranchCollision {
+        branch: branch.to_string(),
+        existing: existing.to_string(),
+    };
+    for (i, c) in branch.char_indices() {
+        // `i` is a char boundary of `branch`, so the slice cannot panic.
+        let prefix = &branch[..i];
+        if c == '/' && repo.find_reference(&format!("refs/heads/{prefix}")).is_ok() {
+            return Err(collision(prefix));
+        }
+    }
+    let beneath = repo
+        .references_glob(&format!("refs/heads/{branch}/*"))
+        .map_err(git_err("listing branches"))?
+        .filter_map(Result::ok)
+        .map(|r| String::from_utf8_lossy(r.name_bytes()).into_owned())
+        .next();
+    match beneath {
+        Some(name) => Err(collision(name.trim_start_matches("refs/heads/"))),
+        None => Ok(()),
+    }
 }
 
 /// Refuses a repository in the middle of a merge, rebase, cherry-pick, ...

@@ -71,6 +71,15 @@ pub enum GitError {
         /// The name given.
         branch: String,
     },
+    /// A new branch would collide with an existing one (`a` vs `a/b`): Git stores branch
+    /// names as paths, so one cannot be both a branch and a directory of branches.
+    #[error("branch `{branch}` cannot be created: branch `{existing}` exists")]
+    BranchCollision {
+        /// The branch to create.
+        branch: String,
+        /// The existing branch in the way.
+        existing: String,
+    },
     /// The output directory is not a plain directory inside the repository.
     #[error("output directory `{out_dir}`: {reason}")]
     OutDir {

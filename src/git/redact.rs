@@ -50,13 +50,13 @@ fn split_documents(text: &str) -> Vec<&str> {
         let content = line.trim_end();
         let is_marker = content == "---" || content.starts_with("--- ");
         if is_marker && offset > start {
-            docs.push(&text[start..offset]);
+            docs.push(text.get(start..offset).unwrap_or_default());
             start = offset;
         }
         offset += line.len();
     }
     if start < text.len() {
-        docs.push(&text[start..]);
+        docs.push(text.get(start..).unwrap_or_default());
     }
     docs
 }
