@@ -198,6 +198,26 @@ fn first_commit_creates_branch_in_memory() {
         lines[3],
         format!(" 3 files changed, {} insertions(+), 2 deletions(-)", n + 2)
     );
+    // The raw objects, as Git reads them: one parent, the configured identity, plain files.
+    let raw = git(root, &["cat-file", "-p", &commit.to_string()]);
+    let lines: Vec<&str> = raw.lines().collect();
+    assert!(lines[0].starts_with("tree "), "{raw}");
+    assert_eq!(lines[1], format!("parent {main}"));
+    assert!(
+        lines[2].starts_with("author Repo Owner <owner@example.com> "),
+        "{raw}"
+    );
+    assert!(
+        lines[3].starts_with("committer Repo Owner <owner@example.com> "),
+        "{raw}"
+    );
+    assert_eq!(&lines[4..], ["", "install"]);
+    let listing = git(root, &["cat-file", "-p", &format!("{BRANCH}:{OUT}")]);
+    let modes: Vec<&str> = listing
+        .lines()
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    assert_eq!(modes, ["100644", "100644"], "{listing}");
     // Working tree, index and HEAD are exactly as before.
     assert_eq!(git(root, &["status", "--porcelain"]), status);
     assert_eq!(index_bytes(root), index);
