@@ -474,8 +474,14 @@ fn refuses_missing_identity_unless_author_given() {
     // Empty repository-level values hide any global identity, as unset ones would.
     git(root, &["config", "user.name", ""]);
     git(root, &["config", "user.email", ""]);
+    let objects = git(root, &["count-objects", "-v"]);
     let err = commit_tree(root, &opts(render_v1(), "x")).unwrap_err();
     assert!(matches!(err, GitError::NoIdentity { .. }), "{err}");
+    assert_eq!(
+        git(root, &["count-objects", "-v"]),
+        objects,
+        "no object written"
+    );
     assert!(
         git_output(root, &["rev-parse", "--verify", "-q", BRANCH])
             .stdout

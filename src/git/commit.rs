@@ -141,6 +141,8 @@ pub fn commit_tree(repo_path: &Path, opts: &CommitOptions) -> Result<CommitOutco
         paths::check_base_tree(t, &layout)?;
     }
 
+    // Before any object is written, so a refusal leaves the object database as it was.
+    let (author, committer) = identities(&repo, &workdir, opts.author.as_ref())?;
     let new_tree_id = build_tree(&repo, base_tree.as_ref(), &layout, &opts.tree)?;
     let unchanged = match &base_tree {
         Some(t) => t.id() == new_tree_id,
@@ -157,7 +159,6 @@ pub fn commit_tree(repo_path: &Path, opts: &CommitOptions) -> Result<CommitOutco
         None => compare(&Default::default(), &opts.tree),
     };
 
-    let (author, committer) = identities(&repo, &workdir, opts.author.as_ref())?;
     let new_tree = repo
         .find_tree(new_tree_id)
         .map_err(git_err("reading the new tree"))?;
