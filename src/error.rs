@@ -37,6 +37,9 @@ pub enum Error {
     /// The render stage failed (a `--charts` template, or a bug of ours).
     #[error(transparent)]
     Render(#[from] crate::render::RenderError),
+    /// The Git repository could not be diffed or committed to (the user's repository).
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
     /// Bad command-line usage that clap could not catch (e.g. conflicting values).
     #[error("{0}")]
     Usage(String),

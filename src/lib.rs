@@ -9,6 +9,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod error;
 pub mod facts;
+pub mod git;
 pub mod inventory;
 pub mod plan;
 pub mod policy;

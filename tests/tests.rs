@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod examples;
 mod facts;
+mod git;
 mod inventory;
 mod planner;
 mod policies;

@@ -1,0 +1,116 @@
+//! The commit message of one upgrade step: a subject a reviewer can scan in `git log
+//! --oneline`, a body listing what the step moves and restarts, and `Meshplan-*` trailers
+//! that tools (and `git interpret-trailers`) can read back.
+
+/// What one step's commit message says.
+#[derive(Debug, Clone, Default)]
+pub struct MessageInput<'a> {
+    /// The cluster (the spec's `metadata.name`).
+    pub cluster: &'a str,
+    /// The step's name, e.g. `wave canary`.
+    pub step: &'a str,
+    /// The step's 1-based position in the plan.
+    pub n: usize,
+    /// The number of steps in the plan.
+    pub total: usize,
+    /// The version this step's hop goes to.
+    pub hop: &'a str,
+    /// Namespaces moved to the new revision.
+    pub namespaces: &'a [String],
+    /// Workloads whose restart annotation is bumped (`Kind/namespace/name`).
+    pub restarted: &'a [String],
+    /// Workloads a person must restart.
+    pub manual: &'a [String],
+    /// The version installed before the upgrade.
+    pub from: &'a str,
+    /// The version the upgrade ends at.
+    pub to: &'a str,
+}
+
+/// `meshplan(<cluster>): <step> (<n>/<total>)`, a body listing the hop, namespaces,
+/// restarts and manual restarts (sorted bullets), then `Meshplan-Step/From/To` trailers.
+pub fn commit_message(input: &MessageInput<'_>) -> String {
+    let mut out = format!(
+        "meshplan({}): {} ({}/{})\n\nHop: {}\n",
+        one_line(input.cluster),
+        one_line(input.step),
+        input.n,
+        input.total,
+        one_line(input.hop)
+    );
+    for (title, items) in [
+        ("Namespaces moved", input.namespaces),
+        ("Workloads restarted", input.restarted),
+        ("Workloads needing a manual restart", input.manual),
+    ] {
+        if items.is_empty() {
+            out.push_str(&format!("\n{title}: none\n"));
+            continue;
+        }
+        out.push_str(&format!("\n{title}:\n"));
+        let mut sorted: Vec<String> = items.iter().map(|s| one_line(s)).collect();
+        sorted.sort();
+        sorted.dedup();
+        for item in sorted {
+            out.push_str(&format!("- {item}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "\nMeshplan-Step: {}\nMeshplan-From: {}\nMeshplan-To: {}\n",
+        one_line(input.step),
+        one_line(input.from),
+        one_line(input.to)
+    ));
+    out
+}
+
+/// Keeps a value on one line, so it cannot break the subject or forge a trailer.
+fn one_line(s: &str) -> String {
+    s.split(['\n', '\r'])
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim()
+        .to_string()
+}
+
+// A panic is how a test fails: unwrapping here reports the broken expectation.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_layout() {
+        let ns = ["shop".to_string(), "bookinfo".to_string()];
+        let restarted = ["Deployment/shop/cart".to_string()];
+        let msg = commit_message(&MessageInput {
+            cluster: "prod-eu-1",
+            step: "wave canary",
+            n: 2,
+            total: 5,
+            hop: "1.24.3",
+            namespaces: &ns,
+            restarted: &restarted,
+            manual: &[],
+            from: "1.23.4",
+            to: "1.24.3",
+        });
+        assert_eq!(
+            msg,
+            "meshplan(prod-eu-1): wave canary (2/5)\n\nHop: 1.24.3\n\n\
+             Namespaces moved:\n- bookinfo\n- shop\n\n\
+             Workloads restarted:\n- Deployment/shop/cart\n\n\
+             Workloads needing a manual restart: none\n\n\
+             Meshplan-Step: wave canary\nMeshplan-From: 1.23.4\nMeshplan-To: 1.24.3\n"
+        );
+    }
+
+    #[test]
+    fn newlines_cannot_forge_trailers() {
+        let msg = commit_message(&MessageInput {
+            step: "x\nMeshplan-To: 9.9.9",
+            ..MessageInput::default()
+        });
+        assert!(!msg.contains("\nMeshplan-To: 9.9.9"), "{msg}");
+    }
+}
