@@ -504,3 +504,65 @@ fn deny_findings_refuse_render_and_commit_unless_forced() {
     assert!(out.starts_with("rendered steps"), "{out}");
     assert!(d.join("rendered/meshplan.lock").is_file());
 }
+
+#[test]
+fn a_symlinked_output_directory_is_refused_not_followed() {
+    let dir = bookinfo_repo();
+    let d = dir.path();
+    std::fs::create_dir(d.join("elsewhere")).unwrap();
+    std::fs::write(d.join("elsewhere/keep.yaml"), "a: 1\n").unwrap();
+    std::os::unix::fs::symlink("elsewhere", d.join("rendered")).unwrap();
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "symlinked output"]);
+    let (code, _, err) = run(d, &["commit", "--step", "all"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("rendered"), "{err}");
+    assert!(git(d, &["branch", "--list", BRANCH]).is_empty());
+    let (code, _, err) = run(d, &["diff"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("elsewhere/keep.yaml")).unwrap(),
+        "a: 1\n"
+    );
+}
+
+#[test]
+fn check_re_renders_with_the_charts_render_used() {
+    let dir = bookinfo();
+    let d = dir.path();
+    // Templates of our own: the traffic Service gets an extra annotation.
+    let charts = d.join("charts");
+    for sub in ["common", "flux-helm", "argocd-helm", "istio-operator"] {
+        let src = root().join("charts").join(sub);
+        std::fs::create_dir_all(charts.join(sub)).unwrap();
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), charts.join(sub).join(entry.file_name())).unwrap();
+        }
+    }
+    let service = charts.join("common/service.yaml.j2");
+    let text = std::fs::read_to_string(&service).unwrap();
+    let text = text.replace(
+        "  labels: {{ labels }}\n",
+        "  labels: {{ labels }}\n  annotations: {owner: platform-team}\n",
+    );
+    assert!(text.contains("owner: platform-team"));
+    std::fs::write(&service, text).unwrap();
+    let (code, _, err) = run(d, &["render", "--step", "all", "--charts", "charts"]);
+    assert_eq!(code, 0, "{err}");
+    let rendered =
+        std::fs::read_to_string(d.join("rendered/istio-ingress/ingress-service.yaml")).unwrap();
+    assert!(rendered.contains("owner: platform-team"), "{rendered}");
+    // Compared with the embedded charts, the Service drifts; with the same charts it does not.
+    let (code, out, _) = run(d, &["check", "--format", "json"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("rendered/istio-ingress/ingress-service.yaml differs"),
+        "{out}"
+    );
+    let (code, out, _) = run(d, &["check", "--format", "json", "--charts", "charts"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("MP502"));
+    let (code, _, err) = run(d, &["check", "--charts", "no-such-dir"]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -48,6 +48,9 @@ pub(crate) struct CheckArgs {
     /// Judge all remaining steps or only the next one.
     #[arg(long, value_enum, default_value_t = StepRange::All)]
     pub step: StepRange,
+    /// The templates `render` was run with, for the rendered-drift check (MP502).
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
 }
 
 /// Runs `check`.
@@ -62,7 +65,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
         StepRange::All => None,
         StepRange::Next => ctx.plan.next_step().map(|s| s.name.as_str()),
     };
-    let drift = super::drift::rendered_drift(&ctx)?;
+    let drift = super::drift::rendered_drift(&ctx, args.charts.as_deref())?;
     let rendered = drift.as_ref().map(super::drift::Drift::to_input);
     let mut diagnostics = evaluate(&ctx, &policies, &judged, step, rendered.as_ref())?;
     if let Some(drift) = &drift {

@@ -11,7 +11,6 @@
 use super::check::load_policies;
 use super::context::Context;
 use super::diff::{prefixed, repo_relative};
-use super::drift::output_dir;
 use super::render::{Change, ChangeArgs, prepare, print_findings};
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
@@ -72,7 +71,7 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         }
         .into());
     };
-    let out_rel = repo_relative(&root, &output_dir(&ctx))?;
+    let out_rel = repo_relative(&root, &ctx)?;
     let branch = args
         .branch
         .clone()

@@ -61,7 +61,7 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
                 }
                 .into());
             };
-            let out_rel = repo_relative(root, &out)?;
+            let out_rel = repo_relative(root, &ctx)?;
             let tree = prefixed(&out_rel, &rendered);
             match &args.against {
                 Some(reference) => git::diff_ref(root, reference, &out_rel, &tree)?,
@@ -90,36 +90,44 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
     })
 }
 
-/// `path` relative to the repository root `root`, `/`-separated, as Git names it. Both are
-/// made absolute and free of symlinks first (the output directory itself may not exist yet,
-/// so its parent is resolved instead).
-pub(crate) fn repo_relative(root: &Path, path: &Path) -> Result<String, Error> {
+/// The output directory (`spec.output` beside the spec file) relative to the repository root
+/// `root`, `/`-separated, as Git names it. Only the spec's directory is resolved (symlinks,
+/// `..`); `spec.output` is joined as written, so a symlinked or escaping output directory
+/// reaches the Git stage as such and is refused there, never silently followed.
+pub(crate) fn repo_relative(root: &Path, ctx: &Context) -> Result<String, Error> {
     let io = |p: &Path| {
         let p = p.to_path_buf();
         move |source| Error::Io { path: p, source }
     };
-    let root = root.canonicalize().map_err(io(root))?;
-    let resolved = match path.canonicalize() {
-        Ok(p) => p,
-        Err(_) => {
-            let parent = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            let name = path
-                .file_name()
-                .ok_or_else(|| Error::Usage(format!("{}: not a directory name", path.display())))?;
-            parent.canonicalize().map_err(io(parent))?.join(name)
-        }
+    let canonical_root = root.canonicalize().map_err(io(root))?;
+    let base = &ctx.spec.base_dir;
+    let base_dir = if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base.as_path()
     };
-    let rel = resolved.strip_prefix(&root).map_err(|_| {
+    let spec_dir = base_dir.canonicalize().map_err(io(base_dir))?;
+    let rel = spec_dir.strip_prefix(&canonical_root).map_err(|_| {
         Error::Usage(format!(
-            "the output directory {} is outside the repository at {}",
-            resolved.display(),
-            root.display()
+            "the spec's directory {} is outside the repository at {}",
+            spec_dir.display(),
+            canonical_root.display()
         ))
     })?;
-    Ok(rel.to_string_lossy().replace('\\', "/"))
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.extend(
+        ctx.spec
+            .spec
+            .spec
+            .output
+            .split(['/', '\\'])
+            .filter(|p| !p.is_empty() && *p != ".")
+            .map(str::to_string),
+    );
+    Ok(parts.join("/"))
 }
 
 /// The rendered tree with every path under `out_rel`, as [`git::Tree`] wants it.

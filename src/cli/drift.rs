@@ -101,13 +101,18 @@ impl Drift {
     }
 }
 
-/// Compares what the current lock renders with the files under `spec.output`; `None` when
-/// there is no lock (nothing has been rendered yet, so there is nothing to drift from).
-pub(crate) fn rendered_drift(ctx: &Context) -> Result<Option<Drift>, Error> {
+/// Compares what the current lock renders (with the embedded charts, or `charts` relative
+/// to `-C DIR`) with the files under `spec.output`; `None` when there is no lock (nothing has
+/// been rendered yet, so there is nothing to drift from).
+pub(crate) fn rendered_drift(ctx: &Context, charts: Option<&Path>) -> Result<Option<Drift>, Error> {
     let Some(lock) = &ctx.lock else {
         return Ok(None);
     };
-    let tree = render_lock(ctx, lock, &Charts::embedded())?;
+    let charts = match charts {
+        Some(dir) => Charts::from_dir(&ctx.dir.join(dir))?,
+        None => Charts::embedded(),
+    };
+    let tree = render_lock(ctx, lock, &charts)?;
     let out = output_dir(ctx);
     let prefix = display_path(ctx, &out);
     let on_disk = compare_dir(&out, &tree)?;
