@@ -498,7 +498,11 @@ fn deny_findings_refuse_render_and_commit_unless_forced() {
     let (code, _, err) = run(d, &["commit", "--step", "all", "--force"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("MP301"), "{err}");
-    assert!(!git(d, &["branch", "--list", BRANCH]).is_empty());
+    // One commit for both steps, named by the first and the last.
+    assert_eq!(
+        git(d, &["log", "-1", "--format=%s", BRANCH]).trim(),
+        format!("meshplan({CLUSTER}): install .. wave main (2/2)")
+    );
     let (code, out, _) = run(d, &["render", "--step", "all", "--force"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("rendered steps"), "{out}");

@@ -89,7 +89,7 @@ pub fn render_model(spec: &Spec, inventory: &Inventory, lock: &Lock) -> RenderMo
         let Some(obj) = inventory.get(kind, namespace, name) else {
             continue;
         };
-        let Some(revision) = restart_revision(lock, namespace, &default_revision) else {
+        let Some(revision) = restart_revision(lock, namespace, default_revision.as_deref()) else {
             continue;
         };
         restarts.push(RestartBump {
@@ -115,11 +115,11 @@ pub fn render_model(spec: &Spec, inventory: &Inventory, lock: &Lock) -> RenderMo
 /// The revision a restart in `namespace` is for: the one its `istio.io/rev` label resolves
 /// to in the lock (a tag resolves to its target), else the default revision for a namespace
 /// meshplan does not label (its workloads are injected by label of their own or by default).
-fn restart_revision(lock: &Lock, namespace: &str, default: &Option<String>) -> Option<String> {
+fn restart_revision(lock: &Lock, namespace: &str, default: Option<&str>) -> Option<String> {
     match lock.namespaces.get(namespace) {
         Some(label) => Some(lock.tags.get(label).unwrap_or(label).clone()),
         None => default
-            .clone()
+            .map(str::to_string)
             .or_else(|| lock.revisions.first().map(|r| r.name.clone())),
     }
 }
@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn namespace_defined_in_manifests_is_patched_and_unmanaged_ones_are_absent() {
         let (spec, _) = bookinfo();
-        let mut ns = crate::inventory::Object {
+        let ns = crate::inventory::Object {
             id: crate::diagnostic::ObjectRef {
                 api_version: "v1".into(),
                 kind: "Namespace".into(),
@@ -238,9 +238,8 @@ mod tests {
             },
             file: "apps/ns.yaml".into(),
             line: 1,
-            body: serde_json::json!({}),
+            body: serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bookinfo"}}),
         };
-        ns.body = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bookinfo"}});
         let inventory = Inventory::from_objects(vec![ns]).expect("inventory");
         let m = render_model(&spec, &inventory, &lock());
         assert!(m.namespaces[0].defined_elsewhere);

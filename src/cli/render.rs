@@ -71,7 +71,8 @@ pub(crate) struct RenderArgs {
     pub spec: SpecArgs,
     #[command(flatten)]
     pub change: ChangeArgs,
-    /// Write into DIR instead of spec.output (relative to -C DIR).
+    /// Write into DIR instead of spec.output (relative to -C DIR); the plan still starts from
+    /// the lock in spec.output, so this is a preview, not a place to continue from.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Render even when deny findings remain (they are still printed).
