@@ -7,6 +7,7 @@ mod common;
 mod examples;
 mod facts;
 mod git;
+mod gitops;
 mod inventory;
 mod planner;
 mod policies;

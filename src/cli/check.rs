@@ -48,37 +48,31 @@ pub(crate) struct CheckArgs {
     /// Judge all remaining steps or only the next one.
     #[arg(long, value_enum, default_value_t = StepRange::All)]
     pub step: StepRange,
+    /// The templates `render` was run with, for the rendered-drift check (MP502).
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
 }
 
 /// Runs `check`.
 pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
     let policies = load_policies(&ctx, &args.policies)?;
-    let facts = judged_facts(&ctx, args.step);
-    let input = policy_input(&ctx, &facts, args.step)?;
-    let mut findings = policies.evaluate(&input)?;
-    for step_input in step_inputs(&ctx, args.step)? {
-        findings.extend(policies.evaluate(&step_input)?);
+    let judged = match args.step {
+        StepRange::All => remaining(&ctx.plan, usize::MAX),
+        StepRange::Next => remaining(&ctx.plan, 1),
+    };
+    let step = match args.step {
+        StepRange::All => None,
+        StepRange::Next => ctx.plan.next_step().map(|s| s.name.as_str()),
+    };
+    let drift = super::drift::rendered_drift(&ctx, args.charts.as_deref())?;
+    let rendered = drift.as_ref().map(super::drift::Drift::to_input);
+    let mut diagnostics = evaluate(&ctx, &policies, &judged, step, rendered.as_ref())?;
+    if let Some(drift) = &drift {
+        drift.locate(&mut diagnostics);
+        crate::diagnostic::normalize(&mut diagnostics);
     }
-    let mut diagnostics = policy::apply(findings, &ctx.spec.spec.spec, &ctx.today, &|o| {
-        ctx.locate(o)
-    });
-    for d in &mut diagnostics {
-        ctx.locate_in_spec(d);
-    }
-    crate::diagnostic::normalize(&mut diagnostics);
-    let rules: Vec<RuleInfo> = policies
-        .rules()
-        .iter()
-        .map(|r| RuleInfo {
-            code: r.code.clone(),
-            name: r.name.clone(),
-            severity: r.severity,
-            title: r.title.clone(),
-            description: r.description.clone(),
-            help: r.remediation.clone(),
-        })
-        .collect();
+    let rules = rule_infos(&policies);
     let mut warnings = ctx.inventory.warnings.clone();
     warnings.extend(ctx.base.warnings.iter().cloned());
     let report = Report {
@@ -105,6 +99,59 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     })
 }
 
+/// Indices in `plan.steps` of the first `count` steps not done, in plan order.
+pub(crate) fn remaining(plan: &crate::plan::Plan, count: usize) -> Vec<usize> {
+    plan.steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.done)
+        .map(|(i, _)| i)
+        .take(count)
+        .collect()
+}
+
+/// Evaluates the policies on the facts after the `judged` steps and on each judged step's
+/// transition, then applies overrides, waivers and locations: the diagnostics of one change.
+/// `judged` must be a prefix of the remaining steps (see [`remaining`]).
+pub(crate) fn evaluate(
+    ctx: &Context,
+    policies: &PolicySet,
+    judged: &[usize],
+    step: Option<&str>,
+    rendered: Option<&serde_json::Value>,
+) -> Result<Vec<crate::diagnostic::Diagnostic>, Error> {
+    let facts = judged_facts(ctx, judged);
+    let input = policy_input(ctx, &facts, step, rendered)?;
+    let mut findings = policies.evaluate(&input)?;
+    for step_input in step_inputs(ctx, judged)? {
+        findings.extend(policies.evaluate(&step_input)?);
+    }
+    let mut diagnostics = policy::apply(findings, &ctx.spec.spec.spec, &ctx.today, &|o| {
+        ctx.locate(o)
+    });
+    for d in &mut diagnostics {
+        ctx.locate_in_spec(d);
+    }
+    crate::diagnostic::normalize(&mut diagnostics);
+    Ok(diagnostics)
+}
+
+/// The rules' metadata as the reporters need it.
+pub(crate) fn rule_infos(policies: &PolicySet) -> Vec<RuleInfo> {
+    policies
+        .rules()
+        .iter()
+        .map(|r| RuleInfo {
+            code: r.code.clone(),
+            name: r.name.clone(),
+            severity: r.severity,
+            title: r.title.clone(),
+            description: r.description.clone(),
+            help: r.remediation.clone(),
+        })
+        .collect()
+}
+
 /// The built-in policies plus `--policies` and `spec.policies` directories.
 pub(crate) fn load_policies(ctx: &Context, extra: &[PathBuf]) -> Result<PolicySet, Error> {
     let mut dirs: Vec<PathBuf> = extra.iter().map(|d| ctx.dir.join(d)).collect();
@@ -119,28 +166,19 @@ pub(crate) fn load_policies(ctx: &Context, extra: &[PathBuf]) -> Result<PolicySe
     Ok(PolicySet::load(true, &dirs)?)
 }
 
-/// The facts after the judged steps, with each workload marked moving in the first step
-/// that moves it.
-pub(crate) fn judged_facts(ctx: &Context, range: StepRange) -> Facts {
-    let remaining: Vec<usize> = ctx
-        .plan
-        .steps
+/// The facts after the judged steps (indices into `plan.steps`), with each workload marked
+/// moving in the first step that moves it.
+pub(crate) fn judged_facts(ctx: &Context, judged: &[usize]) -> Facts {
+    let judged: Vec<&crate::plan::Step> = judged
         .iter()
-        .enumerate()
-        .filter(|(_, s)| !s.done)
-        .map(|(i, _)| i)
+        .filter_map(|&i| ctx.plan.steps.get(i))
         .collect();
-    let judged: &[usize] = match range {
-        StepRange::All => &remaining,
-        StepRange::Next => &remaining[..remaining.len().min(1)],
-    };
     let mut facts = match judged.last() {
-        Some(&i) => ctx.base.at(&ctx.plan.steps[i].view),
+        Some(step) => ctx.base.at(&step.view),
         None => ctx.base.at(&ctx.plan.start),
     };
     let mut step_of = std::collections::BTreeMap::new();
-    for &i in judged {
-        let step = &ctx.plan.steps[i];
+    for step in &judged {
         for key in step.restarts.iter().chain(&step.manual) {
             step_of.entry(key.as_str()).or_insert(step.name.as_str());
         }
@@ -156,15 +194,14 @@ pub(crate) fn judged_facts(ctx: &Context, range: StepRange) -> Facts {
 }
 
 /// The Rego input document (docs/policy-input.md).
+/// `step` names the step when one alone is judged; `rendered` is the drift of the output
+/// directory (MP502), when it was compared.
 pub(crate) fn policy_input(
     ctx: &Context,
     facts: &Facts,
-    range: StepRange,
+    step: Option<&str>,
+    rendered: Option<&serde_json::Value>,
 ) -> Result<serde_json::Value, Error> {
-    let step = match range {
-        StepRange::All => None,
-        StepRange::Next => ctx.plan.next_step().map(|s| s.name.as_str()),
-    };
     let plan = serde_json::to_value(&ctx.plan).map_err(|e| Error::Internal(e.to_string()))?;
     let state = match &ctx.lock {
         Some(lock) => Some(serde_json::to_value(lock).map_err(|e| Error::Internal(e.to_string()))?),
@@ -177,16 +214,17 @@ pub(crate) fn policy_input(
         plan: &plan,
         step,
         facts,
-        rendered: None,
+        rendered,
     })?)
 }
 
 /// One input per judged step for the transition rules (MP101, MP105, MP106, MP202, MP203,
 /// MP401, MP403, MP404): the lock before the step and the lock the step leaves behind,
-/// simulated from the lock (or an empty one for a new cluster) step by step.
+/// simulated from the lock (or an empty one for a new cluster) step by step. `judged` are
+/// indices into `plan.steps`, a prefix of the remaining steps.
 pub(crate) fn step_inputs(
     ctx: &Context,
-    range: StepRange,
+    judged: &[usize],
 ) -> Result<Vec<serde_json::Value>, Error> {
     let internal = |e: serde_json::Error| Error::Internal(e.to_string());
     let cluster = &ctx.spec.spec.metadata.name;
@@ -201,7 +239,7 @@ pub(crate) fn step_inputs(
         .unwrap_or_else(|| crate::state::Lock::empty(cluster));
     let mut before_json = serde_json::to_value(&before).map_err(internal)?;
     let mut out = Vec::new();
-    for step in ctx.plan.steps.iter().filter(|s| !s.done) {
+    for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
         let after = before.apply(&ctx.plan, step);
         let after_json = serde_json::to_value(&after).map_err(internal)?;
         let detail = serde_json::json!({
@@ -220,9 +258,6 @@ pub(crate) fn step_inputs(
             &plan,
             detail,
         )?);
-        if range == StepRange::Next {
-            break;
-        }
         before = after;
         before_json = after_json;
     }

@@ -68,6 +68,16 @@ impl Context {
         })
     }
 
+    /// The same context planned from `lock` instead of the working tree's lock (`commit`
+    /// plans from the lock of the commit it builds on).
+    pub fn with_lock(mut self, lock: Option<crate::state::Lock>) -> Context {
+        let mut plan = plan::plan(&self.spec.spec, lock.as_ref(), &self.catalog);
+        plan::annotate(&mut plan, &self.base);
+        self.lock = lock;
+        self.plan = plan;
+        self
+    }
+
     /// Catalogue facts for the versions the plan passes through: the target, what is
     /// installed now, and every hop's version.
     pub fn version_facts(&self) -> VersionFacts {
@@ -146,7 +156,7 @@ fn load_inventory(dir: &Path, spec: &LoadedSpec, args: &SpecArgs) -> Result<Inve
 }
 
 /// `path` relative to `base` when it lies below it (both as given, lexically).
-fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
+pub(crate) fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
     let norm = |p: &Path| -> PathBuf {
         p.components()
             .filter(|c| !matches!(c, std::path::Component::CurDir))

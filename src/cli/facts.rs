@@ -1,6 +1,6 @@
 //! `meshplan facts`: who injects what, as of the lock, after the next step, or at the end.
 
-use super::check::{StepRange, judged_facts};
+use super::check::{judged_facts, remaining};
 use super::context::Context;
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
@@ -44,8 +44,8 @@ pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
     let mut facts = match args.step {
         FactsPoint::Current => ctx.base.at(&ctx.plan.start),
-        FactsPoint::Next => judged_facts(&ctx, StepRange::Next),
-        FactsPoint::Final => judged_facts(&ctx, StepRange::All),
+        FactsPoint::Next => judged_facts(&ctx, &remaining(&ctx.plan, 1)),
+        FactsPoint::Final => judged_facts(&ctx, &remaining(&ctx.plan, usize::MAX)),
     };
     facts.versions = ctx.version_facts();
     let text = match args.format {

@@ -3,10 +3,15 @@
 //! of DESIGN.md: 0 passed, 1 findings, 2 invalid input or usage, 3 internal error.
 
 mod check;
+mod commit;
 mod context;
+mod diff;
+mod drift;
 mod facts;
 mod misc;
+pub mod model;
 mod plan;
+mod render;
 
 use crate::diagnostic::Severity;
 use crate::error::{Error, ExitCode};
@@ -40,6 +45,18 @@ enum Command {
     Check(check::CheckArgs),
     /// Show the plan: hops, steps, which workloads restart where, what needs a person.
     Plan(plan::PlanArgs),
+    /// Render the next step (or --step all|N) into spec.output, with the new meshplan.lock.
+    ///
+    /// Applies the steps to the lock, judges the change with the policies (deny findings
+    /// refuse it, nothing is written, unless --force) and writes the files all at once.
+    Render(render::RenderArgs),
+    /// Show what `render` would change, against the working tree or a commit (--against).
+    Diff(diff::DiffArgs),
+    /// Commit the next step's render and lock on the cluster's branch (meshplan/<cluster>).
+    ///
+    /// Built in memory: your working tree and index are untouched unless --worktree. Deny
+    /// findings refuse the commit (exit 1) unless --force; an unchanged render commits nothing.
+    Commit(commit::CommitArgs),
     /// Show the derived facts: which revision injects each namespace and workload, and why.
     Facts(facts::FactsArgs),
     /// Print the documentation of a rule (e.g. `meshplan explain MP301`).
@@ -133,6 +150,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Check(a) => check::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Facts(a) => facts::run(a),
+        Command::Render(a) => render::run(a),
+        Command::Diff(a) => diff::run(a),
+        Command::Commit(a) => commit::run(a),
         Command::Explain(a) => misc::explain(a),
         Command::Policy(p) => misc::policy(p),
         Command::Schema => misc::schema(),
