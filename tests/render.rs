@@ -203,7 +203,7 @@ fn every_rendered_object_fits_the_real_schemas() {
                 match schema::check(&doc).expect("schemas compile") {
                     Checked::Valid => validated += 1,
                     Checked::NoSchema => assert!(
-                        path == "kustomization.yaml" || path.starts_with("restarts/"),
+                        path.ends_with("kustomization.yaml") || path.starts_with("restarts/"),
                         "{name}: {path}: {kind} has no schema"
                     ),
                     Checked::Invalid(e) => panic!("{name}: {path}: {kind}: {e:?}"),
@@ -212,35 +212,54 @@ fn every_rendered_object_fits_the_real_schemas() {
         }
         assert!(validated >= 5, "{name}: only {validated} objects validated");
 
+        // The root lists every resource file; each directory's patches form a Component
+        // (its own kustomization.yaml), and together they cover every file exactly once.
         let k = &docs(&tree["kustomization.yaml"])[0];
-        let mut listed: Vec<&str> = k["resources"]
+        assert_eq!(k["kind"], "Kustomization", "{name}");
+        assert!(
+            k.get("patches").is_none(),
+            "{name}: patches live in components"
+        );
+        let mut listed: Vec<String> = k["resources"]
             .as_array()
             .expect("resources")
             .iter()
-            .chain(
-                k["patches"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|p| &p["path"]),
-            )
             .filter_map(Value::as_str)
+            .map(str::to_string)
             .collect();
+        let mut patches: Vec<(String, Value)> = Vec::new();
+        for (path, text) in &tree {
+            let Some(dir) = path.strip_suffix("/kustomization.yaml") else {
+                continue;
+            };
+            let c = &docs(text)[0];
+            assert_eq!(c["kind"], "Component", "{name}: {path}");
+            assert_eq!(c["apiVersion"], "kustomize.config.k8s.io/v1alpha1");
+            for p in c["patches"].as_array().expect("patches") {
+                let rel = p["path"].as_str().expect("path");
+                assert!(
+                    !rel.contains(".."),
+                    "{name}: {rel} stays inside the component"
+                );
+                let full = format!("{dir}/{rel}");
+                listed.push(full.clone());
+                patches.push((full, p["target"].clone()));
+            }
+        }
         listed.sort();
-        let files: Vec<&str> = tree
+        let files: Vec<String> = tree
             .keys()
-            .map(String::as_str)
-            .filter(|p| *p != "kustomization.yaml")
+            .filter(|p| !p.ends_with("kustomization.yaml"))
+            .cloned()
             .collect();
-        assert_eq!(listed, files, "{name}: kustomization lists every file once");
-        for patch in k["patches"].as_array().into_iter().flatten() {
-            let path = patch["path"].as_str().expect("path");
+        assert_eq!(
+            listed, files,
+            "{name}: root and components list every file once"
+        );
+        for (path, target) in &patches {
             let doc = &docs(&tree[path])[0];
-            assert_eq!(patch["target"]["kind"], doc["kind"], "{name}: {path}");
-            assert_eq!(
-                patch["target"]["name"], doc["metadata"]["name"],
-                "{name}: {path}"
-            );
+            assert_eq!(target["kind"], doc["kind"], "{name}: {path}");
+            assert_eq!(target["name"], doc["metadata"]["name"], "{name}: {path}");
         }
     }
 }

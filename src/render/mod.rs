@@ -282,23 +282,43 @@ impl Renderer<'_> {
             tree.insert(path.clone(), text);
         }
         resources.sort();
-        let mut kustomization = json!({
+        let kustomization = json!({
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
             "kind": "Kustomization",
             "resources": resources.iter().map(|(_, p)| p.as_str()).collect::<Vec<_>>(),
         });
-        if !self.patches.is_empty() {
-            let mut patches = self.patches.clone();
-            patches.sort_by(|a, b| a.0.cmp(&b.0));
-            kustomization["patches"] = patches
-                .into_iter()
-                .map(|(path, target)| json!({"path": path, "target": target}))
-                .collect();
-        }
         tree.insert(
             "kustomization.yaml".into(),
             canonical::to_yaml(&kustomization),
         );
+        // Kustomize applies patches only to objects of the same build, and the workloads and
+        // the namespaces meshplan patches are built by the user's own kustomizations. So the
+        // patches of each directory form a Component the user's kustomization includes
+        // (`components: [<output>/restarts, <output>/namespaces]`); patch paths stay inside
+        // the component's directory, as Kustomize's default load restrictor requires.
+        let mut components: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut patches = self.patches.clone();
+        patches.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, target) in patches {
+            let (dir, rest) = path.split_once('/').ok_or_else(|| {
+                RenderError::Internal(format!("patch {path} is not inside a directory"))
+            })?;
+            components
+                .entry(dir.to_string())
+                .or_default()
+                .push(json!({"path": rest, "target": target}));
+        }
+        for (dir, patches) in components {
+            let component = json!({
+                "apiVersion": "kustomize.config.k8s.io/v1alpha1",
+                "kind": "Component",
+                "patches": patches,
+            });
+            tree.insert(
+                format!("{dir}/kustomization.yaml"),
+                canonical::to_yaml(&component),
+            );
+        }
         Ok(tree)
     }
 }
@@ -681,8 +701,11 @@ fn render_restarts(r: &mut Renderer, m: &RenderModel) -> Result<(), RenderError>
             .api_version
             .rsplit_once('/')
             .unwrap_or(("", &o.api_version));
-        let mut target =
-            json!({"version": version, "kind": o.kind, "namespace": o.namespace, "name": o.name});
+        // No namespace in the target: components run before the including kustomization's
+        // `namespace:` transformer, so manifests that get their namespace from it (as the
+        // spec's `{path, namespace}` entries model) would never match. Kind and name select
+        // within the one app build the component is included in.
+        let mut target = json!({"version": version, "kind": o.kind, "name": o.name});
         if !group.is_empty() {
             target["group"] = json!(group);
         }

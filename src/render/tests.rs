@@ -76,7 +76,9 @@ fn flux_tree_has_the_designed_layout() {
             "namespaces/bookinfo.patch.yaml",
             "namespaces/istio-ingress.yaml",
             "namespaces/istio-system.yaml",
+            "namespaces/kustomization.yaml",
             "restarts/bookinfo/deployment-reviews-v1.yaml",
+            "restarts/kustomization.yaml",
         ]
     );
     let k = &docs(&tree, "kustomization.yaml")[0];
@@ -87,12 +89,18 @@ fn flux_tree_has_the_designed_layout() {
         resources.last().expect("non-empty"),
         "istio-ingress/ingress-service.yaml"
     );
+    let components = tree
+        .keys()
+        .filter(|p| p.ends_with("/kustomization.yaml"))
+        .count();
     assert_eq!(
-        resources.len() + 2 + 1,
+        resources.len() + 2 + 1 + components,
         tree.len(),
-        "every file but patches and itself"
+        "every file but patches, the components and itself"
     );
-    assert_eq!(k["patches"][1]["target"]["group"], "apps");
+    let restarts = &docs(&tree, "restarts/kustomization.yaml")[0];
+    assert_eq!(restarts["kind"], "Component");
+    assert_eq!(restarts["patches"][0]["target"]["group"], "apps");
     let svc = &docs(&tree, "istio-ingress/ingress-service.yaml")[0];
     assert_eq!(
         svc["spec"]["selector"],
@@ -273,9 +281,11 @@ fn ten_thousand_restarts_render_one_patch_each() {
     let start = std::time::Instant::now();
     let tree = render(&m, &Charts::embedded()).expect("renders");
     let elapsed = start.elapsed();
-    assert_eq!(tree.len(), 10 + 10_000);
-    let k: Value = serde_saphyr::from_str(&tree["kustomization.yaml"]).expect("parses");
-    assert_eq!(k["patches"].as_array().map(Vec::len), Some(10_000 + 1));
+    // 10 resource files, 10k restart patches, one namespace patch, the root kustomization
+    // and two components (restarts/, namespaces/).
+    assert_eq!(tree.len(), 10 + 10_000 + 2);
+    let k: Value = serde_saphyr::from_str(&tree["restarts/kustomization.yaml"]).expect("parses");
+    assert_eq!(k["patches"].as_array().map(Vec::len), Some(10_000));
     // Linear work per workload (about 1 s for 10k in a debug build); printed, not asserted,
     // because the machine is shared.
     eprintln!("10k restarts: {elapsed:?}");
