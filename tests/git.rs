@@ -103,6 +103,7 @@ fn opts(tree: Tree, message: &str) -> CommitOptions {
         message: message.into(),
         author: None,
         worktree: false,
+        planned_from: None,
     }
 }
 

@@ -76,6 +76,12 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         .branch
         .clone()
         .unwrap_or_else(|| format!("meshplan/{}", ctx.spec.spec.metadata.name));
+    // The tip planned from: if another `meshplan commit` moves the branch before this one
+    // writes, this one fails rather than commit a step checked against a stale lock.
+    let planned_from = match repo.find_branch(&branch, git2::BranchType::Local) {
+        Ok(b) => Some(b.get().target()),
+        Err(_) => Some(None),
+    };
     let base_lock = lock_at_base(&repo, &branch, &out_rel, &ctx.spec.spec.metadata.name)?;
     let ctx = ctx.with_lock(base_lock);
     let policies = load_policies(&ctx, &args.policies)?;
@@ -100,6 +106,7 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         message,
         author,
         worktree: args.worktree,
+        planned_from,
     };
     match git::commit_tree(&root, &opts)? {
         CommitOutcome::Committed {

@@ -57,6 +57,10 @@ pub struct CommitOptions {
     pub author: Option<Identity>,
     /// Also update the working tree and index; only allowed for the checked-out branch.
     pub worktree: bool,
+    /// The branch tip the change was planned from (`Some(None)`: the branch did not exist
+    /// yet), when the caller planned from it: if the branch has moved since, nothing is
+    /// written — the change was checked against the old tip's lock. `None` skips the check.
+    pub planned_from: Option<Option<git2::Oid>>,
 }
 
 /// What [`commit_tree`] did.
@@ -115,6 +119,18 @@ pub fn commit_tree(repo_path: &Path, opts: &CommitOptions) -> Result<CommitOutco
         Err(e) if e.code() == git2::ErrorCode::NotFound => None,
         Err(e) => return Err(git_err(format!("reading {refname}"))(e)),
     };
+    if let Some(planned) = opts.planned_from {
+        let actual = existing.as_ref().map(git2::Commit::id);
+        if actual != planned {
+            let show =
+                |id: Option<git2::Oid>| id.map_or_else(|| "(none)".to_string(), |i| i.to_string());
+            return Err(GitError::BranchMoved {
+                branch: opts.branch.clone(),
+                expected: show(planned),
+                actual: show(actual),
+            });
+        }
+    }
     let created = existing.is_none();
     if created {
         check_collision(&repo, &opts.branch)?;
