@@ -14,4 +14,5 @@ mod policies;
 mod render;
 mod report_formats;
 mod spec;
+mod upgrade;
 mod webhooks;

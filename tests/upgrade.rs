@@ -1,0 +1,195 @@
+//! The upgrade example end to end: from the committed render of Istio 1.22.8 in
+//! `examples/upgrade-1.22-to-1.26`, `meshplan render` is run step after step until the plan
+//! is empty. After each step the lock is checked, the tree validates against the real
+//! schemas, `check` sees no drift, and the whole rendered tree is pinned as a snapshot.
+
+use crate::common::{TODAY, meshplan, root};
+use serde_json::Value;
+use std::path::Path;
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let rel = entry.path().strip_prefix(from).expect("below from");
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &dest).expect("copy");
+        }
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = meshplan()
+        .arg(args[0])
+        .arg("-C")
+        .arg(dir)
+        .args(["--today", TODAY])
+        .args(&args[1..])
+        .output()
+        .expect("meshplan runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn lock(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("rendered/meshplan.lock")).expect("lock");
+    serde_saphyr::from_str(&text).expect("lock parses")
+}
+
+fn revisions(lock: &Value) -> Vec<String> {
+    lock["revisions"]
+        .as_array()
+        .expect("revisions")
+        .iter()
+        .map(|r| {
+            format!(
+                "{}={}",
+                r["name"].as_str().unwrap_or(""),
+                r["version"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+/// Every file under `rendered/`, in path order, as one reviewable text.
+fn tree_text(dir: &Path) -> String {
+    let base = dir.join("rendered");
+    let mut files: Vec<_> = walkdir::WalkDir::new(&base)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().to_path_buf())
+        .collect();
+    files.sort();
+    let mut out = String::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(&base)
+            .expect("below")
+            .to_string_lossy()
+            .replace('\\', "/");
+        out.push_str(&format!(
+            "##### {rel}\n{}",
+            std::fs::read_to_string(&f).expect("utf-8")
+        ));
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn upgrade_from_1_22_to_1_26_step_by_step() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+
+    // Where the example starts: 1.22.8 installed, nothing in progress, no drift.
+    let start = lock(d);
+    assert_eq!(revisions(&start), ["1-22-8=1.22.8"]);
+    assert_eq!(start["namespaces"]["bookinfo"], "1-22-8");
+    assert!(start.get("upgrade").is_none(), "{start}");
+    let (code, out, err) = run(d, &["check", "--format", "json"]);
+    assert!(
+        !out.contains("MP502"),
+        "the committed render is current: {out}"
+    );
+    assert_ne!(code, 2, "{err}");
+
+    let (_, plan, _) = run(d, &["plan", "--format", "json"]);
+    let plan: Value = serde_json::from_str(&plan).expect("plan json");
+    assert_eq!(
+        plan["hops"],
+        serde_json::json!(["1.22.8", "1.24.6", "1.26.8"])
+    );
+    let names: Vec<String> = plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(names.len(), 10, "{names:?}");
+
+    for (i, name) in names.iter().enumerate() {
+        let (code, out, err) = run(d, &["render"]);
+        assert_eq!(code, 0, "render {name}: {err}");
+        assert!(
+            out.starts_with(&format!("rendered step \"{name}\" ({}/10)", i + 1)),
+            "{out}"
+        );
+        let l = lock(d);
+        let (hop, kind) = name.split_once(": ").expect("hop-prefixed step names");
+        let new = format!("1-{}", hop.trim_start_matches("1.").replace('.', "-"));
+        let revs = revisions(&l);
+        match kind {
+            // A new revision beside the old one; the idle gateway colour on it.
+            "install" => {
+                assert_eq!(revs.len(), 2, "{name}: {revs:?}");
+                assert!(revs.contains(&format!("{new}={hop}")), "{name}: {revs:?}");
+                let gw = &l["gateways"]["istio-ingress/ingress"];
+                assert_eq!(
+                    gw["colours"].as_object().map(|c| c.len()),
+                    Some(2),
+                    "{name}: {gw}"
+                );
+            }
+            "wave canary" => assert_eq!(l["namespaces"]["podinfo"], new.as_str(), "{name}"),
+            "wave main" => {
+                assert_eq!(l["namespaces"]["bookinfo"], new.as_str(), "{name}");
+                let w = &l["workloads"]["Deployment/bookinfo/productpage-v1"];
+                assert_eq!(w["proxy"], hop, "{name}: {w}");
+            }
+            // The traffic Service now selects the colour on the new revision.
+            "gateway" => {
+                let gw = &l["gateways"]["istio-ingress/ingress"];
+                let active = gw["active"].as_str().expect("active");
+                assert_eq!(gw["colours"][active], new.as_str(), "{name}: {gw}");
+            }
+            "cleanup" => assert_eq!(revs, [format!("{new}={hop}")], "{name}"),
+            other => panic!("unexpected step kind {other}"),
+        }
+        // What was rendered is what check would render: no drift, and valid objects.
+        let (_, out, _) = run(d, &["check", "--format", "json"]);
+        assert!(!out.contains("MP502"), "{name}: {out}");
+        for entry in walkdir::WalkDir::new(d.join("rendered"))
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let path = entry.path();
+            if !entry.file_type().is_file() || path.ends_with("meshplan.lock") {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).expect("utf-8");
+            let docs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("rendered YAML");
+            for doc in docs {
+                if let meshplan::render::schema::Checked::Invalid(e) =
+                    meshplan::render::schema::check(&doc).expect("schemas compile")
+                {
+                    panic!("{name}: {}: {e:?}", path.display());
+                }
+            }
+        }
+        let snapshot = format!("step_{:02}_{}", i + 1, name.replace([':', ' ', '.'], "_"));
+        insta::assert_snapshot!(snapshot, tree_text(d));
+    }
+
+    let (code, out, _) = run(d, &["render"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("nothing to render"), "{out}");
+    let end = lock(d);
+    assert_eq!(revisions(&end), ["1-26-8=1.26.8"]);
+    assert_eq!(end["tags"]["default"], "1-26-8");
+    assert!(end.get("upgrade").is_none(), "{end}");
+    let (_, plan, _) = run(d, &["plan", "--format", "json"]);
+    let plan: Value = serde_json::from_str(&plan).expect("plan json");
+    assert_eq!(plan["steps"], serde_json::json!([]), "the plan is empty");
+}
