@@ -193,3 +193,63 @@ fn upgrade_from_1_22_to_1_26_step_by_step() {
     let plan: Value = serde_json::from_str(&plan).expect("plan json");
     assert_eq!(plan["steps"], serde_json::json!([]), "the plan is empty");
 }
+
+/// Every bundled example renders, in every delivery, to objects that fit the real schemas
+/// (Flux, Argo CD, IstioOperator, Kubernetes).
+#[test]
+fn every_example_renders_valid_objects_in_every_delivery() {
+    let mut examples: Vec<_> = walkdir::WalkDir::new(root().join("examples"))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() == "meshplan.yaml")
+        .map(|e| e.path().parent().expect("parent").to_path_buf())
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 10, "{examples:?}");
+    let mut validated = 0;
+    for example in &examples {
+        for delivery in ["flux-helm", "argocd-helm", "istio-operator"] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let d = dir.path();
+            copy_tree(example, d);
+            let _ = std::fs::remove_dir_all(d.join("rendered"));
+            let text = std::fs::read_to_string(d.join("meshplan.yaml")).expect("spec");
+            let mut spec: Value = serde_saphyr::from_str(&text).expect("spec parses");
+            spec["spec"]["istio"]["delivery"] = Value::from(delivery);
+            std::fs::write(
+                d.join("meshplan.yaml"),
+                serde_saphyr::to_string(&spec).expect("spec serializes"),
+            )
+            .expect("write spec");
+            let (code, _, err) = run(d, &["render", "--step", "all", "--force"]);
+            let name = format!("{} ({delivery})", example.display());
+            assert_eq!(code, 0, "{name}: {err}");
+            for entry in walkdir::WalkDir::new(d.join("rendered"))
+                .into_iter()
+                .filter_map(Result::ok)
+            {
+                let path = entry.path();
+                if !entry.file_type().is_file() || path.ends_with("meshplan.lock") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(path).expect("utf-8");
+                let docs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("rendered YAML");
+                for doc in docs {
+                    match meshplan::render::schema::check(&doc).expect("schemas compile") {
+                        meshplan::render::schema::Checked::Invalid(e) => {
+                            panic!("{name}: {}: {e:?}", path.display())
+                        }
+                        meshplan::render::schema::Checked::Valid => validated += 1,
+                        meshplan::render::schema::Checked::NoSchema => {}
+                    }
+                }
+            }
+        }
+    }
+    // Namespaces, releases or operators, Services: a handful per example and delivery.
+    assert!(
+        validated >= examples.len() * 3 * 4,
+        "only {validated} objects validated"
+    );
+}
