@@ -228,20 +228,23 @@ pub(crate) fn step_inputs(
 ) -> Result<Vec<serde_json::Value>, Error> {
     let internal = |e: serde_json::Error| Error::Internal(e.to_string());
     let cluster = &ctx.spec.spec.metadata.name;
-    let plan = serde_json::to_value(&ctx.plan).map_err(internal)?;
-    let state = match &ctx.lock {
-        Some(lock) => Some(serde_json::to_value(lock).map_err(internal)?),
-        None => None,
-    };
+    // The transition rules read `input.step`; the plan is passed without its steps (whose
+    // restart lists the facts input already judged), and the committed lock is
+    // `input.step.before` of the first step, so neither is repeated in every step's input.
+    let plan = serde_json::json!({
+        "from": ctx.plan.from,
+        "to": ctx.plan.to,
+        "hops": ctx.plan.hops,
+        "problems": ctx.plan.problems,
+    });
     let mut before = ctx
         .lock
         .clone()
         .unwrap_or_else(|| crate::state::Lock::empty(cluster));
-    let mut before_json = serde_json::to_value(&before).map_err(internal)?;
     let mut out = Vec::new();
     for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
         let after = before.apply(&ctx.plan, step);
-        let after_json = serde_json::to_value(&after).map_err(internal)?;
+        let (before_json, after_json) = step_locks(&before, &after).map_err(internal)?;
         let detail = serde_json::json!({
             "name": step.name,
             "kind": step.kind,
@@ -254,12 +257,51 @@ pub(crate) fn step_inputs(
         out.push(policy::build_step_input(
             cluster,
             &ctx.spec.spec.spec,
-            state.as_ref(),
+            None,
             &plan,
             detail,
         )?);
         before = after;
-        before_json = after_json;
     }
     Ok(out)
+}
+
+/// The locks before and after a step as the transition rules see them: complete, except
+/// that `workloads` keeps only those the step concerns — whose proxy or restart generation
+/// changes, or whose namespace the step moves to another control plane. The others cannot
+/// skip a minor or change skew in this step, and leaving them out keeps each step's input
+/// proportional to the step rather than to the whole inventory.
+fn step_locks(
+    before: &crate::state::Lock,
+    after: &crate::state::Lock,
+) -> Result<(serde_json::Value, serde_json::Value), serde_json::Error> {
+    use std::collections::BTreeSet;
+    let serving = |lock: &crate::state::Lock, ns: &str| -> Option<String> {
+        let label = lock.namespaces.get(ns)?;
+        let revision = lock.tags.get(label).unwrap_or(label);
+        lock.revisions
+            .iter()
+            .find(|r| &r.name == revision)
+            .map(|r| r.version.clone())
+    };
+    let namespaces: BTreeSet<&String> = before
+        .namespaces
+        .keys()
+        .chain(after.namespaces.keys())
+        .collect();
+    let moved: BTreeSet<&str> = namespaces
+        .into_iter()
+        .filter(|ns| serving(before, ns) != serving(after, ns))
+        .map(String::as_str)
+        .collect();
+    let concerned = |key: &str| -> bool {
+        before.workloads.get(key) != after.workloads.get(key)
+            || key.split('/').nth(1).is_some_and(|ns| moved.contains(ns))
+    };
+    let keep = |lock: &crate::state::Lock| -> Result<serde_json::Value, serde_json::Error> {
+        let mut slim = lock.clone();
+        slim.workloads.retain(|k, _| concerned(k));
+        serde_json::to_value(&slim)
+    };
+    Ok((keep(before)?, keep(after)?))
 }
