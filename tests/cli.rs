@@ -468,22 +468,6 @@ fn user_policy_that_does_not_compile_is_exit_2_with_file_and_line() {
     assert!(stderr.contains("broken.rego:"), "{stderr}");
 }
 
-/// Copies a directory tree (the corpus is small); symlinks are not followed.
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let rel = entry.path().strip_prefix(from).expect("below from");
-        let dest = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).expect("mkdir");
-        } else if entry.file_type().is_file() {
-            std::fs::copy(entry.path(), &dest).expect("copy");
-        }
-    }
-}
-
 /// Files of the corpus that are mutually exclusive alternatives of one another: Istio's
 /// tracing addons each define `Service/istio-system/tracing`, so no cluster applies them
 /// together and loading them together is (rightly) a duplicate-object error.
@@ -508,7 +492,7 @@ fn every_corpus_folder_checks_without_input_or_internal_errors() {
             .to_string_lossy()
             .to_lowercase();
         let dir = tempfile::tempdir().expect("temp dir");
-        copy_tree(&src, &dir.path().join("corpus"));
+        crate::common::copy_tree(&src, &dir.path().join("corpus"));
         // One manifest entry per file, each deployed to its own namespace (objects that name
         // their namespace keep it), as the samples are separate applications.
         let mut entries = String::new();

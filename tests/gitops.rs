@@ -571,30 +571,6 @@ fn check_re_renders_with_the_charts_render_used() {
     assert_eq!(code, 2, "{err}");
 }
 
-/// The real kubectl (its built-in Kustomize), installed with Helm by
-/// `scripts/install-helm.sh`; the test fails, never skips, when it cannot be had.
-fn kubectl() -> std::path::PathBuf {
-    let local = root().join("tools/bin/kubectl");
-    let works = |p: &Path| {
-        std::process::Command::new(p)
-            .args(["version", "--client"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !works(&local) {
-        let out = std::process::Command::new("bash")
-            .arg(root().join("scripts/install-helm.sh"))
-            .output()
-            .expect("bash runs");
-        assert!(
-            out.status.success() && works(&local),
-            "kubectl is required to build the rendered components and could not be installed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    local
-}
-
 /// The restart patches are a Kustomize Component: an app kustomization that includes it gets
 /// every injected Deployment's pod template annotated, checked with the real Kustomize.
 #[test]
@@ -613,7 +589,7 @@ fn rendered_restart_component_applies_to_the_apps_own_build() {
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: bookinfo\nresources: [bookinfo.yaml]\ncomponents: [../../rendered/restarts]\n",
     )
     .unwrap();
-    let out = std::process::Command::new(kubectl())
+    let out = std::process::Command::new(crate::common::tool("kubectl"))
         .args(["kustomize"])
         .arg(d.join("apps/bookinfo"))
         .output()
@@ -637,7 +613,7 @@ fn rendered_restart_component_applies_to_the_apps_own_build() {
         );
     }
     // The root of the output builds on its own, without the workloads.
-    let out = std::process::Command::new(kubectl())
+    let out = std::process::Command::new(crate::common::tool("kubectl"))
         .args(["kustomize"])
         .arg(d.join("rendered"))
         .output()

