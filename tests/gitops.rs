@@ -691,3 +691,81 @@ fn concurrent_commit_processes_never_lose_a_commit() {
     // How often the processes really collided depends on timing; shown, not asserted.
     eprintln!("{} commits, {refused} refused races", successes.len());
 }
+
+/// The upgrade example as a repository: `meshplan commit` run step after step commits each
+/// of the ten steps on the cluster branch, each commit changing exactly what its step
+/// should; once done, `commit` makes no commit, and the checkout was never touched.
+#[test]
+fn commit_the_upgrade_example_step_by_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crate::common::copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.name", "Mesh Owner"]);
+    git(d, &["config", "user.email", "owner@example.com"]);
+    git(d, &["add", "-A"]);
+    git(
+        d,
+        &["commit", "-q", "-m", "running 1.22.8, asking for 1.26.8"],
+    );
+    let status = git(d, &["status", "--porcelain"]);
+    let branch = "meshplan/upgrade-demo";
+    let plan = steps(d);
+    assert_eq!(plan.len(), 10, "{plan:?}");
+    for (i, (name, _)) in plan.iter().enumerate() {
+        let (code, out, err) = run(d, &["commit"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(
+            out.starts_with(&format!("committed step \"{name}\" ({}/10)", i + 1)),
+            "{out}"
+        );
+        let changed = git(d, &["show", "--name-status", "--format=", branch]);
+        let (hop, kind) = name.split_once(": ").unwrap();
+        let new = format!("1-{}", hop.trim_start_matches("1.").replace('.', "-"));
+        // Every step moves the lock on; each kind changes its own files.
+        assert!(
+            changed.contains("M\trendered/meshplan.lock"),
+            "{name}: {changed}"
+        );
+        match kind {
+            "install" => assert!(
+                changed.contains(&format!("A\trendered/istio-system/istiod-{new}.yaml")),
+                "{name}: {changed}"
+            ),
+            "wave canary" => assert!(
+                changed.contains("rendered/restarts/podinfo/deployment-podinfo.yaml"),
+                "{name}: {changed}"
+            ),
+            "wave main" => assert!(
+                changed.contains("rendered/namespaces/bookinfo.yaml"),
+                "{name}: {changed}"
+            ),
+            "gateway" => assert!(
+                changed.contains("M\trendered/istio-ingress/ingress-service.yaml"),
+                "{name}: {changed}"
+            ),
+            "cleanup" => assert!(
+                changed
+                    .lines()
+                    .any(|l| l.starts_with("D\trendered/istio-system/istiod-")),
+                "{name}: {changed}"
+            ),
+            other => panic!("unexpected step {other}"),
+        }
+        assert_eq!(
+            git(d, &["status", "--porcelain"]),
+            status,
+            "checkout untouched"
+        );
+    }
+    let tip = git(d, &["rev-parse", branch]);
+    let (code, out, _) = run(d, &["commit"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("nothing to commit"), "{out}");
+    assert_eq!(git(d, &["rev-parse", branch]), tip);
+    assert_eq!(
+        git(d, &["rev-list", "--count", &format!("main..{branch}")]).trim(),
+        "10"
+    );
+    git(d, &["fsck", "--strict", "--no-progress"]);
+}
