@@ -23,7 +23,7 @@ metadata := {
 	"name": "unknown-revision",
 	"severity": "deny",
 	"title": "Label points at a revision that is not installed",
-	"description": "A namespace or pod istio.io/rev label names a revision or tag that is not installed after the step, so its pods lose their sidecar.",
+	"description": "A namespace or pod istio.io/rev label, or a gateway colour, names a revision or tag that is not installed after the step, so its pods lose their sidecar or their control plane.",
 	"remediation": "Point the label at an installed revision or tag, or keep the revision installed.",
 }
 
@@ -47,4 +47,16 @@ deny contains util.workload_finding(w, msg, hint) if {
 	rev != null
 	not installed(rev)
 	msg := sprintf("the pod label istio.io/rev=%s names no installed revision or tag", [rev])
+}
+
+# A gateway colour running on a revision that is not installed after the step (judged on
+# each step's lock; the traffic-Service side of it is MP401).
+after_revisions := {r.name | some r in util.step_after.revisions}
+
+deny contains util.step_finding(msg, "keep the revision installed until the gateway colour is removed") if {
+	some gateway, state in util.step_after.gateways
+	some colour, revision in state.colours
+	not revision in after_revisions
+	not util.step_after.tags[revision]
+	msg := sprintf("the %s colour of gateway %s runs on revision %s, which is not installed after this step", [colour, gateway, revision])
 }

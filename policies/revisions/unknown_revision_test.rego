@@ -35,3 +35,21 @@ test_fires_on_namespace_and_pod if {
 test_ok_revision_and_tag if {
 	count(unknown_revision.deny) == 0 with input as fixture_ok
 }
+
+gateway_step(colours, revisions) := {"step": {"name": "cleanup", "before": {}, "after": {"revisions": revisions, "tags": {}, "gateways": {"istio-ingress/ingress": {"colours": colours, "active": "green"}}}}}
+
+fixture_fires_gateway := gateway_step({"blue": "1-24-6", "green": "1-26-8"}, [{"name": "1-26-8", "version": "1.26.8"}])
+
+fixture_ok_gateway := gateway_step({"green": "1-26-8"}, [{"name": "1-26-8", "version": "1.26.8"}])
+
+test_fires_on_gateway_colour_without_revision if {
+	findings := unknown_revision.deny with input as fixture_fires_gateway
+	count(findings) == 1
+	some f in findings
+	contains(f.msg, "blue colour")
+	f.step == "cleanup"
+}
+
+test_ok_gateway_colours_installed if {
+	count(unknown_revision.deny) == 0 with input as fixture_ok_gateway
+}
