@@ -277,12 +277,8 @@ fn step_locks(
 ) -> Result<(serde_json::Value, serde_json::Value), serde_json::Error> {
     use std::collections::BTreeSet;
     let serving = |lock: &crate::state::Lock, ns: &str| -> Option<String> {
-        let label = lock.namespaces.get(ns)?;
-        let revision = lock.tags.get(label).unwrap_or(label);
-        lock.revisions
-            .iter()
-            .find(|r| &r.name == revision)
-            .map(|r| r.version.clone())
+        let revision = lock.namespace_revision(ns)?;
+        lock.revision_version(revision).map(str::to_string)
     };
     let namespaces: BTreeSet<&String> = before
         .namespaces

@@ -116,8 +116,8 @@ pub fn render_model(spec: &Spec, inventory: &Inventory, lock: &Lock) -> RenderMo
 /// to in the lock (a tag resolves to its target), else the default revision for a namespace
 /// meshplan does not label (its workloads are injected by label of their own or by default).
 fn restart_revision(lock: &Lock, namespace: &str, default: Option<&str>) -> Option<String> {
-    match lock.namespaces.get(namespace) {
-        Some(label) => Some(lock.tags.get(label).unwrap_or(label).clone()),
+    match lock.namespace_revision(namespace) {
+        Some(revision) => Some(revision.to_string()),
         None => default
             .map(str::to_string)
             .or_else(|| lock.revisions.first().map(|r| r.name.clone())),

@@ -338,17 +338,6 @@ impl Facts {
             .ok()
             .and_then(|i| self.pdbs.get(i))
     }
-
-    /// Workloads in `namespace`, in their sorted order. A linear pass: to visit every
-    /// namespace, group `workloads` once instead of calling this per namespace.
-    pub fn workloads_in<'a>(
-        &'a self,
-        namespace: &'a str,
-    ) -> impl Iterator<Item = &'a WorkloadFacts> {
-        self.workloads
-            .iter()
-            .filter(move |w| w.object.namespace == namespace)
-    }
 }
 
 fn split_key(key: &str) -> Option<(&str, &str, &str)> {

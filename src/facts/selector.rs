@@ -3,40 +3,14 @@
 //! Service selectors are plain maps and need no type of their own.
 
 use serde_json::Value;
-use std::collections::BTreeMap;
 
-/// Operator of one set-based requirement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operator {
-    /// The label's value is one of the values.
-    In,
-    /// The label is absent or its value is none of the values.
-    NotIn,
-    /// The label is present.
-    Exists,
-    /// The label is absent.
-    DoesNotExist,
-}
-
-/// One `matchExpressions` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Requirement {
-    /// Label key.
-    pub key: String,
-    /// Operator.
-    pub operator: Operator,
-    /// Values for `In` / `NotIn`.
-    pub values: Vec<String>,
-}
-
-/// A parsed label selector.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Selector {
-    /// Labels that must all be present with these values.
-    pub match_labels: BTreeMap<String, String>,
-    /// Requirements that must all hold.
-    pub match_expressions: Vec<Requirement>,
-}
+// One selector type for the spec's wave selectors and for the manifests' selectors, so
+// Kubernetes' matching semantics are written once (`LabelSelector::matches`); this module
+// only parses them from untrusted JSON.
+pub use crate::spec::{
+    LabelSelector as Selector, LabelSelectorRequirement as Requirement,
+    SelectorOperator as Operator,
+};
 
 impl Selector {
     /// Parses a `LabelSelector` JSON object; the error says what is malformed.
@@ -69,53 +43,9 @@ impl Selector {
         Ok(selector)
     }
 
-    /// The same selector from the spec's typed form (wave `namespaceSelector`).
-    pub fn from_spec(s: &crate::spec::LabelSelector) -> Selector {
-        use crate::spec::SelectorOperator as Op;
-        Selector {
-            match_labels: s.match_labels.clone(),
-            match_expressions: s
-                .match_expressions
-                .iter()
-                .map(|r| Requirement {
-                    key: r.key.clone(),
-                    operator: match r.operator {
-                        Op::In => Operator::In,
-                        Op::NotIn => Operator::NotIn,
-                        Op::Exists => Operator::Exists,
-                        Op::DoesNotExist => Operator::DoesNotExist,
-                    },
-                    values: r.values.clone(),
-                })
-                .collect(),
-        }
-    }
-
     /// True when the selector has neither `matchLabels` nor `matchExpressions`.
     pub fn is_empty(&self) -> bool {
         self.match_labels.is_empty() && self.match_expressions.is_empty()
-    }
-
-    /// Whether `labels` satisfy every term (an empty selector matches everything).
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels
-            .iter()
-            .all(|(k, v)| labels.get(k) == Some(v))
-            && self.match_expressions.iter().all(|r| r.matches(labels))
-    }
-}
-
-impl Requirement {
-    /// Whether `labels` satisfy this requirement, with Kubernetes semantics (`NotIn`
-    /// holds for an absent key).
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        let value = labels.get(&self.key);
-        match self.operator {
-            Operator::In => value.is_some_and(|v| self.values.contains(v)),
-            Operator::NotIn => value.is_none_or(|v| !self.values.contains(v)),
-            Operator::Exists => value.is_some(),
-            Operator::DoesNotExist => value.is_none(),
-        }
     }
 }
 
@@ -176,6 +106,7 @@ pub(crate) fn scalar_string(v: &Value) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::collections::BTreeMap;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs

@@ -315,8 +315,7 @@ fn oldest_version(lock: &Lock) -> Option<String> {
     let version_of = |rev: &str| lock.revision_version(rev).map(str::to_string);
     let mut used: Vec<String> = Vec::new();
     for label in lock.namespaces.values() {
-        let rev = lock.tags.get(label).unwrap_or(label);
-        used.extend(version_of(rev));
+        used.extend(version_of(lock.resolve(label)));
     }
     used.extend(lock.tags.values().filter_map(|r| version_of(r)));
     for g in lock.gateways.values() {

@@ -387,6 +387,18 @@ impl Lock {
             .map(|r| r.version.as_str())
     }
 
+    /// The revision a namespace label value names: a tag's target, or the value itself.
+    pub fn resolve<'a>(&'a self, label: &'a str) -> &'a str {
+        self.tags.get(label).map_or(label, String::as_str)
+    }
+
+    /// The revision meshplan's label on `namespace` resolves to, if meshplan labels it.
+    pub fn namespace_revision(&self, namespace: &str) -> Option<&str> {
+        self.namespaces
+            .get(namespace)
+            .map(|label| self.resolve(label))
+    }
+
     /// The lock after `step` of `plan` is committed: the step's change to revisions, tags,
     /// labels and colours; restart generations bumped for `step.restarts` (and their proxy
     /// set to the hop's version); `step.manual` workloads recorded on the hop's version, since
