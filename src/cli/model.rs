@@ -186,6 +186,7 @@ mod tests {
                 WorkloadState {
                     generation,
                     proxy: "1.28.1".into(),
+                    config: None,
                 },
             );
         }

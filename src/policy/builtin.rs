@@ -57,6 +57,7 @@ pub(crate) const RULES: &[[Embedded; 2]] = &[
     rule!("gateways/gateway_switch_unready"),
     rule!("gateways/gateway_in_place"),
     rule!("gateways/active_gateway_removed"),
+    rule!("config/restart_not_bumped"),
     rule!("config/rendered_drift"),
     rule!("config/waiver_expired"),
 ];
