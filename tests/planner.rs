@@ -365,8 +365,7 @@ fn config_restarts_reach_workloads_outside_the_listed_namespaces_and_are_recorde
     let base = FactsBase::new(&old, &inventory);
     let (_, lock) = run(&old, None, &base);
     assert_eq!(
-        lock.workloads["Deployment/legacy/old-app"].generation,
-        1,
+        lock.workloads["Deployment/legacy/old-app"].generation, 1,
         "restarted when its revision was installed"
     );
     let flipped = spec("1.26.8", "1.30", ", config: {prometheusMerge: false}", "");
@@ -381,9 +380,20 @@ fn config_restarts_reach_workloads_outside_the_listed_namespaces_and_are_recorde
     );
     // The lock records which config each workload was restarted with.
     let want = meshplan::state::ConfigHash::of(&flipped.spec.istio.config).workloads;
-    for key in BOOKINFO.iter().copied().chain(["Deployment/legacy/old-app"]) {
-        assert_eq!(after.workloads[key].config.as_deref(), Some(want.as_str()), "{key}");
-        assert_ne!(lock.workloads[key].config, after.workloads[key].config, "{key}");
+    for key in BOOKINFO
+        .iter()
+        .copied()
+        .chain(["Deployment/legacy/old-app"])
+    {
+        assert_eq!(
+            after.workloads[key].config.as_deref(),
+            Some(want.as_str()),
+            "{key}"
+        );
+        assert_ne!(
+            lock.workloads[key].config, after.workloads[key].config,
+            "{key}"
+        );
     }
     assert_settled(&flipped, &after);
 }

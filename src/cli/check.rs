@@ -236,7 +236,9 @@ fn fill_running_proxies(
     let mut next_restart: BTreeMap<&str, &str> = BTreeMap::new();
     for step in ctx.plan.steps.iter().skip(first_later).filter(|s| !s.done) {
         for key in step.restarts.iter().chain(&step.manual) {
-            next_restart.entry(key.as_str()).or_insert(step.name.as_str());
+            next_restart
+                .entry(key.as_str())
+                .or_insert(step.name.as_str());
         }
     }
     for w in &mut facts.workloads {

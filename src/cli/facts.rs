@@ -45,7 +45,11 @@ pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
     let mut facts = match args.step {
         FactsPoint::Current => ctx.base.at(&ctx.plan.start),
         FactsPoint::Next | FactsPoint::Final => {
-            let count = if args.step == FactsPoint::Next { 1 } else { usize::MAX };
+            let count = if args.step == FactsPoint::Next {
+                1
+            } else {
+                usize::MAX
+            };
             let judged = remaining(&ctx.plan, count);
             judged_facts(&ctx, &judged, &lock_after(&ctx, &judged))
         }
