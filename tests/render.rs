@@ -62,6 +62,7 @@ fn gateway(colours: &[(&str, &str)], active: &str) -> RenderGateway {
                 },
             ],
         },
+        values: Map::new(),
     }
 }
 
