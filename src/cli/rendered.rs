@@ -53,6 +53,9 @@ impl GatewayRelease {
     }
 }
 
+/// The kinds that install a gateway colour (see [`found_in`]).
+const RELEASE_KINDS: [&str; 3] = ["HelmRelease", "Application", "IstioOperator"];
+
 /// A colour release as one document declares it, before it is matched with the spec.
 struct Found<'a> {
     /// Namespace the release installs into.
@@ -107,6 +110,11 @@ fn releases_of_tree(
         } else {
             format!("{prefix}/{rel}")
         };
+        // Most files of a large output are restart patches: only parse those that can hold a
+        // release at all.
+        if !RELEASE_KINDS.iter().any(|k| text.contains(k)) {
+            continue;
+        }
         let Ok(docs) = crate::inventory::parse_documents(text, Path::new(&file)) else {
             continue;
         };
