@@ -210,7 +210,7 @@ pub(crate) fn prepare_into(
                 &tree,
                 &display_path(ctx, out),
                 &ctx.spec.spec.spec.gateways,
-            );
+            )?;
             let rendered = super::rendered::to_input(None, &gateways)?;
             evaluate(ctx, p, &applied, single, Some(&rendered))?
         }

@@ -66,6 +66,7 @@ struct Found<'a> {
     labels: Option<&'a Value>,
     /// The chart name, when the document names one.
     chart: Option<&'a str>,
+    /// `service.type` of the values (`k8s.service.type` of the component), when a string.
     service_type: Option<String>,
 }
 
@@ -76,7 +77,7 @@ pub(crate) fn gateway_releases(
     tree: &RenderedTree,
     prefix: &str,
     gateways: &[Gateway],
-) -> Vec<GatewayRelease> {
+) -> Result<Vec<GatewayRelease>, Error> {
     // Hand-edited files may nest as deep as the parser budget allows: parse where the stack
     // fits that, as the manifest loader does.
     std::thread::scope(|scope| {
@@ -84,12 +85,13 @@ pub(crate) fn gateway_releases(
             .name("meshplan-rendered".to_string())
             .stack_size(crate::inventory::PARSER_STACK_BYTES)
             .spawn_scoped(scope, || releases_of_tree(tree, prefix, gateways))
-            .ok()
-            .and_then(|handle| handle.join().ok())
-            .unwrap_or_default()
+            .map_err(|e| Error::Internal(format!("cannot start the parser thread: {e}")))?
+            .join()
+            .map_err(|_| Error::Internal("the rendered-gateway reader panicked".into()))
     })
 }
 
+/// [`gateway_releases`] on the current thread.
 fn releases_of_tree(
     tree: &RenderedTree,
     prefix: &str,
@@ -105,16 +107,16 @@ fn releases_of_tree(
         if !(rel.ends_with(".yaml") || rel.ends_with(".yml")) {
             continue;
         }
-        let file = if prefix.is_empty() || prefix == "." {
-            rel.clone()
-        } else {
-            format!("{prefix}/{rel}")
-        };
         // Most files of a large output are restart patches: only parse those that can hold a
         // release at all.
         if !RELEASE_KINDS.iter().any(|k| text.contains(k)) {
             continue;
         }
+        let file = if prefix.is_empty() || prefix == "." {
+            rel.clone()
+        } else {
+            format!("{prefix}/{rel}")
+        };
         let Ok(docs) = crate::inventory::parse_documents(text, Path::new(&file)) else {
             continue;
         };
@@ -296,7 +298,7 @@ pub(crate) fn check_gateways(
     let gateways = &ctx.spec.spec.spec.gateways;
     let out = output_dir(ctx);
     let prefix = display_path(ctx, &out);
-    let committed = gateway_releases(&read_yaml_files(&out)?, &prefix, gateways);
+    let committed = gateway_releases(&read_yaml_files(&out)?, &prefix, gateways)?;
     let charts = match charts {
         Some(dir) => Charts::from_dir(&ctx.dir.join(dir))?,
         None => Charts::embedded(),
@@ -305,7 +307,7 @@ pub(crate) fn check_gateways(
     let mut model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, &lock);
     model.restarts.clear();
     let after = crate::render::render(&model, &charts)?;
-    let after = gateway_releases(&after, &prefix, gateways);
+    let after = gateway_releases(&after, &prefix, gateways)?;
     Ok(merge(vec![committed, after]))
 }
 
@@ -417,7 +419,7 @@ mod tests {
     fn render_rows(delivery: Delivery, repository: &str) -> Vec<Row> {
         let tree = crate::render::render(&model(delivery, repository), &Charts::embedded())
             .expect("renders");
-        rows(&gateway_releases(&tree, "rendered/", &spec_gateways()))
+        rows(&gateway_releases(&tree, "rendered/", &spec_gateways()).expect("read"))
     }
 
     fn row(
@@ -623,7 +625,7 @@ mod tests {
         .into_iter()
         .map(|(p, t)| (p.to_string(), t.to_string()))
         .collect();
-        let found = gateway_releases(&tree, "", &spec_gateways());
+        let found = gateway_releases(&tree, "", &spec_gateways()).expect("read");
         assert_eq!(
             rows(&found),
             [
@@ -656,7 +658,7 @@ mod tests {
             &Charts::embedded(),
         )
         .expect("renders");
-        let a = gateway_releases(&tree, "rendered", &spec_gateways());
+        let a = gateway_releases(&tree, "rendered", &spec_gateways()).expect("read");
         let mut b = a.clone();
         if let Some(first) = b.first_mut() {
             first.service_type = Some("ClusterIP".into());
