@@ -289,3 +289,35 @@ fn a_charts_template_giving_colours_a_loadbalancer_is_refused() {
         )]
     );
 }
+
+#[test]
+fn istio_operator_values_land_in_the_component_k8s_block() {
+    let dir = example("bookinfo");
+    let d = dir.path();
+    let file = d.join("meshplan.yaml");
+    let spec = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        spec.replace("delivery: flux-helm", "delivery: istio-operator"),
+    )
+    .unwrap();
+    gateway_values(
+        d,
+        "blue-green",
+        "{service: {type: LoadBalancer}, resources: {requests: {cpu: 250m}}}",
+    );
+    let operator = "rendered/istio-system/istiooperator-1-26-8.yaml";
+    let (code, _, err) = run(d, &["render", "--step", "all"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("deny[MP402]") && err.contains(&format!("{operator}:1")),
+        "{err}"
+    );
+    let (code, _, err) = run(d, &["render", "--step", "all", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    let doc = last_doc(&d.join(operator));
+    let blue = &doc["spec"]["components"]["ingressGateways"][1];
+    assert_eq!(blue["name"], "ingress-blue");
+    assert_eq!(blue["k8s"]["service"]["type"], "LoadBalancer");
+    assert_eq!(blue["k8s"]["resources"]["requests"]["cpu"], "250m");
+}
