@@ -66,8 +66,9 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
         StepRange::Next => ctx.plan.next_step().map(|s| s.name.as_str()),
     };
     let drift = super::drift::rendered_drift(&ctx, args.charts.as_deref())?;
-    let rendered = drift.as_ref().map(super::drift::Drift::to_input);
-    let mut diagnostics = evaluate(&ctx, &policies, &judged, step, rendered.as_ref())?;
+    let gateways = super::rendered::check_gateways(&ctx, &judged, args.charts.as_deref())?;
+    let rendered = super::rendered::to_input(drift.as_ref(), &gateways)?;
+    let mut diagnostics = evaluate(&ctx, &policies, &judged, step, Some(&rendered))?;
     if let Some(drift) = &drift {
         drift.locate(&mut diagnostics);
         crate::diagnostic::normalize(&mut diagnostics);
@@ -261,8 +262,8 @@ fn fill_running_proxies(
 }
 
 /// The Rego input document (docs/policy-input.md).
-/// `step` names the step when one alone is judged; `rendered` is the drift of the output
-/// directory (MP502), when it was compared.
+/// `step` names the step when one alone is judged; `rendered` is what the render tells
+/// (`{drift?, gateways}`, see `rendered.rs`).
 pub(crate) fn policy_input(
     ctx: &Context,
     facts: &Facts,

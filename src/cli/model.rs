@@ -50,6 +50,7 @@ pub fn render_model(spec: &Spec, inventory: &Inventory, lock: &Lock) -> RenderMo
                 colours: state.map(|s| s.colours.clone()).unwrap_or_default(),
                 active: state.map(|s| s.active.clone()),
                 service: g.service.clone(),
+                values: g.values.clone(),
             }
         })
         .collect();

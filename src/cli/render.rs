@@ -14,7 +14,7 @@ use crate::report::{self, OutputFormat, Report};
 use crate::state::Lock;
 use clap::Args;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// `--step` of `render`, `diff` and `commit`: which steps the change applies.
@@ -163,18 +163,9 @@ pub(crate) fn charts(ctx: &Context, args: &ChangeArgs) -> Result<Charts, Error> 
     })
 }
 
-/// Applies the steps `args.step` selects, judges the change, renders it. `None` when no step
-/// remains. `policies` is `None` for commands that only show the change (`diff`).
-pub(crate) fn prepare(
-    ctx: &Context,
-    args: &ChangeArgs,
-    policies: Option<&crate::policy::PolicySet>,
-) -> Result<Option<Change>, Error> {
-    let applied = select(ctx, args.step)?;
-    if applied.is_empty() {
-        return Ok(None);
-    }
-    let charts = charts(ctx, args)?;
+/// The lock after the steps `applied` (indices into `plan.steps`, in order), starting from
+/// the committed lock or an empty one for a new cluster.
+pub(crate) fn lock_after(ctx: &Context, applied: &[usize]) -> Lock {
     let mut lock = ctx
         .lock
         .clone()
@@ -182,6 +173,32 @@ pub(crate) fn prepare(
     for step in applied.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
         lock = lock.apply(&ctx.plan, step);
     }
+    lock
+}
+
+/// Applies the steps `args.step` selects, judges the change, renders it. `None` when no step
+/// remains. `policies` is `None` for commands that only show the change (`diff`).
+pub(crate) fn prepare(
+    ctx: &Context,
+    args: &ChangeArgs,
+    policies: Option<&crate::policy::PolicySet>,
+) -> Result<Option<Change>, Error> {
+    prepare_into(ctx, args, policies, &output_dir(ctx))
+}
+
+/// [`prepare`] for a change written into `out` (where its findings' files are).
+pub(crate) fn prepare_into(
+    ctx: &Context,
+    args: &ChangeArgs,
+    policies: Option<&crate::policy::PolicySet>,
+    out: &Path,
+) -> Result<Option<Change>, Error> {
+    let applied = select(ctx, args.step)?;
+    if applied.is_empty() {
+        return Ok(None);
+    }
+    let charts = charts(ctx, args)?;
+    let lock = lock_after(ctx, &applied);
     let tree = render_lock(ctx, &lock, &charts)?;
     let diagnostics = match policies {
         Some(p) => {
@@ -189,7 +206,13 @@ pub(crate) fn prepare(
                 [one] => ctx.plan.steps.get(*one).map(|s| s.name.as_str()),
                 _ => None,
             };
-            evaluate(ctx, p, &applied, single, None)?
+            let gateways = super::rendered::gateway_releases(
+                &tree,
+                &display_path(ctx, out),
+                &ctx.spec.spec.spec.gateways,
+            )?;
+            let rendered = super::rendered::to_input(None, &gateways)?;
+            evaluate(ctx, p, &applied, single, Some(&rendered))?
         }
         None => Vec::new(),
     };
@@ -234,7 +257,11 @@ pub(crate) fn print_findings(
 pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
     let policies = load_policies(&ctx, &args.policies)?;
-    let Some(change) = prepare(&ctx, &args.change, Some(&policies))? else {
+    let out = match &args.out {
+        Some(dir) => ctx.dir.join(dir),
+        None => output_dir(&ctx),
+    };
+    let Some(change) = prepare_into(&ctx, &args.change, Some(&policies), &out)? else {
         emit("nothing to render: the plan is done\n")?;
         return Ok(ExitCode::Ok);
     };
@@ -242,10 +269,6 @@ pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
     if change.denied() && !args.force {
         return Ok(ExitCode::Findings);
     }
-    let out = match &args.out {
-        Some(dir) => ctx.dir.join(dir),
-        None => output_dir(&ctx),
-    };
     crate::render::write_tree(&change.tree, &out)?;
     let shown = display_path(&ctx, &out);
     emit(&format!(
