@@ -3,7 +3,7 @@
 //! [`prepare`] is shared with `diff` and `commit`, so all three show, gate and write the same
 //! change for the same `--step`.
 
-use super::check::{evaluate, load_policies, remaining, rule_infos};
+use super::check::{evaluate, load_policies, lock_after, remaining, rule_infos};
 use super::context::Context;
 use super::drift::{display_path, output_dir, render_lock};
 use super::{SpecArgs, emit};
@@ -11,7 +11,6 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ExitCode};
 use crate::render::{Charts, RenderedTree};
 use crate::report::{self, OutputFormat, Report};
-use crate::state::Lock;
 use clap::Args;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -161,19 +160,6 @@ pub(crate) fn charts(ctx: &Context, args: &ChangeArgs) -> Result<Charts, Error> 
         Some(dir) => Charts::from_dir(&ctx.dir.join(dir))?,
         None => Charts::embedded(),
     })
-}
-
-/// The lock after the steps `applied` (indices into `plan.steps`, in order), starting from
-/// the committed lock or an empty one for a new cluster.
-pub(crate) fn lock_after(ctx: &Context, applied: &[usize]) -> Lock {
-    let mut lock = ctx
-        .lock
-        .clone()
-        .unwrap_or_else(|| Lock::empty(&ctx.spec.spec.metadata.name));
-    for step in applied.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
-        lock = lock.apply(&ctx.plan, step);
-    }
-    lock
 }
 
 /// Applies the steps `args.step` selects, judges the change, renders it. `None` when no step

@@ -303,7 +303,15 @@ pub(crate) fn check_gateways(
         Some(dir) => Charts::from_dir(&ctx.dir.join(dir))?,
         None => Charts::embedded(),
     };
-    let lock = super::render::lock_after(ctx, judged);
+    // Revisions, tags, labels and colours are all a gateway release depends on: the
+    // workloads (the part of the lock that grows with the inventory) are left out.
+    let mut lock = ctx.lock.as_ref().map_or_else(
+        || crate::state::Lock::empty(&ctx.spec.spec.metadata.name),
+        crate::state::Lock::without_workloads,
+    );
+    for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
+        lock = lock.transform(&ctx.plan.gateways, step);
+    }
     let mut model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, &lock);
     model.restarts.clear();
     let after = crate::render::render(&model, &charts)?;
