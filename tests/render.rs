@@ -63,6 +63,7 @@ fn gateway(colours: &[(&str, &str)], active: &str) -> RenderGateway {
             ],
         },
         values: Map::new(),
+        restarts: BTreeMap::new(),
     }
 }
 
@@ -132,7 +133,11 @@ fn mid_upgrade(delivery: Delivery) -> RenderModel {
             revision("1.24.6", &["prod", "default"]),
         ],
         default_revision: Some("1-24-6".into()),
-        gateways: vec![gateway(&[("blue", "1-24-6"), ("green", "1-26-8")], "blue")],
+        gateways: vec![RenderGateway {
+            // Restarted once on its revision (a numTrustedProxies change).
+            restarts: BTreeMap::from([("green".to_string(), "1-26-8.1".to_string())]),
+            ..gateway(&[("blue", "1-24-6"), ("green", "1-26-8")], "blue")
+        }],
         namespaces: vec![
             namespace("bookinfo", "1-26-8", true),
             namespace("shop", "prod", false),
@@ -589,6 +594,14 @@ fn rendered_values_work_with_the_real_istio_charts() {
                     gw.name
                 );
                 assert_eq!(pod["meshplan.dev/colour"], colour.as_str());
+                let annotations = &deployment["spec"]["template"]["metadata"]["annotations"];
+                assert_eq!(
+                    annotations["meshplan.dev/restarted-for"].as_str(),
+                    gw.restarts.get(colour).map(String::as_str),
+                    "a restarted colour carries the bump on its pods, the other none"
+                );
+                // Merged over the chart's own pod annotations, which stay.
+                assert_eq!(annotations["inject.istio.io/templates"], "gateway");
                 if !gw.values.is_empty() {
                     // Merged over the chart's own defaults by Helm, like any values file.
                     let spec = &deployment["spec"]["template"]["spec"];

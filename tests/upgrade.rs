@@ -344,3 +344,79 @@ fn a_config_change_without_restart_bumps_is_restart_not_bumped() {
         .unwrap_or("");
     assert!(msg.contains("prometheusMerge"), "{msg}");
 }
+
+/// `numTrustedProxies` restarts only the gateways: the `gateway-restart` step renders the
+/// restart annotation on the colour's pods, and nothing is reported; a lock edited to claim
+/// the new config plans nothing, and MP501 names the gateway colour at `istio.config`.
+#[test]
+fn trusted_proxies_restart_the_gateway_colours_or_are_restart_not_bumped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+    let spec_path = d.join("meshplan.yaml");
+    let text = std::fs::read_to_string(&spec_path)
+        .expect("spec")
+        .replace("version: 1.26.8", "version: 1.22.8")
+        .replace(
+            "revisionTags: [default]",
+            "revisionTags: [default]\n    config: {numTrustedProxies: 2}",
+        );
+    std::fs::write(&spec_path, &text).expect("spec written");
+    let mp501 = |d: &Path| -> Vec<Value> {
+        let (code, out, err) = run(d, &["check", "--format", "json"]);
+        assert_ne!(code, 2, "{err}");
+        let report: Value = serde_json::from_str(&out).expect("report json");
+        report["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|x| x["rule"] == "MP501")
+            .collect()
+    };
+
+    // Hand-edited lock first, in a copy: no step, so the gateway is reported.
+    let edited = tempfile::tempdir().expect("temp dir");
+    copy_tree(d, edited.path());
+    let spec = meshplan::spec::load(&spec_path).expect("spec loads");
+    let hash = meshplan::state::ConfigHash::of(&spec.spec.spec.istio.config);
+    let lock_path = edited.path().join("rendered/meshplan.lock");
+    let lock_text = std::fs::read_to_string(&lock_path).expect("lock");
+    let old = lock(d)["configHash"]["gateways"]
+        .as_str()
+        .expect("configHash")
+        .to_string();
+    let changed = lock_text.replace(
+        &format!("  gateways: {old}"),
+        &format!("  gateways: {}", hash.gateways),
+    );
+    assert_ne!(changed, lock_text);
+    std::fs::write(&lock_path, changed).expect("lock edited");
+    let found = mp501(edited.path());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["object"]["name"], "ingress-blue");
+    assert_eq!(found[0]["file"], "meshplan.yaml");
+    let config_line = text
+        .lines()
+        .position(|l| l.contains("config: {numTrustedProxies"))
+        .map(|i| i + 1);
+    assert_eq!(found[0]["line"].as_u64(), config_line.map(|l| l as u64));
+
+    // Planned by meshplan: one gateway-restart step, nothing reported, the pods bumped.
+    assert!(mp501(d).is_empty());
+    let (code, out, err) = run(d, &["render"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("rendered step \"gateway-restart\""),
+        "{out}"
+    );
+    let release = std::fs::read_to_string(d.join("rendered/istio-ingress/ingress-blue.yaml"))
+        .expect("release");
+    assert!(
+        release.contains("meshplan.dev/restarted-for: \"1-22-8.1\""),
+        "{release}"
+    );
+    assert!(mp501(d).is_empty());
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(!out.contains("MP502"), "{out}");
+}

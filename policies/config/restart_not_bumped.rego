@@ -1,16 +1,20 @@
 # What it does
-#   Flags an injected workload that a rolling restart can restart but nothing restarts,
+#   Flags an injected workload (or a gateway colour's Deployment) that a rolling restart
+#   can restart but nothing restarts,
 #   although what would be injected into it changed: after the judged change its revision
 #   injects another Istio version than its running proxy has, or the restart-relevant
 #   config (`prometheusMerge`, `compatibilityVersion`) differs from the one its proxy was
-#   started with — and no later step of the plan bumps its restart annotation either.
+#   started with (for gateways: `numTrustedProxies`) — and no later step of the plan bumps
+#   its restart annotation either.
 #
 # Why is this bad?
 #   Istio injects sidecars only when a pod is created. A changed revision or proxy config
 #   reaches running pods only when their pod template changes; meshplan bumps
 #   `meshplan.dev/restarted-for` for that. A workload left out keeps the old proxy (or the
 #   old merged metrics, or old proxy flags) indefinitely, and removing the old revision
-#   later breaks it.
+#   later breaks it. The same holds for the ingress gateways' own Deployments and
+#   `numTrustedProxies`: a gateway reads it at start-up, so a changed value without a
+#   restart leaves client addresses computed the old way.
 #
 # Example
 #   `prometheusMerge` flipped while a lock edited by hand already records the new config
@@ -28,7 +32,7 @@ metadata := {
 	"name": "restart-not-bumped",
 	"severity": "deny",
 	"title": "Restart-relevant config changed without a restart bump",
-	"description": "An injected, restartable workload would get another proxy version or restart-relevant config (prometheusMerge, compatibilityVersion) than it runs, and no step bumps its restart annotation.",
+	"description": "An injected, restartable workload would get another proxy version or restart-relevant config (prometheusMerge, compatibilityVersion; numTrustedProxies for gateways) than it runs, and no step bumps its restart annotation.",
 	"remediation": "Render the change with meshplan (it bumps the restart annotation of every workload whose injection changes) instead of editing the lock or the rendered output.",
 }
 
@@ -60,4 +64,14 @@ deny contains util.workload_finding(w, msg, hint) if {
 	reason := stale(w)
 	msg := sprintf("%s, and no step bumps its restart annotation", [reason])
 	hint := "render the change with meshplan so it bumps meshplan.dev/restarted-for, or restart the workload by hand and re-render"
+}
+
+deny contains {"msg": msg, "object": g.object, "hint": hint} if {
+	some g in input.facts.gateways
+	want := input.facts.configHash.gateways
+	object.get(g, "proxyConfig", null) != null
+	g.proxyConfig != want
+	object.get(g, "nextRestart", null) == null
+	msg := sprintf("gateway %s colour %s was started with restart-relevant config %s but istiod now injects %s (numTrustedProxies changed), and no step bumps its restart annotation", [g.gateway, g.colour, g.proxyConfig, want])
+	hint := "render the change with meshplan: a gateway-restart step bumps the colours' pod annotation"
 }

@@ -84,3 +84,40 @@ test_ok_unknown_config if {
 test_ok_revision_not_installed if {
 	count(restart_not_bumped.deny) == 0 with input as fixture_ok_revision_gone
 }
+
+blue := {
+	"object": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "istio-ingress", "name": "ingress-blue"},
+	"key": "Deployment/istio-ingress/ingress-blue",
+	"gateway": "istio-ingress/ingress",
+	"colour": "blue",
+	"revision": "1-26-8",
+	"proxyConfig": "bbbb",
+	"nextRestart": null,
+}
+
+gateways(g) := {"facts": {
+	"workloads": [],
+	"gateways": [g],
+	"revisions": {"1-26-8": {"name": "1-26-8", "version": "1.26.8", "tags": []}},
+	"configHash": {"workloads": "aaaa", "gateways": "bbbb"},
+}}
+
+test_fires_for_a_gateway_started_with_other_trusted_proxies if {
+	findings := restart_not_bumped.deny with input as gateways(object.union(blue, {"proxyConfig": "dddd"}))
+	count(findings) == 1
+	some f in findings
+	f.object.name == "ingress-blue"
+	contains(f.msg, "numTrustedProxies")
+}
+
+test_ok_gateway_up_to_date if {
+	count(restart_not_bumped.deny) == 0 with input as gateways(blue)
+}
+
+test_ok_gateway_restarted_later if {
+	count(restart_not_bumped.deny) == 0 with input as gateways(object.union(blue, {"proxyConfig": "dddd", "nextRestart": "gateway-restart"}))
+}
+
+test_ok_gateway_config_unknown if {
+	count(restart_not_bumped.deny) == 0 with input as gateways(object.union(blue, {"proxyConfig": null}))
+}

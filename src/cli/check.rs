@@ -212,7 +212,8 @@ pub(crate) fn judged_facts(ctx: &Context, judged: &[usize], after: &crate::state
     facts
 }
 
-/// Fills each workload's `proxy`, `proxyConfig` and `nextRestart` (MP501 reads them): the
+/// Fills each workload's `proxy`, `proxyConfig` and `nextRestart`, and the gateway colours'
+/// Deployments (MP501 reads them): the
 /// lock's record when meshplan restarted it or asked for a restart, else what injected it
 /// under the committed lock, which is what its pods have run since they were created.
 /// Linear in the workloads and in the later steps' lists.
@@ -258,6 +259,44 @@ fn fill_running_proxies(
             }
         }
         w.next_restart = next_restart.get(w.key.as_str()).map(|s| (*s).to_string());
+    }
+    let committed_gateways = committed
+        .and_then(|l| l.config_hash.as_ref())
+        .map(|h| h.gateways.clone());
+    let fresh = ctx.plan.config.as_ref().map(|h| h.gateways.clone());
+    for (gateway, state) in &after.gateways {
+        let Some((namespace, name)) = gateway.split_once('/') else {
+            continue;
+        };
+        let existed = |colour: &str| {
+            committed
+                .and_then(|l| l.gateways.get(gateway))
+                .is_some_and(|g| g.colours.contains_key(colour))
+        };
+        for (colour, revision) in &state.colours {
+            let object = crate::diagnostic::ObjectRef {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                namespace: namespace.to_string(),
+                name: format!("{name}-{colour}"),
+            };
+            let key = object.key();
+            // A colour created by the judged change is rendered with the spec's config.
+            let proxy_config = match after.workloads.get(&key) {
+                Some(record) => record.config.clone().or_else(|| committed_gateways.clone()),
+                None if existed(colour) => committed_gateways.clone(),
+                None => fresh.clone(),
+            };
+            facts.gateways.push(crate::facts::GatewayDeploymentFacts {
+                next_restart: next_restart.get(key.as_str()).map(|s| (*s).to_string()),
+                key,
+                gateway: gateway.clone(),
+                colour: colour.clone(),
+                revision: revision.clone(),
+                proxy_config,
+                object,
+            });
+        }
     }
 }
 

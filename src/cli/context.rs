@@ -220,6 +220,9 @@ impl Context {
                     None => vec![Seg::Key("spec"), Seg::Key("upgrade")],
                 }
             }
+            // Only a gateway Deployment (not in the inventory) reaches here: the config
+            // change that should have restarted it.
+            ("MP501", _) => vec![Seg::Key("spec"), Seg::Key("istio"), Seg::Key("config")],
             ("MP503", _) => {
                 match spec
                     .exceptions

@@ -43,6 +43,19 @@ pub fn render_model(spec: &Spec, inventory: &Inventory, lock: &Lock) -> RenderMo
         .iter()
         .map(|g| {
             let state = lock.gateways.get(&format!("{}/{}", g.namespace, g.name));
+            // A colour's Deployment is `<gateway>-<colour>`, keyed like a workload.
+            let restarts = state
+                .map(|s| {
+                    s.colours
+                        .iter()
+                        .filter_map(|(colour, revision)| {
+                            let key = format!("Deployment/{}/{}-{colour}", g.namespace, g.name);
+                            let w = lock.workloads.get(&key).filter(|w| w.generation > 0)?;
+                            Some((colour.clone(), format!("{revision}.{}", w.generation)))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             RenderGateway {
                 name: g.name.clone(),
                 namespace: g.namespace.clone(),
@@ -51,6 +64,7 @@ pub fn render_model(spec: &Spec, inventory: &Inventory, lock: &Lock) -> RenderMo
                 active: state.map(|s| s.active.clone()),
                 service: g.service.clone(),
                 values: g.values.clone(),
+                restarts,
             }
         })
         .collect();

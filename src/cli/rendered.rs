@@ -361,6 +361,7 @@ mod tests {
             active: Some("blue".into()),
             service: GatewayService::default(),
             values: serde_json::from_value(values).unwrap_or_default(),
+            restarts: BTreeMap::new(),
         }
     }
 

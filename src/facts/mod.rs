@@ -289,6 +289,7 @@ impl FactsBase {
                 ..VersionFacts::default()
             },
             config_hash: None,
+            gateways: Vec::new(),
         }
     }
 }

@@ -33,6 +33,31 @@ pub struct Facts {
     /// The restart-relevant config istiod injects after the judged change (the spec's),
     /// hashed as the lock hashes it; null when the CLI did not fill it.
     pub config_hash: Option<crate::state::ConfigHash>,
+    /// The gateway colours' Deployments after the judged change (meshplan renders them; they
+    /// are not in the inventory). Sorted by key; filled by the CLI from the lock.
+    pub gateways: Vec<GatewayDeploymentFacts>,
+}
+
+/// One gateway colour's Deployment, as meshplan's lock records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayDeploymentFacts {
+    /// `apps/v1` Deployment `<gateway>-<colour>` in the gateway's namespace.
+    pub object: ObjectRef,
+    /// `Deployment/<namespace>/<gateway>-<colour>`, as in plans and the lock.
+    pub key: String,
+    /// The gateway, `namespace/name`.
+    pub gateway: String,
+    /// The colour (`blue`, `green`).
+    pub colour: String,
+    /// The revision the colour runs on.
+    pub revision: String,
+    /// The `numTrustedProxies` config hash its pods were started with (compare with
+    /// `configHash.gateways`): the lock's record of its last restart, else the config of
+    /// the lock it was created under; null when unknown.
+    pub proxy_config: Option<String>,
+    /// The first step after the judged change that restarts it; null when none does.
+    pub next_restart: Option<String>,
 }
 
 /// One namespace.

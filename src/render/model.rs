@@ -63,6 +63,11 @@ pub struct RenderGateway {
     pub service: GatewayService,
     /// `spec.gateways[].values`, deep-merged over the values meshplan writes for each colour.
     pub values: serde_json::Map<String, serde_json::Value>,
+    /// Colour → restart annotation value (`<revision>.<generation>`) for the colours meshplan
+    /// restarted (`numTrustedProxies`, in-place upgrades); set as a pod annotation of that
+    /// colour's Deployment, since a gateway is meshplan's own release, not a workload a
+    /// Kustomize patch could reach.
+    pub restarts: BTreeMap<String, String>,
 }
 
 /// One namespace in the mesh.

@@ -35,6 +35,7 @@ fn model(delivery: Delivery) -> RenderModel {
                 }],
             },
             values: serde_json::Map::new(),
+            restarts: std::collections::BTreeMap::new(),
         }],
         namespaces: vec![RenderNamespace {
             name: "bookinfo".into(),

@@ -10,7 +10,7 @@
 //! `templates/service.yaml` renders no Service at all when `service.type` is `None`).
 
 use super::RenderError;
-use super::model::{COLOUR_LABEL, RenderGateway, RenderModel, RenderRevision};
+use super::model::{COLOUR_LABEL, RESTART_ANNOTATION, RenderGateway, RenderModel, RenderRevision};
 use crate::catalog::Version;
 use crate::spec::model::NativeSidecars;
 use serde_json::{Map, Value, json};
@@ -100,12 +100,17 @@ pub fn istiod_values(
 /// chart's `istio` selector label is the gateway's name for every colour), and no Service of
 /// the chart's own: traffic goes through the separately owned Service. `spec.gateways[].values`
 /// are deep-merged over, so a user can override even these; policy MP402 judges the result.
+/// A colour meshplan restarted carries the restart annotation on its pods (`podAnnotations`
+/// merges over the chart's own key by key, so its defaults stay).
 pub fn gateway_values(gw: &RenderGateway, colour: &str, revision: &str) -> Map<String, Value> {
     let mut v = json!({
         "revision": revision,
         "labels": {"istio": gw.name, COLOUR_LABEL: colour},
         "service": {"type": "None"},
     });
+    if let Some(value) = gw.restarts.get(colour) {
+        v["podAnnotations"] = json!({RESTART_ANNOTATION: value});
+    }
     deep_merge(&mut v, &Value::Object(gw.values.clone()));
     into_map(v)
 }
@@ -113,8 +118,12 @@ pub fn gateway_values(gw: &RenderGateway, colour: &str, revision: &str) -> Map<S
 /// The `k8s` block (IstioOperator's KubernetesResourcesSpec) of one colour's ingress gateway
 /// component: a ClusterIP Service, as the traffic Service is owned separately, with
 /// `spec.gateways[].values` deep-merged over (`resources`, `nodeSelector`, `hpaSpec`, ...).
-pub fn operator_gateway_k8s(gw: &RenderGateway) -> Value {
+/// A colour meshplan restarted carries the restart annotation in `k8s.podAnnotations`.
+pub fn operator_gateway_k8s(gw: &RenderGateway, colour: &str) -> Value {
     let mut k8s = json!({"service": {"type": "ClusterIP"}});
+    if let Some(value) = gw.restarts.get(colour) {
+        k8s["podAnnotations"] = json!({RESTART_ANNOTATION: value});
+    }
     deep_merge(&mut k8s, &Value::Object(gw.values.clone()));
     k8s
 }
@@ -258,6 +267,7 @@ mod tests {
             active: None,
             service: GatewayService::default(),
             values: Map::new(),
+            restarts: BTreeMap::new(),
         };
         let blue = gateway_values(&gw, "blue", "1-24-6");
         assert_eq!(blue["service"], json!({"type": "None"}));
@@ -280,6 +290,7 @@ mod tests {
             active: None,
             service: GatewayService::default(),
             values: serde_json::from_value(values).unwrap_or_default(),
+            restarts: BTreeMap::new(),
         };
         let blue = gateway_values(&gw, "blue", "1-24-6");
         assert_eq!(blue["service"], json!({"type": "LoadBalancer"}));
@@ -288,7 +299,7 @@ mod tests {
             blue["labels"],
             json!({"istio": "ingress", "meshplan.dev/colour": "blue", "team": "edge"})
         );
-        let k8s = operator_gateway_k8s(&gw);
+        let k8s = operator_gateway_k8s(&gw, "blue");
         assert_eq!(k8s["service"], json!({"type": "LoadBalancer"}));
         assert_eq!(k8s["resources"]["requests"]["cpu"], "100m");
     }

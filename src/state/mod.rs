@@ -434,6 +434,7 @@ impl Lock {
             w.proxy = step.hop.clone();
             w.config = config(key);
         }
+        self.record_gateway_colours(&mut next, plan);
         let same_plan = |u: &UpgradeState| {
             u.to == plan.to
                 && u.steps.len() == plan.steps.len()
@@ -470,6 +471,49 @@ impl Lock {
             Some(record)
         };
         next
+    }
+
+    /// Gateway colours are meshplan's own Deployments (`Deployment/<ns>/<gateway>-<colour>`):
+    /// a colour created or moved to another revision by the step starts its pods on that
+    /// revision's version with the plan's config, so it is recorded like a restart (its
+    /// generation unchanged: the new pod template rolls it); a colour the step removes loses
+    /// its record.
+    fn record_gateway_colours(&self, next: &mut Lock, plan: &Plan) {
+        let key = |gateway: &str, colour: &str| {
+            let (namespace, name) = gateway.split_once('/').unwrap_or(("", gateway));
+            format!("Deployment/{namespace}/{name}-{colour}")
+        };
+        for (gateway, before) in &self.gateways {
+            for colour in before.colours.keys() {
+                let kept = next
+                    .gateways
+                    .get(gateway)
+                    .is_some_and(|g| g.colours.contains_key(colour));
+                if !kept {
+                    next.workloads.remove(&key(gateway, colour));
+                }
+            }
+        }
+        let mut started = Vec::new();
+        for (gateway, state) in &next.gateways {
+            for (colour, revision) in &state.colours {
+                let before = self
+                    .gateways
+                    .get(gateway)
+                    .and_then(|g| g.colours.get(colour));
+                if before != Some(revision) {
+                    let version = next.revision_version(revision).map(str::to_string);
+                    started.push((key(gateway, colour), version));
+                }
+            }
+        }
+        for (key, version) in started {
+            let w = next.workloads.entry(key).or_default();
+            if let Some(version) = version {
+                w.proxy = version;
+            }
+            w.config = plan.config.as_ref().map(|c| c.gateways.clone());
+        }
     }
 
     /// The change a step makes to revisions, tags, labels, colours and config hash, without
