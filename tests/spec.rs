@@ -166,6 +166,13 @@ fn bad_cases() -> Vec<(&'static str, String, u64, u64, &'static str)> {
             "duplicate wave name `canary` (first used on line 11)",
         ),
         (
+            "reserved wave name",
+            with("  upgrade:\n    waves:\n      - name: unlisted\n"),
+            11,
+            15,
+            "wave name `unlisted` is reserved for the namespaces no wave lists",
+        ),
+        (
             "empty wave name",
             with("  upgrade:\n    waves:\n      - name: \"\"\n"),
             11,

@@ -357,7 +357,7 @@ impl Spec {
             let name = if self.spec.upgrade.waves.is_empty() {
                 "all"
             } else {
-                "unlisted"
+                validate::UNLISTED_WAVE
             };
             out.push((name.to_string(), rest));
         }

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 pub const API_VERSION: &str = "meshplan.dev/v1alpha1";
 /// The only accepted `kind`.
 pub const KIND: &str = "Mesh";
+/// The wave of the namespaces that no wave of `spec.upgrade.waves` lists.
+pub const UNLISTED_WAVE: &str = "unlisted";
 
 /// A failed check: where, and what is wrong (lowercase first, no final period).
 pub type Failure = (Pos, String);
@@ -99,6 +101,16 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), Failure> {
         let name_path = sp(&[K("upgrade"), K("waves"), I(wi), K("name")]);
         if wave.name.trim().is_empty() {
             return fail(&name_path, "wave name must not be empty".to_string());
+        }
+        if wave.name == UNLISTED_WAVE {
+            // The planner names the wave of the namespaces no wave lists `unlisted`; a wave
+            // of that name would make two steps `wave unlisted`.
+            return fail(
+                &name_path,
+                format!(
+                    "wave name `{UNLISTED_WAVE}` is reserved for the namespaces no wave lists; choose another name"
+                ),
+            );
         }
         if let Some(first) = wave_names.insert(&wave.name, wi) {
             let first_line = tree
