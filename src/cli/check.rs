@@ -264,7 +264,10 @@ fn fill_running_proxies(
         .and_then(|l| l.config_hash.as_ref())
         .map(|h| h.gateways.clone());
     let fresh = ctx.plan.config.as_ref().map(|h| h.gateways.clone());
-    for (gateway, state) in &after.gateways {
+    // Gateways the spec dropped are no longer rendered: their colours are not meshplan's
+    // to restart.
+    let planned = |key: &str| ctx.plan.gateways.iter().any(|g| g.key == key);
+    for (gateway, state) in after.gateways.iter().filter(|(k, _)| planned(k)) {
         let Some((namespace, name)) = gateway.split_once('/') else {
             continue;
         };
