@@ -228,3 +228,144 @@ fn every_example_renders_valid_objects_in_every_delivery() {
         "only {validated} objects validated"
     );
 }
+
+/// A Deployment of namespace `legacy` (not in the spec, never labelled) whose pod template
+/// carries `labels` (YAML flow mapping), with one replica and a readiness probe so only the
+/// revision rules have something to say about it.
+fn legacy_deployment(name: &str, labels: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}, {labels}}}
+    spec:
+      containers:
+      - name: app
+        image: ghcr.io/stefanprodan/podinfo:6.14.1
+        readinessProbe:
+          httpGet: {{path: /readyz, port: 9898}}
+"
+    )
+}
+
+/// The upgrade example with the Deployments of namespace `legacy` added to its manifests.
+fn example_with_legacy(d: &Path, deployments: &[(&str, &str)]) {
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+    std::fs::create_dir_all(d.join("apps/legacy")).expect("mkdir");
+    for (name, labels) in deployments {
+        std::fs::write(
+            d.join(format!("apps/legacy/{name}.yaml")),
+            legacy_deployment(name, labels),
+        )
+        .expect("write deployment");
+    }
+    let spec = std::fs::read_to_string(d.join("meshplan.yaml")).expect("spec");
+    let spec = spec.replace(
+        "  output: rendered",
+        "    - {path: \"apps/legacy/*.yaml\", namespace: legacy}\n  output: rendered",
+    );
+    std::fs::write(d.join("meshplan.yaml"), spec).expect("write spec");
+}
+
+/// The steps of `meshplan plan --format json` as (name, restarts).
+fn planned_restarts(d: &Path) -> Vec<(String, Vec<String>)> {
+    let (code, plan, err) = run(d, &["plan", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let plan: Value = serde_json::from_str(&plan).expect("plan json");
+    plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            let restarts = s["restarts"]
+                .as_array()
+                .expect("restarts")
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect();
+            (s["name"].as_str().unwrap_or("").to_string(), restarts)
+        })
+        .collect()
+}
+
+/// A pod template that pins `istio.io/rev` in a namespace without injection labels stays on
+/// its revision: no wave restarts it, its restart bump keeps naming that revision while the
+/// `default` tag moves (a changed value would restart it unplanned), and the cleanup that
+/// would remove its revision is refused by MP202, pointing at the Deployment. A pod injected
+/// by the default revision moves with the `default` tag, in the last wave.
+#[test]
+fn pinned_workload_stays_on_its_revision_and_blocks_the_cleanup() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    example_with_legacy(
+        d,
+        &[
+            ("pinned", "istio.io/rev: 1-22-8"),
+            ("opted-in", "sidecar.istio.io/inject: \"true\""),
+        ],
+    );
+    // As if meshplan had restarted the pinned one before (an earlier in-place upgrade).
+    let lock_path = d.join("rendered/meshplan.lock");
+    let text = std::fs::read_to_string(&lock_path).expect("lock");
+    let text = text.replace(
+        "  Deployment/podinfo/podinfo:",
+        "  Deployment/legacy/pinned:\n    generation: 1\n    proxy: \"1.22.8\"\n  Deployment/podinfo/podinfo:",
+    );
+    std::fs::write(&lock_path, text).expect("write lock");
+
+    let steps = planned_restarts(d);
+    assert_eq!(steps.len(), 10, "{steps:?}");
+    for (name, restarts) in &steps {
+        assert!(
+            !restarts.iter().any(|r| r == "Deployment/legacy/pinned"),
+            "{name} restarts the pinned workload: {restarts:?}"
+        );
+        let opted_in = restarts.iter().any(|r| r == "Deployment/legacy/opted-in");
+        assert_eq!(
+            opted_in,
+            name.ends_with(": wave main"),
+            "{name}: {restarts:?}"
+        );
+    }
+
+    let patch = d.join("rendered/restarts/legacy/deployment-pinned.yaml");
+    for name in ["install", "wave canary", "wave main", "gateway"] {
+        let (code, out, err) = run(d, &["render"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(out.contains(&format!("\"1.24.6: {name}\"")), "{out}");
+        let text = std::fs::read_to_string(&patch).expect("the pinned workload's bump");
+        assert!(
+            text.contains("meshplan.dev/restarted-for: \"1-22-8.1\""),
+            "{name}: {text}"
+        );
+        let (_, out, _) = run(d, &["check", "--format", "json"]);
+        assert!(!out.contains("MP502"), "{name}: {out}");
+    }
+    let opted_in =
+        std::fs::read_to_string(d.join("rendered/restarts/legacy/deployment-opted-in.yaml"))
+            .expect("the opted-in workload's bump");
+    assert!(opted_in.contains("\"1-24-6.1\""), "{opted_in}");
+
+    let lock_before = std::fs::read_to_string(&lock_path).expect("lock");
+    let (code, _, err) = run(d, &["render"]);
+    assert_eq!(code, 1, "the cleanup is refused: {err}");
+    assert!(
+        err.contains("MP202")
+            && err
+                .contains("removes revision 1-22-8, but it still injects Deployment/legacy/pinned"),
+        "{err}"
+    );
+    assert!(err.contains("apps/legacy/pinned.yaml"), "located: {err}");
+    assert_eq!(
+        std::fs::read_to_string(&lock_path).expect("lock"),
+        lock_before,
+        "nothing written"
+    );
+}

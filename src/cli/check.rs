@@ -251,6 +251,7 @@ pub(crate) fn step_inputs(
             "hop": step.hop,
             "restarts": step.restarts,
             "manual": step.manual,
+            "stranded": stranded_input(ctx, step),
             "before": before_json,
             "after": after_json,
         });
@@ -264,6 +265,20 @@ pub(crate) fn step_inputs(
         before = after;
     }
     Ok(out)
+}
+
+/// `step.stranded` of a step input: `{key, object, revision}` per workload whose injecting
+/// revision the step removes, the object as diagnostics reference it.
+fn stranded_input(ctx: &Context, step: &crate::plan::Step) -> Vec<serde_json::Value> {
+    step.stranded
+        .iter()
+        .filter_map(|(key, revision)| {
+            let mut parts = key.splitn(3, '/');
+            let (kind, namespace, name) = (parts.next()?, parts.next()?, parts.next()?);
+            let object = &ctx.inventory.get(kind, namespace, name)?.id;
+            Some(serde_json::json!({"key": key, "object": object, "revision": revision}))
+        })
+        .collect()
 }
 
 /// The locks before and after a step as the transition rules see them: complete, except

@@ -64,6 +64,11 @@ pub struct Step {
     pub restarts: Vec<String>,
     /// Workloads a person must restart, as `Kind/namespace/name`.
     pub manual: Vec<String>,
+    /// Workloads injected before the step by a revision the step removes, with that
+    /// revision, sorted by key: a pod pinning the old revision with its own `istio.io/rev`
+    /// keeps it through every wave, so only a policy (MP202) can stop its cleanup.
+    #[serde(skip)]
+    pub stranded: Vec<(String, String)>,
     /// The kind of change.
     #[serde(skip)]
     pub kind: StepKind,
@@ -702,6 +707,7 @@ pub fn annotate(plan: &mut Plan, base: &FactsBase) {
         }
         step.restarts = restarts;
         step.manual = manual;
+        step.stranded = stranded(&before, &step.view);
         before = after;
     }
 }
@@ -752,6 +758,21 @@ fn moved(
     order(&mut manual);
     let keys = |v: Vec<(usize, String)>| v.into_iter().map(|(_, k)| k).collect();
     (keys(restarts), keys(manual))
+}
+
+/// Workloads whose injecting revision in `before` is not installed in `after`, with that
+/// revision, sorted by key.
+fn stranded(before: &[(&str, bool, Option<String>)], after: &MeshView) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = before
+        .iter()
+        .filter_map(|(key, _, revision)| {
+            let revision = revision.as_ref()?;
+            (!after.revisions.contains_key(revision))
+                .then(|| ((*key).to_string(), revision.clone()))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// The namespace of a `Kind/namespace/name` key (empty for `Kind/name`).
