@@ -65,7 +65,7 @@ deny contains util.step_finding(msg, hint) if {
 # A workload the facts say the removed revision injects right before the step
 # (`input.step.stranded`, computed in Rust from the facts: no loop over workloads here).
 deny contains finding if {
-	some w in object.get(input.step, "stranded", [])
+	some w in input.step.stranded
 	w.revision in removed
 	finding := {
 		"msg": sprintf("this step removes revision %s, but it still injects %s", [w.revision, w.key]),
