@@ -243,7 +243,7 @@ pub(crate) fn step_inputs(
         .unwrap_or_else(|| crate::state::Lock::empty(cluster));
     let mut out = Vec::new();
     for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
-        let after = before.apply(&ctx.plan, step);
+        let after = ctx.apply(&before, step);
         let (before_json, after_json) = step_locks(&before, &after).map_err(internal)?;
         let detail = serde_json::json!({
             "name": step.name,

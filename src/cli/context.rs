@@ -7,8 +7,9 @@ use crate::diagnostic::ObjectRef;
 use crate::error::Error;
 use crate::facts::{FactsBase, VersionFacts};
 use crate::inventory::{self, Inventory, Limits, Source};
-use crate::plan::{self, Plan};
+use crate::plan::{self, Plan, Step};
 use crate::spec::{self, LoadedSpec};
+use crate::state::Lock;
 use std::path::{Path, PathBuf};
 
 /// Everything loaded for one run.
@@ -76,6 +77,18 @@ impl Context {
         self.lock = lock;
         self.plan = plan;
         self
+    }
+
+    /// The lock once `step` of the plan is committed on top of `lock`: [`Lock::apply`], then
+    /// the workloads deleted from the manifests forgotten (the lock records what is deployed,
+    /// and an entry nothing renders would stay forever). `render`, `diff`, `commit` and the
+    /// step inputs of `check` all apply steps through here, so they agree on the next lock.
+    pub fn apply(&self, lock: &Lock, step: &Step) -> Lock {
+        let mut next = lock.apply(&self.plan, step);
+        next.forget_workloads(|kind, namespace, name| {
+            self.inventory.get(kind, namespace, name).is_some()
+        });
+        next
     }
 
     /// Catalogue facts for the versions the plan passes through: the target, what is

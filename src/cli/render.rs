@@ -180,7 +180,7 @@ pub(crate) fn prepare(
         .clone()
         .unwrap_or_else(|| Lock::empty(&ctx.spec.spec.metadata.name));
     for step in applied.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
-        lock = lock.apply(&ctx.plan, step);
+        lock = ctx.apply(&lock, step);
     }
     let tree = render_lock(ctx, &lock, &charts)?;
     let diagnostics = match policies {

@@ -36,6 +36,9 @@ pub enum StepKind {
     Restart,
     /// Restarts the ingress gateways for a config change (`numTrustedProxies`).
     GatewayRestart,
+    /// Stops managing namespaces the spec no longer lists: their `istio.io/rev` label (and
+    /// the Namespace meshplan rendered for them) leaves the render. Restarts nothing.
+    Release,
 }
 
 /// Which injected workloads a step restarts even though their revision does not change.
@@ -53,7 +56,7 @@ pub enum Bump {
 /// One step: one pull request. Serialized fields are the JSON contract of DESIGN.md.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Step {
-    /// `install`, `wave <name>`, `tag <tag>`, `gateway`, `cleanup`, `upgrade`,
+    /// `release`, `install`, `wave <name>`, `tag <tag>`, `gateway`, `cleanup`, `upgrade`,
     /// `restart <wave>`, `gateway-restart`; prefixed `<hop>: ` when the plan has several hops.
     pub name: String,
     /// The version of the hop the step belongs to.
@@ -72,8 +75,8 @@ pub struct Step {
     /// The kind of change.
     #[serde(skip)]
     pub kind: StepKind,
-    /// Namespaces the step relabels (wave and tag steps) or restarts (restart steps), in wave
-    /// order.
+    /// Namespaces the step relabels (wave and tag steps), restarts (restart steps), in wave
+    /// order, or releases (release steps), sorted.
     #[serde(skip)]
     pub namespaces: Vec<String>,
     /// The mesh after the step.
@@ -267,20 +270,42 @@ fn resume(
         .iter()
         .map(|s| (s.name.as_str(), s.done))
         .collect();
+    // A release step comes and goes with the namespaces the spec drops, so it neither
+    // breaks nor makes a resume: a new one is kept, and a done one whose namespaces are
+    // gone stays listed as done where it was, so step numbers do not shift.
     steps.retain_mut(|s| match done.get(s.name.as_str()) {
         Some(d) => {
             s.done = *d;
             true
         }
-        None => false,
+        None => s.kind == StepKind::Release,
     });
-    let same = steps.len() == record.steps.len()
-        && steps
+    for (i, r) in record.steps.iter().enumerate() {
+        if r.done && is_release(&r.name) && !steps.iter().any(|s| s.name == r.name) {
+            let mut s = step(r.name.clone(), &r.hop, StepKind::Release, "");
+            s.done = true;
+            steps.insert(i.min(steps.len()), s);
+        }
+    }
+    let same = steps
+        .iter()
+        .filter(|s| s.kind != StepKind::Release)
+        .map(|s| s.name.as_str())
+        .eq(record
+            .steps
             .iter()
-            .zip(&record.steps)
-            .all(|(a, b)| a.name == b.name);
+            .filter(|s| !is_release(&s.name))
+            .map(|s| s.name.as_str()));
     same.then(|| (record.from.clone(), record.hops.clone(), steps))
 }
+
+/// Whether a recorded step name is a release step's (`release` or `<hop>: release`).
+fn is_release(name: &str) -> bool {
+    name == RELEASE || name.ends_with(&format!(": {RELEASE}"))
+}
+
+/// The name of the step that releases namespaces the spec no longer lists.
+const RELEASE: &str = "release";
 
 /// The spec's gateways as the lock keys them.
 pub fn planned_gateways(spec: &Spec) -> Vec<PlannedGateway> {
@@ -519,6 +544,7 @@ fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Ste
         }
         return out;
     }
+    out.extend(release(spec, lock, hops));
     let in_place = spec.spec.upgrade.strategy == Strategy::InPlace;
     if let [only] = hops {
         // No version change: converge labels, then restarts for config changes.
@@ -628,6 +654,37 @@ fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Ste
         out.push(cleanup);
     }
     out
+}
+
+/// The `release` step of namespaces the lock labels but the spec no longer lists, if any.
+/// It comes first: meshplan stops steering a namespace before it moves anything else, so no
+/// later step (a cleanup) is judged against a label nobody wants any more.
+fn release(spec: &Spec, lock: &Lock, hops: &[String]) -> Option<Step> {
+    let listed: std::collections::BTreeSet<&str> = spec
+        .spec
+        .namespaces
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    let gone: Vec<String> = lock
+        .namespaces
+        .keys()
+        .filter(|n| !listed.contains(n.as_str()))
+        .cloned()
+        .collect();
+    if gone.is_empty() {
+        return None;
+    }
+    // The first hop the plan makes (the only one when no version changes).
+    let hop = hops.get(1).or(hops.first())?;
+    let name = if hops.len() > 2 {
+        format!("{hop}: {RELEASE}")
+    } else {
+        RELEASE.to_string()
+    };
+    let mut s = step(name, hop, StepKind::Release, "");
+    s.namespaces = gone;
+    Some(s)
 }
 
 /// One `Wave` step per wave labelling its namespaces `label` and pointing `tags` at

@@ -379,6 +379,29 @@ impl Lock {
         }
     }
 
+    /// Forgets the workloads whose object is gone: an entry stays when
+    /// `exists(kind, namespace, name)` holds for its key, or when it is the Deployment of a
+    /// gateway colour the lock has (`Deployment/<ns>/<gateway>-<colour>`, rendered by
+    /// meshplan, not in the inventory). One lookup per entry.
+    pub fn forget_workloads(&mut self, exists: impl Fn(&str, &str, &str) -> bool) {
+        let colours: std::collections::BTreeSet<String> = self
+            .gateways
+            .iter()
+            .filter_map(|(key, g)| key.split_once('/').map(|(ns, name)| (ns, name, g)))
+            .flat_map(|(ns, name, g)| {
+                g.colours
+                    .keys()
+                    .map(move |c| format!("Deployment/{ns}/{name}-{c}"))
+            })
+            .collect();
+        self.workloads.retain(|key, _| {
+            let mut parts = key.splitn(3, '/');
+            colours.contains(key)
+                || matches!((parts.next(), parts.next(), parts.next()),
+                    (Some(kind), Some(ns), Some(name)) if exists(kind, ns, name))
+        });
+    }
+
     /// The version of revision `name`, if installed.
     pub fn revision_version(&self, name: &str) -> Option<&str> {
         self.revisions
@@ -528,6 +551,11 @@ impl Lock {
             StepKind::Upgrade => {
                 for r in &mut next.revisions {
                     r.version = step.hop.clone();
+                }
+            }
+            StepKind::Release => {
+                for ns in &step.namespaces {
+                    next.namespaces.remove(ns);
                 }
             }
             StepKind::Restart | StepKind::GatewayRestart => {}
