@@ -369,3 +369,112 @@ fn pinned_workload_stays_on_its_revision_and_blocks_the_cleanup() {
         "nothing written"
     );
 }
+
+/// Podinfo decommissioned while the cluster still runs 1.22.8: its namespace leaves the spec
+/// and its Deployment the manifests. The plan releases the namespace first, in a step of its
+/// own; that render drops the namespace and the restart bump, and the lock forgets both, so
+/// `check` sees no drift and both cleanups pass (no label holds the old revisions).
+#[test]
+fn a_decommissioned_namespace_is_released_and_its_workloads_forgotten() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+    std::fs::remove_dir_all(d.join("apps/podinfo")).expect("rm podinfo");
+    let spec = std::fs::read_to_string(d.join("meshplan.yaml")).expect("spec");
+    let mut edited = spec.clone();
+    for line in [
+        "      - name: canary\n        namespaces: [podinfo]\n",
+        "    - name: podinfo\n",
+        "    - {path: \"apps/podinfo/*.yaml\", namespace: podinfo}\n",
+    ] {
+        assert!(edited.contains(line), "{line}");
+        edited = edited.replace(line, "");
+    }
+    std::fs::write(d.join("meshplan.yaml"), edited).expect("write spec");
+
+    let steps = planned_restarts(d);
+    assert_eq!(
+        steps
+            .first()
+            .map(|(name, restarts)| (name.as_str(), restarts.len())),
+        Some(("1.24.6: release", 0)),
+        "{steps:?}"
+    );
+    // What the committed lock renders no longer patches the deleted Deployment.
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(
+        out.contains("MP502") && out.contains("deployment-podinfo.yaml"),
+        "{out}"
+    );
+
+    let (code, out, err) = run(d, &["render"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"1.24.6: release\""), "{out}");
+    let l = lock(d);
+    assert!(l["namespaces"].get("podinfo").is_none(), "{l}");
+    assert!(
+        l["workloads"].get("Deployment/podinfo/podinfo").is_none(),
+        "{l}"
+    );
+    assert_eq!(l["workloads"].as_object().map(|w| w.len()), Some(6), "{l}");
+    assert!(!d.join("rendered/namespaces/podinfo.yaml").exists());
+    assert!(!d.join("rendered/restarts/podinfo").exists());
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(!out.contains("MP502"), "{out}");
+
+    for (name, _) in steps.iter().skip(1) {
+        let (code, out, err) = run(d, &["render"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(out.contains(&format!("\"{name}\"")), "{out}");
+    }
+    let end = lock(d);
+    assert_eq!(revisions(&end), ["1-26-8=1.26.8"]);
+    assert_eq!(
+        end["namespaces"],
+        serde_json::json!({"bookinfo": "1-26-8"}),
+        "{end}"
+    );
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(!out.contains("MP502"), "{out}");
+}
+
+/// A settled cluster whose manifests lose a Deployment: the committed render still patches
+/// it (a Kustomize patch without its object breaks the build, and `check` reports it as
+/// drift), so the plan, otherwise empty, gets a `release` step whose render drops the patch
+/// and whose lock forgets the workload. Then nothing is left and nothing drifts.
+#[test]
+fn a_workload_deleted_from_a_settled_cluster_is_forgotten_by_a_release_step() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+    std::fs::remove_file(d.join("apps/podinfo/deployment.yaml")).expect("rm deployment");
+    let spec = std::fs::read_to_string(d.join("meshplan.yaml")).expect("spec");
+    std::fs::write(
+        d.join("meshplan.yaml"),
+        spec.replace("version: 1.26.8", "version: 1.22.8"),
+    )
+    .expect("write spec");
+
+    let steps = planned_restarts(d);
+    assert_eq!(steps, [("release".to_string(), Vec::new())]);
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(out.contains("deployment-podinfo.yaml"), "{out}");
+
+    let (code, out, err) = run(d, &["render"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"release\""), "{out}");
+    let l = lock(d);
+    assert!(
+        l["workloads"].get("Deployment/podinfo/podinfo").is_none(),
+        "{l}"
+    );
+    assert_eq!(
+        l["namespaces"]["podinfo"], "1-22-8",
+        "the namespace stays: {l}"
+    );
+    assert!(l.get("upgrade").is_none(), "{l}");
+    assert!(!d.join("rendered/restarts/podinfo").exists());
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(!out.contains("MP502"), "{out}");
+    assert!(planned_restarts(d).is_empty());
+}

@@ -743,6 +743,20 @@ fn gateway_deployments(
     out
 }
 
+/// Gives a plan with nothing left to do a `release` step when the lock still records
+/// workloads deleted from the manifests (`gone`): their restart patches must leave the
+/// render, since a Kustomize patch without its object breaks the build, and only an applied
+/// step writes the render. A plan with steps left needs none: every applied step forgets
+/// them (`Lock::forget_workloads`).
+pub fn release_gone_workloads(plan: &mut Plan, gone: bool) {
+    if !gone || plan.remaining().next().is_some() {
+        return;
+    }
+    let mut s = step(RELEASE.to_string(), &plan.to, StepKind::Release, "");
+    s.view = plan.start.clone();
+    plan.steps.push(s);
+}
+
 /// Fills each remaining step's `restarts` and `manual` lists: a workload moves in a step
 /// when the revision that would inject it differs before and after the step, or when the
 /// step bumps restarts without a revision change (in-place upgrades, config changes). The

@@ -379,11 +379,11 @@ impl Lock {
         }
     }
 
-    /// Forgets the workloads whose object is gone: an entry stays when
-    /// `exists(kind, namespace, name)` holds for its key, or when it is the Deployment of a
-    /// gateway colour the lock has (`Deployment/<ns>/<gateway>-<colour>`, rendered by
-    /// meshplan, not in the inventory). One lookup per entry.
-    pub fn forget_workloads(&mut self, exists: impl Fn(&str, &str, &str) -> bool) {
+    /// The workloads whose object is gone, sorted: those whose key fails
+    /// `exists(kind, namespace, name)`, except the Deployments of the gateway colours the lock
+    /// has (`Deployment/<ns>/<gateway>-<colour>`, rendered by meshplan, not in the inventory).
+    /// One lookup per entry.
+    pub fn gone_workloads(&self, exists: impl Fn(&str, &str, &str) -> bool) -> Vec<String> {
         let colours: std::collections::BTreeSet<String> = self
             .gateways
             .iter()
@@ -394,12 +394,23 @@ impl Lock {
                     .map(move |c| format!("Deployment/{ns}/{name}-{c}"))
             })
             .collect();
-        self.workloads.retain(|key, _| {
-            let mut parts = key.splitn(3, '/');
-            colours.contains(key)
-                || matches!((parts.next(), parts.next(), parts.next()),
-                    (Some(kind), Some(ns), Some(name)) if exists(kind, ns, name))
-        });
+        self.workloads
+            .keys()
+            .filter(|key| {
+                let mut parts = key.splitn(3, '/');
+                let found = matches!((parts.next(), parts.next(), parts.next()),
+                    (Some(kind), Some(ns), Some(name)) if exists(kind, ns, name));
+                !found && !colours.contains(key.as_str())
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets the workloads [`Lock::gone_workloads`] names.
+    pub fn forget_workloads(&mut self, exists: impl Fn(&str, &str, &str) -> bool) {
+        for key in self.gone_workloads(exists) {
+            self.workloads.remove(&key);
+        }
     }
 
     /// The version of revision `name`, if installed.
