@@ -1043,3 +1043,32 @@ fn a_pod_revision_label_in_a_labelled_namespace_moves_with_the_namespace() {
     );
     assert!(plan.steps.iter().all(|s| s.stranded.is_empty()));
 }
+
+#[test]
+fn a_second_release_in_one_upgrade_is_not_taken_for_the_done_one() {
+    let mut target = spec("1.26.8", "1.30", "", ", maxMinorSkip: 2");
+    target.spec.upgrade.waves.clear();
+    let mut extra = target.spec.namespaces[0].clone();
+    extra.name = "extra".into();
+    target.spec.namespaces.push(extra);
+    let lock = installed("1.24.6", "", ", maxMinorSkip: 2", &base_for(&target));
+    let catalog = Catalog::builtin();
+    let target = without_namespace(target, "bookinfo");
+    let first = plan::plan(&target, Some(&lock), &catalog);
+    assert_eq!(names(&first)[..2], ["release", "install"]);
+    let mut state = lock.apply(&first, &first.steps[0]);
+    state = state.apply(&first, &first.steps[1]);
+    // Now `batch` goes too: a release of the same name, not done.
+    let target = without_namespace(target, "batch");
+    let again = plan::plan(&target, Some(&state), &catalog);
+    let done: Vec<(&str, bool)> = again
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.done))
+        .collect();
+    assert_eq!(done[..2], [("release", false), ("install", true)]);
+    assert_eq!(again.steps[0].namespaces, ["batch"]);
+    let (_, after) = run(&target, Some(&state), &base_for(&target));
+    assert_eq!(after.namespaces.keys().collect::<Vec<_>>(), ["extra"]);
+    assert_settled(&target, &after);
+}

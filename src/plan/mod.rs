@@ -37,7 +37,9 @@ pub enum StepKind {
     /// Restarts the ingress gateways for a config change (`numTrustedProxies`).
     GatewayRestart,
     /// Stops managing namespaces the spec no longer lists: their `istio.io/rev` label (and
-    /// the Namespace meshplan rendered for them) leaves the render. Restarts nothing.
+    /// the Namespace meshplan rendered for them) leaves the render. Restarts nothing. Like
+    /// every applied step it also forgets workloads deleted from the manifests, and is
+    /// planned alone for them when nothing else is left ([`release_gone_workloads`]).
     Release,
 }
 
@@ -274,8 +276,10 @@ fn resume(
     // breaks nor makes a resume: a new one is kept, and a done one whose namespaces are
     // gone stays listed as done where it was, so step numbers do not shift.
     steps.retain_mut(|s| match done.get(s.name.as_str()) {
+        // A release the spec calls for has namespaces left to release, whatever the record
+        // says of an earlier one of that name.
         Some(d) => {
-            s.done = *d;
+            s.done = *d && s.kind != StepKind::Release;
             true
         }
         None => s.kind == StepKind::Release,
@@ -752,7 +756,10 @@ pub fn release_gone_workloads(plan: &mut Plan, gone: bool) {
     if !gone || plan.remaining().next().is_some() {
         return;
     }
-    let mut s = step(RELEASE.to_string(), &plan.to, StepKind::Release, "");
+    // The version the mesh stays on: the only hop of a settled plan, the current version of
+    // a plan a problem stopped.
+    let hop = plan.hops.first().unwrap_or(&plan.to).clone();
+    let mut s = step(RELEASE.to_string(), &hop, StepKind::Release, "");
     s.view = plan.start.clone();
     plan.steps.push(s);
 }
