@@ -342,6 +342,62 @@ fn prometheus_merge_flip_restarts_every_injected_workload_wave_by_wave() {
     assert_eq!(names(&plan), ["restart canary", "restart unlisted"]);
 }
 
+/// A Deployment in namespace `legacy`, which the spec does not list: injected only because
+/// its pod template names the revision.
+fn pinned_outside_the_spec(revision: &str) -> Inventory {
+    let mut objects = inventory().objects;
+    objects.push(object(
+        "legacy.yaml",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "old-app", "namespace": "legacy"},
+               "spec": {"selector": {"matchLabels": {"app": "old-app"}},
+                        "template": {"metadata": {"labels": {"app": "old-app",
+                                                             "istio.io/rev": revision}},
+                                     "spec": {"containers": [{"name": "a", "image": "a"}]}}}}),
+    ));
+    Inventory::from_objects(objects).unwrap_or_else(|e| panic!("inventory: {e}"))
+}
+
+#[test]
+fn config_restarts_reach_workloads_outside_the_listed_namespaces_and_are_recorded() {
+    let old = spec("1.26.8", "1.30", "", "");
+    let inventory = pinned_outside_the_spec("1-26-8");
+    let base = FactsBase::new(&old, &inventory);
+    let (_, lock) = run(&old, None, &base);
+    assert_eq!(
+        lock.workloads["Deployment/legacy/old-app"].generation, 1,
+        "restarted when its revision was installed"
+    );
+    let flipped = spec("1.26.8", "1.30", ", config: {prometheusMerge: false}", "");
+    let (plan, after) = run(&flipped, Some(&lock), &FactsBase::new(&flipped, &inventory));
+    assert_eq!(names(&plan), ["restart canary", "restart unlisted"]);
+    // No wave holds `legacy`: the last restart step takes it.
+    assert!(!plan.steps[0].restarts.iter().any(|k| k.contains("legacy")));
+    assert!(
+        plan.steps[1]
+            .restarts
+            .contains(&"Deployment/legacy/old-app".to_string())
+    );
+    // The lock records which config each workload was restarted with.
+    let want = meshplan::state::ConfigHash::of(&flipped.spec.istio.config).workloads;
+    for key in BOOKINFO
+        .iter()
+        .copied()
+        .chain(["Deployment/legacy/old-app"])
+    {
+        assert_eq!(
+            after.workloads[key].config.as_deref(),
+            Some(want.as_str()),
+            "{key}"
+        );
+        assert_ne!(
+            lock.workloads[key].config, after.workloads[key].config,
+            "{key}"
+        );
+    }
+    assert_settled(&flipped, &after);
+}
+
 #[test]
 fn num_trusted_proxies_restarts_only_the_gateways() {
     let base = base_for(&spec("1.26.8", "1.30", "", ""));
@@ -660,9 +716,31 @@ spec:
         spec::parse(Path::new("meshplan.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"))
     }
 
-    /// One restartable Deployment per namespace and a Job in the first.
+    /// One restartable Deployment per namespace and a Job in the first, plus a Deployment
+    /// in `outside`, a namespace the spec does not list that asks for the default revision,
+    /// when both specs have the `default` tag (dropping it strands such workloads: a change
+    /// for the policies to judge, not a plan the planner can make safe).
     fn inventory(&self) -> Inventory {
-        let mut objects = Vec::new();
+        let default = |tags: &[&str]| tags.contains(&"default");
+        let outside = default(&self.tags.0) && default(&self.tags.1);
+        let mut objects = vec![
+            object(
+                "outside.yaml",
+                json!({"apiVersion": "v1", "kind": "Namespace",
+                       "metadata": {"name": "outside", "labels": {"istio-injection": "enabled"}}}),
+            ),
+            object(
+                "outside.yaml",
+                json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                       "metadata": {"name": "app", "namespace": "outside"},
+                       "spec": {"selector": {"matchLabels": {"app": "app"}},
+                                "template": {"metadata": {"labels": {"app": "app"}},
+                                             "spec": {"containers": [{"name": "app", "image": "app"}]}}}}),
+            ),
+        ];
+        if !outside {
+            objects.clear();
+        }
         for i in 0..self.namespaces {
             objects.push(object(
                 &format!("ns{i}.yaml"),
@@ -829,6 +907,21 @@ fn check(s: &Scenario) -> Result<(), TestCaseError> {
     // Every proxy ends on the target.
     for (key, w) in &state.workloads {
         prop_assert_eq!(&w.proxy, &s.to, "{}", key);
+    }
+    // Every workload injected at the end was restarted (or listed for a person) onto the
+    // spec's restart-relevant config: nothing is left for MP501.
+    let want = meshplan::state::ConfigHash::of(&to_spec.spec.istio.config).workloads;
+    let end = plan.steps.last().map_or(&plan.start, |x| &x.view);
+    for (key, _, revision) in base.revisions_at(end) {
+        if revision.is_some() {
+            let w = state.workloads.get(key);
+            prop_assert!(
+                w.is_some_and(|w| w.config.as_deref() == Some(want.as_str())),
+                "{}: {:?}",
+                key,
+                w
+            );
+        }
     }
     let again = plan::plan(&to_spec, Some(&state), &catalog);
     prop_assert_eq!(

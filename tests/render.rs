@@ -62,6 +62,7 @@ fn gateway(colours: &[(&str, &str)], active: &str) -> RenderGateway {
                 },
             ],
         },
+        values: Map::new(),
     }
 }
 
@@ -418,6 +419,11 @@ fn rendered_values_work_with_the_real_istio_charts() {
     old.revisions = vec![revision("1.22.8", &["default"])];
     old.default_revision = Some("1-22-8".into());
     old.gateways = vec![gateway(&[("blue", "1-22-8"), ("green", "1-22-8")], "green")];
+    // spec.gateways[].values reach the chart: checked against its schema and by Helm below.
+    old.gateways[0].values = serde_json::from_value(
+        json!({"resources": {"requests": {"cpu": "250m"}}, "nodeSelector": {"pool": "edge"}}),
+    )
+    .expect("object");
     old.config.compatibility_version = Some("1.21".into());
     old.config.native_sidecars = NativeSidecars::Disabled;
     models.push(old);
@@ -583,6 +589,15 @@ fn rendered_values_work_with_the_real_istio_charts() {
                     gw.name
                 );
                 assert_eq!(pod["meshplan.dev/colour"], colour.as_str());
+                if !gw.values.is_empty() {
+                    // Merged over the chart's own defaults by Helm, like any values file.
+                    let spec = &deployment["spec"]["template"]["spec"];
+                    assert_eq!(
+                        spec["containers"][0]["resources"]["requests"]["cpu"],
+                        "250m"
+                    );
+                    assert_eq!(spec["nodeSelector"]["pool"], "edge");
+                }
                 checked.insert(format!("gateway {version}"), true);
             }
         }

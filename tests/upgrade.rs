@@ -478,3 +478,119 @@ fn a_workload_deleted_from_a_settled_cluster_is_forgotten_by_a_release_step() {
     assert!(!out.contains("MP502"), "{out}");
     assert!(planned_restarts(d).is_empty());
 }
+
+/// MP501 end to end on the upgrade example (Istio 1.22.8 rendered): flipping
+/// `prometheusMerge` plans one restart step per wave and nothing is left unbumped, step by
+/// step or all at once; a lock edited by hand to claim the new config already deployed
+/// plans no restarts, and every injected workload is then reported with its manifest.
+#[test]
+fn a_config_change_without_restart_bumps_is_restart_not_bumped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+    let spec_path = d.join("meshplan.yaml");
+    let text = std::fs::read_to_string(&spec_path).expect("spec");
+    let text = text.replace("version: 1.26.8", "version: 1.22.8").replace(
+        "revisionTags: [default]",
+        "revisionTags: [default]\n    config: {prometheusMerge: false}",
+    );
+    std::fs::write(&spec_path, &text).expect("spec written");
+    let diagnostics = |args: &[&str]| -> (i32, Vec<Value>) {
+        let mut all = vec!["check", "--format", "json"];
+        all.extend_from_slice(args);
+        let (code, out, err) = run(d, &all);
+        assert_ne!(code, 2, "{err}");
+        let report: Value = serde_json::from_str(&out).expect("report json");
+        let list = report["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        (code, list)
+    };
+    let mp501 = |list: &[Value]| -> Vec<String> {
+        let mut keys: Vec<String> = list
+            .iter()
+            .filter(|d| d["rule"] == "MP501")
+            .map(|d| {
+                let o = &d["object"];
+                format!(
+                    "{}/{}/{} {}:{}",
+                    o["kind"].as_str().unwrap_or(""),
+                    o["namespace"].as_str().unwrap_or(""),
+                    o["name"].as_str().unwrap_or(""),
+                    d["file"].as_str().unwrap_or(""),
+                    d["line"]
+                )
+            })
+            .collect();
+        keys.sort();
+        keys
+    };
+
+    let (_, plan, _) = run(d, &["plan", "--format", "json"]);
+    let plan: Value = serde_json::from_str(&plan).expect("plan json");
+    let names: Vec<&str> = plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["restart canary", "restart main"]);
+    assert!(mp501(&diagnostics(&[]).1).is_empty());
+    // Judged alone, the first step leaves bookinfo on the old config: the next step has it.
+    assert!(mp501(&diagnostics(&["--step", "next"]).1).is_empty());
+
+    // Someone "saves" the restarts by writing the new hash into the lock.
+    let spec = meshplan::spec::load(&spec_path).expect("spec loads");
+    let hash = meshplan::state::ConfigHash::of(&spec.spec.spec.istio.config);
+    let lock_path = d.join("rendered/meshplan.lock");
+    let lock_text = std::fs::read_to_string(&lock_path).expect("lock");
+    let old = lock(d)["configHash"]["workloads"]
+        .as_str()
+        .expect("configHash")
+        .to_string();
+    assert_ne!(old, hash.workloads);
+    let edited = lock_text.replace(
+        &format!("configHash:\n  workloads: {old}"),
+        &format!("configHash:\n  workloads: {}", hash.workloads),
+    );
+    assert_ne!(edited, lock_text);
+    std::fs::write(&lock_path, edited).expect("lock edited");
+    let (_, plan, _) = run(d, &["plan", "--format", "json"]);
+    let plan: Value = serde_json::from_str(&plan).expect("plan json");
+    assert_eq!(
+        plan["steps"],
+        serde_json::json!([]),
+        "no restart is planned"
+    );
+    let (code, list) = diagnostics(&[]);
+    assert_eq!(code, 1, "deny findings");
+    let found = mp501(&list);
+    let want: Vec<String> = [
+        "Deployment/bookinfo/details-v1 apps/bookinfo/bookinfo.yaml",
+        "Deployment/bookinfo/productpage-v1 apps/bookinfo/bookinfo.yaml",
+        "Deployment/bookinfo/ratings-v1 apps/bookinfo/bookinfo.yaml",
+        "Deployment/bookinfo/reviews-v1 apps/bookinfo/bookinfo.yaml",
+        "Deployment/bookinfo/reviews-v2 apps/bookinfo/bookinfo.yaml",
+        "Deployment/bookinfo/reviews-v3 apps/bookinfo/bookinfo.yaml",
+        "Deployment/podinfo/podinfo apps/podinfo/deployment.yaml",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let found_without_lines: Vec<String> = found
+        .iter()
+        .map(|f| f.rsplit_once(':').map_or(f.clone(), |(a, _)| a.to_string()))
+        .collect();
+    assert_eq!(found_without_lines, want, "{found:?}");
+    assert!(
+        found.iter().all(|f| !f.ends_with(":null")),
+        "every finding has a line: {found:?}"
+    );
+    let msg = list
+        .iter()
+        .find(|d| d["rule"] == "MP501")
+        .and_then(|d| d["message"].as_str())
+        .unwrap_or("");
+    assert!(msg.contains("prometheusMerge"), "{msg}");
+}

@@ -66,8 +66,9 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
         StepRange::Next => ctx.plan.next_step().map(|s| s.name.as_str()),
     };
     let drift = super::drift::rendered_drift(&ctx, args.charts.as_deref())?;
-    let rendered = drift.as_ref().map(super::drift::Drift::to_input);
-    let mut diagnostics = evaluate(&ctx, &policies, &judged, step, rendered.as_ref())?;
+    let gateways = super::rendered::check_gateways(&ctx, &judged, args.charts.as_deref())?;
+    let rendered = super::rendered::to_input(drift.as_ref(), &gateways)?;
+    let mut diagnostics = evaluate(&ctx, &policies, &judged, step, Some(&rendered))?;
     if let Some(drift) = &drift {
         drift.locate(&mut diagnostics);
         crate::diagnostic::normalize(&mut diagnostics);
@@ -120,10 +121,11 @@ pub(crate) fn evaluate(
     step: Option<&str>,
     rendered: Option<&serde_json::Value>,
 ) -> Result<Vec<crate::diagnostic::Diagnostic>, Error> {
-    let facts = judged_facts(ctx, judged);
+    let (step_inputs, after) = step_inputs(ctx, judged)?;
+    let facts = judged_facts(ctx, judged, &after);
     let input = policy_input(ctx, &facts, step, rendered)?;
     let mut findings = policies.evaluate(&input)?;
-    for step_input in step_inputs(ctx, judged)? {
+    for step_input in step_inputs {
         findings.extend(policies.evaluate(&step_input)?);
     }
     let mut diagnostics = policy::apply(findings, &ctx.spec.spec.spec, &ctx.today, &|o| {
@@ -166,9 +168,24 @@ pub(crate) fn load_policies(ctx: &Context, extra: &[PathBuf]) -> Result<PolicySe
     Ok(PolicySet::load(true, &dirs)?)
 }
 
+/// The lock after the judged steps (indices into `plan.steps`, a prefix of the remaining
+/// ones): the committed lock, or an empty one for a new cluster, with each step applied.
+pub(crate) fn lock_after(ctx: &Context, judged: &[usize]) -> crate::state::Lock {
+    let mut lock = ctx
+        .lock
+        .clone()
+        .unwrap_or_else(|| crate::state::Lock::empty(&ctx.spec.spec.metadata.name));
+    for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
+        lock = ctx.apply(&lock, step);
+    }
+    lock
+}
+
 /// The facts after the judged steps (indices into `plan.steps`), with each workload marked
-/// moving in the first step that moves it.
-pub(crate) fn judged_facts(ctx: &Context, judged: &[usize]) -> Facts {
+/// moving in the first step that moves it, and what its running proxy was started with
+/// according to `after`, the lock those steps leave (see [`lock_after`]).
+pub(crate) fn judged_facts(ctx: &Context, judged: &[usize], after: &crate::state::Lock) -> Facts {
+    let indices = judged;
     let judged: Vec<&crate::plan::Step> = judged
         .iter()
         .filter_map(|&i| ctx.plan.steps.get(i))
@@ -190,12 +207,63 @@ pub(crate) fn judged_facts(ctx: &Context, judged: &[usize]) -> Facts {
         }
     }
     facts.versions = ctx.version_facts();
+    facts.config_hash = ctx.plan.config.clone();
+    fill_running_proxies(ctx, &mut facts, indices, after);
     facts
 }
 
+/// Fills each workload's `proxy`, `proxyConfig` and `nextRestart` (MP501 reads them): the
+/// lock's record when meshplan restarted it or asked for a restart, else what injected it
+/// under the committed lock, which is what its pods have run since they were created.
+/// Linear in the workloads and in the later steps' lists.
+fn fill_running_proxies(
+    ctx: &Context,
+    facts: &mut Facts,
+    judged: &[usize],
+    after: &crate::state::Lock,
+) {
+    use std::collections::BTreeMap;
+    let committed = ctx.lock.as_ref();
+    let committed_config = committed
+        .and_then(|l| l.config_hash.as_ref())
+        .map(|h| h.workloads.clone());
+    let injected_before: BTreeMap<&str, Option<String>> = ctx
+        .base
+        .revisions_at(&ctx.plan.start)
+        .into_iter()
+        .map(|(key, _, revision)| (key, revision))
+        .collect();
+    let first_later = judged.last().map_or(0, |&i| i + 1);
+    let mut next_restart: BTreeMap<&str, &str> = BTreeMap::new();
+    for step in ctx.plan.steps.iter().skip(first_later).filter(|s| !s.done) {
+        for key in step.restarts.iter().chain(&step.manual) {
+            next_restart
+                .entry(key.as_str())
+                .or_insert(step.name.as_str());
+        }
+    }
+    for w in &mut facts.workloads {
+        match after.workloads.get(&w.key) {
+            Some(record) => {
+                w.proxy = Some(record.proxy.clone());
+                w.proxy_config = record.config.clone().or_else(|| committed_config.clone());
+            }
+            None => {
+                let revision = injected_before.get(w.key.as_str()).cloned().flatten();
+                w.proxy = revision
+                    .as_deref()
+                    .and_then(|r| committed.and_then(|l| l.revision_version(r)))
+                    .map(str::to_string);
+                w.proxy_config = w.proxy.as_ref().and(committed_config.clone());
+            }
+        }
+        w.next_restart = next_restart.get(w.key.as_str()).map(|s| (*s).to_string());
+    }
+}
+
 /// The Rego input document (docs/policy-input.md).
-/// `step` names the step when one alone is judged; `rendered` is the drift of the output
-/// directory (MP502), when it was compared.
+/// `step` names the step when one alone is judged; `rendered` is what the render tells
+/// (`{drift?, gateways}`, see `rendered.rs`).
 pub(crate) fn policy_input(
     ctx: &Context,
     facts: &Facts,
@@ -221,11 +289,12 @@ pub(crate) fn policy_input(
 /// One input per judged step for the transition rules (MP101, MP105, MP106, MP202, MP203,
 /// MP401, MP403, MP404): the lock before the step and the lock the step leaves behind,
 /// simulated from the lock (or an empty one for a new cluster) step by step. `judged` are
-/// indices into `plan.steps`, a prefix of the remaining steps.
+/// indices into `plan.steps`, a prefix of the remaining steps. Also returns the lock after
+/// the last of them (as [`lock_after`] computes it, without applying the steps twice).
 pub(crate) fn step_inputs(
     ctx: &Context,
     judged: &[usize],
-) -> Result<Vec<serde_json::Value>, Error> {
+) -> Result<(Vec<serde_json::Value>, crate::state::Lock), Error> {
     let internal = |e: serde_json::Error| Error::Internal(e.to_string());
     let cluster = &ctx.spec.spec.metadata.name;
     // The transition rules read `input.step`; the plan is passed without its steps (whose
@@ -264,7 +333,7 @@ pub(crate) fn step_inputs(
         )?);
         before = after;
     }
-    Ok(out)
+    Ok((out, before))
 }
 
 /// `step.stranded` of a step input: `{key, object, revision}` per workload whose injecting

@@ -129,45 +129,22 @@ pub(crate) fn compare_dir(
     dir: &Path,
     tree: &RenderedTree,
 ) -> Result<BTreeMap<String, DriftKind>, Error> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Io { path, source }
-    };
     let mut out = BTreeMap::new();
     let mut seen = 0usize;
-    if dir.exists() {
-        for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
-            let entry = entry.map_err(|e| {
-                let path = e.path().unwrap_or(dir).to_path_buf();
-                Error::Io {
-                    path,
-                    source: e
-                        .into_io_error()
-                        .unwrap_or_else(|| std::io::Error::other("directory loop")),
-                }
-            })?;
-            if entry.file_type().is_dir() {
-                continue;
-            }
-            let rel = entry
-                .path()
-                .strip_prefix(dir)
-                .map_err(|e| Error::Internal(e.to_string()))?
-                .to_string_lossy()
-                .replace('\\', "/");
-            let Some(expected) = tree.get(&rel) else {
-                out.insert(rel, DriftKind::Extra);
-                continue;
-            };
-            seen += 1;
-            // A symlink or other special file is never what meshplan writes.
-            let same = entry.file_type().is_file()
-                && std::fs::read(entry.path()).map_err(io(entry.path()))? == expected.as_bytes();
-            if !same {
-                out.insert(rel, DriftKind::Modified);
-            }
+    walk_files(dir, |rel, entry| {
+        let Some(expected) = tree.get(rel) else {
+            out.insert(rel.to_string(), DriftKind::Extra);
+            return Ok(());
+        };
+        seen += 1;
+        // A symlink or other special file is never what meshplan writes.
+        let same = entry.file_type().is_file()
+            && std::fs::read(entry.path()).map_err(io_error(entry.path()))? == expected.as_bytes();
+        if !same {
+            out.insert(rel.to_string(), DriftKind::Modified);
         }
-    }
+        Ok(())
+    })?;
     if seen < tree.len() {
         for rel in tree.keys() {
             if !dir.join(rel).exists() {
@@ -176,6 +153,45 @@ pub(crate) fn compare_dir(
         }
     }
     Ok(out)
+}
+
+/// An [`Error::Io`] about `path`.
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Io { path, source }
+}
+
+/// Calls `visit` with every entry under `dir` that is not a directory (its path relative to
+/// `dir`, `/`-separated), in file-name order; nothing when `dir` does not exist.
+pub(crate) fn walk_files(
+    dir: &Path,
+    mut visit: impl FnMut(&str, &walkdir::DirEntry) -> Result<(), Error>,
+) -> Result<(), Error> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(dir).to_path_buf();
+            Error::Io {
+                path,
+                source: e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("directory loop")),
+            }
+        })?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .to_string_lossy()
+            .replace('\\', "/");
+        visit(&rel, &entry)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `meshplan facts`: who injects what, as of the lock, after the next step, or at the end.
 
-use super::check::{judged_facts, remaining};
+use super::check::{judged_facts, lock_after, remaining};
 use super::context::Context;
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
@@ -44,8 +44,15 @@ pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
     let mut facts = match args.step {
         FactsPoint::Current => ctx.base.at(&ctx.plan.start),
-        FactsPoint::Next => judged_facts(&ctx, &remaining(&ctx.plan, 1)),
-        FactsPoint::Final => judged_facts(&ctx, &remaining(&ctx.plan, usize::MAX)),
+        FactsPoint::Next | FactsPoint::Final => {
+            let count = if args.step == FactsPoint::Next {
+                1
+            } else {
+                usize::MAX
+            };
+            let judged = remaining(&ctx.plan, count);
+            judged_facts(&ctx, &judged, &lock_after(&ctx, &judged))
+        }
     };
     facts.versions = ctx.version_facts();
     let text = match args.format {

@@ -12,6 +12,7 @@ mod misc;
 pub mod model;
 mod plan;
 mod render;
+mod rendered;
 
 use crate::diagnostic::Severity;
 use crate::error::{Error, ExitCode};

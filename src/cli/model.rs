@@ -59,6 +59,7 @@ pub fn render_model(
                 colours: state.map(|s| s.colours.clone()).unwrap_or_default(),
                 active: state.map(|s| s.active.clone()),
                 service: g.service.clone(),
+                values: g.values.clone(),
             }
         })
         .collect();
@@ -85,12 +86,16 @@ pub fn render_model(
         })
         .collect();
     let default_revision = lock.tags.get(DEFAULT_TAG).cloned();
-    // One pass over the workloads, then a lookup per restarted one: O(W log W), not O(W²).
-    let injecting: BTreeMap<&str, Option<String>> = base
-        .revisions_at(&lock.view())
-        .into_iter()
-        .map(|(key, _, revision)| (key, revision))
-        .collect();
+    // One pass over the workloads, then a lookup per restarted one: O(W log W), not O(W²);
+    // none when nothing was restarted (a lock without workloads renders no bumps).
+    let injecting: BTreeMap<&str, Option<String>> = if lock.workloads.is_empty() {
+        BTreeMap::new()
+    } else {
+        base.revisions_at(&lock.view())
+            .into_iter()
+            .map(|(key, _, revision)| (key, revision))
+            .collect()
+    };
     let mut restarts = Vec::new();
     for (key, w) in &lock.workloads {
         if w.generation == 0 {
@@ -206,6 +211,7 @@ mod tests {
                 WorkloadState {
                     generation,
                     proxy: "1.28.1".into(),
+                    config: None,
                 },
             );
         }
@@ -312,6 +318,7 @@ mod tests {
                 WorkloadState {
                     generation: 3,
                     proxy: "1.26.8".into(),
+                    config: None,
                 },
             );
         }

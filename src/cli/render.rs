@@ -3,7 +3,7 @@
 //! [`prepare`] is shared with `diff` and `commit`, so all three show, gate and write the same
 //! change for the same `--step`.
 
-use super::check::{evaluate, load_policies, remaining, rule_infos};
+use super::check::{evaluate, load_policies, lock_after, remaining, rule_infos};
 use super::context::Context;
 use super::drift::{display_path, output_dir, render_lock};
 use super::{SpecArgs, emit};
@@ -11,10 +11,9 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ExitCode};
 use crate::render::{Charts, RenderedTree};
 use crate::report::{self, OutputFormat, Report};
-use crate::state::Lock;
 use clap::Args;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// `--step` of `render`, `diff` and `commit`: which steps the change applies.
@@ -170,18 +169,22 @@ pub(crate) fn prepare(
     args: &ChangeArgs,
     policies: Option<&crate::policy::PolicySet>,
 ) -> Result<Option<Change>, Error> {
+    prepare_into(ctx, args, policies, &output_dir(ctx))
+}
+
+/// [`prepare`] for a change written into `out` (where its findings' files are).
+pub(crate) fn prepare_into(
+    ctx: &Context,
+    args: &ChangeArgs,
+    policies: Option<&crate::policy::PolicySet>,
+    out: &Path,
+) -> Result<Option<Change>, Error> {
     let applied = select(ctx, args.step)?;
     if applied.is_empty() {
         return Ok(None);
     }
     let charts = charts(ctx, args)?;
-    let mut lock = ctx
-        .lock
-        .clone()
-        .unwrap_or_else(|| Lock::empty(&ctx.spec.spec.metadata.name));
-    for step in applied.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
-        lock = ctx.apply(&lock, step);
-    }
+    let lock = lock_after(ctx, &applied);
     let tree = render_lock(ctx, &lock, &charts)?;
     let diagnostics = match policies {
         Some(p) => {
@@ -189,7 +192,13 @@ pub(crate) fn prepare(
                 [one] => ctx.plan.steps.get(*one).map(|s| s.name.as_str()),
                 _ => None,
             };
-            evaluate(ctx, p, &applied, single, None)?
+            let gateways = super::rendered::gateway_releases(
+                &tree,
+                &display_path(ctx, out),
+                &ctx.spec.spec.spec.gateways,
+            )?;
+            let rendered = super::rendered::to_input(None, &gateways)?;
+            evaluate(ctx, p, &applied, single, Some(&rendered))?
         }
         None => Vec::new(),
     };
@@ -234,7 +243,11 @@ pub(crate) fn print_findings(
 pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
     let policies = load_policies(&ctx, &args.policies)?;
-    let Some(change) = prepare(&ctx, &args.change, Some(&policies))? else {
+    let out = match &args.out {
+        Some(dir) => ctx.dir.join(dir),
+        None => output_dir(&ctx),
+    };
+    let Some(change) = prepare_into(&ctx, &args.change, Some(&policies), &out)? else {
         emit("nothing to render: the plan is done\n")?;
         return Ok(ExitCode::Ok);
     };
@@ -242,10 +255,6 @@ pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
     if change.denied() && !args.force {
         return Ok(ExitCode::Findings);
     }
-    let out = match &args.out {
-        Some(dir) => ctx.dir.join(dir),
-        None => output_dir(&ctx),
-    };
     crate::render::write_tree(&change.tree, &out)?;
     let shown = display_path(&ctx, &out);
     emit(&format!(

@@ -288,6 +288,7 @@ impl FactsBase {
                 kubernetes: self.kubernetes_version.clone(),
                 ..VersionFacts::default()
             },
+            config_hash: None,
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct Facts {
     pub default_revision: Option<String>,
     /// Catalogue facts about the target and installed versions.
     pub versions: VersionFacts,
+    /// The restart-relevant config istiod injects after the judged change (the spec's),
+    /// hashed as the lock hashes it; null when the CLI did not fill it.
+    pub config_hash: Option<crate::state::ConfigHash>,
 }
 
 /// One namespace.
@@ -120,6 +123,17 @@ pub struct WorkloadFacts {
     pub moving: bool,
     /// The step that moves it, when `moving`.
     pub step: Option<String>,
+    /// The Istio version its running proxy was started with, as of after the judged change:
+    /// meshplan's record in the lock (a restart bump or a manual restart it asked for), else
+    /// the version of the revision that injected it before the change; null when it ran no
+    /// proxy. Filled by the CLI, which knows the lock.
+    pub proxy: Option<String>,
+    /// The restart-relevant config hash its running proxy was started with (compare with
+    /// `configHash.workloads`), on the same terms as `proxy`.
+    pub proxy_config: Option<String>,
+    /// The first step after the judged change that restarts it or lists it for a person;
+    /// null when no later step does.
+    pub next_restart: Option<String>,
 }
 
 /// One Service.

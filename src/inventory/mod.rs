@@ -18,6 +18,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use kinds::{CLUSTER_SCOPED, group_of, is_cluster_scoped};
+pub(crate) use parse::{PARSER_STACK_BYTES, parse_documents};
 
 /// One Kubernetes object from a manifest.
 #[derive(Debug, Clone, PartialEq)]

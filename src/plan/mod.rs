@@ -53,6 +53,10 @@ pub enum Bump {
     Namespaces,
     /// Also every injected workload.
     All,
+    /// Also every injected workload in the step's namespaces and in namespaces the spec
+    /// does not list (injected by labels of their own, so in no wave): the last restart
+    /// step of a config change, so that no injected workload keeps the old config.
+    NamespacesAndUnmanaged,
 }
 
 /// One step: one pull request. Serialized fields are the JSON contract of DESIGN.md.
@@ -144,6 +148,10 @@ pub struct Plan {
     /// The spec's gateways, for [`Lock::apply`].
     #[serde(skip)]
     pub gateways: Vec<PlannedGateway>,
+    /// The restart-relevant config every step renders (the spec's), which [`Lock::apply`]
+    /// records on what a step restarts.
+    #[serde(skip)]
+    pub config: Option<ConfigHash>,
 }
 
 impl Plan {
@@ -215,6 +223,7 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
                         problems: vec![problem],
                         start,
                         gateways,
+                        config: Some(ConfigHash::of(&spec.spec.istio.config)),
                     };
                 }
             },
@@ -256,6 +265,7 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
         problems,
         start,
         gateways,
+        config: Some(ConfigHash::of(&spec.spec.istio.config)),
     }
 }
 
@@ -564,7 +574,8 @@ fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Ste
         let want = ConfigHash::of(&istio.config);
         let have = lock.config_hash.as_ref();
         if have.is_some_and(|h| h.workloads != want.workloads) {
-            for (wave, namespaces) in &waves {
+            let count = waves.len();
+            for (k, (wave, namespaces)) in waves.iter().enumerate() {
                 let mut s = step(
                     format!("restart {wave}"),
                     only,
@@ -572,7 +583,17 @@ fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Ste
                     &revision,
                 );
                 s.namespaces = namespaces.clone();
-                s.bump = Bump::Namespaces;
+                s.bump = if k + 1 == count {
+                    Bump::NamespacesAndUnmanaged
+                } else {
+                    Bump::Namespaces
+                };
+                out.push(s);
+            }
+            if waves.is_empty() {
+                // No namespace is listed, yet some may be injected by their own labels.
+                let mut s = step("restart all".into(), only, StepKind::Restart, &revision);
+                s.bump = Bump::NamespacesAndUnmanaged;
                 out.push(s);
             }
         }
@@ -808,6 +829,9 @@ fn moved(
         Bump::None => false,
         Bump::All => true,
         Bump::Namespaces => position.contains_key(ns),
+        Bump::NamespacesAndUnmanaged => {
+            position.contains_key(ns) || !step.view.managed_namespaces.contains_key(ns)
+        }
     };
     let mut restarts = Vec::new();
     let mut manual = Vec::new();

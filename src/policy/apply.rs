@@ -45,7 +45,12 @@ pub fn apply(
                 continue;
             }
         }
-        let location = f.object.as_ref().and_then(locate);
+        // A rule that names the file it saw the object in (a rendered file) knows better
+        // than the manifests' index, which does not hold rendered objects.
+        let location = match (&f.file, f.line) {
+            (Some(file), line) => Some((file.clone(), line.unwrap_or(1))),
+            (None, _) => f.object.as_ref().and_then(locate),
+        };
         out.push(Diagnostic {
             rule: f.code,
             name: f.name,
@@ -91,6 +96,8 @@ mod tests {
             }),
             hint: None,
             step: Some("wave canary".into()),
+            file: None,
+            line: None,
         }
     }
 
@@ -111,6 +118,19 @@ mod tests {
         assert_eq!(out[0].file.as_deref(), Some("apps/details.yaml"));
         assert_eq!(out[0].line, Some(7));
         assert_eq!(out[0].step.as_deref(), Some("wave canary"));
+    }
+
+    #[test]
+    fn a_file_the_rule_names_wins_over_the_manifests() {
+        let mut f = finding("MP402", "details");
+        f.file = Some("rendered/istio-ingress/ingress-blue.yaml".into());
+        f.line = Some(3);
+        let out = apply(vec![f], &spec(""), "2025-01-01", &locate);
+        assert_eq!(
+            out[0].file.as_deref(),
+            Some("rendered/istio-ingress/ingress-blue.yaml")
+        );
+        assert_eq!(out[0].line, Some(3));
     }
 
     #[test]

@@ -55,8 +55,10 @@ pub(crate) const RULES: &[[Embedded; 2]] = &[
     rule!("workloads/headless_statefulset"),
     rule!("workloads/drain_shorter_than_grace"),
     rule!("gateways/gateway_switch_unready"),
+    rule!("gateways/gateway_owns_loadbalancer"),
     rule!("gateways/gateway_in_place"),
     rule!("gateways/active_gateway_removed"),
+    rule!("config/restart_not_bumped"),
     rule!("config/rendered_drift"),
     rule!("config/waiver_expired"),
 ];

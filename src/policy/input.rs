@@ -44,6 +44,9 @@ pub fn build_input(parts: InputParts<'_>) -> Result<Value, PolicyError> {
     }))
 }
 
+/// The restart-relevant config hash of synthetic inputs.
+const SYNTHETIC_CONFIG: &str = "0000000000000000";
+
 /// A synthetic input with `workloads` moving, injected Deployments of 2 replicas spread over
 /// namespaces of 50, for measuring rule cost at scale. Workload `i` has no PDB when `i` is
 /// even (MP301), a container without readiness probe when `i % 5 == 0` (MP303), and a
@@ -109,6 +112,10 @@ pub fn synthetic_input(workloads: usize) -> Value {
                 headless_services: Vec::new(),
                 moving: true,
                 step: Some("wave rest".into()),
+                // Restarted onto the target in this wave, as `Lock::apply` records it.
+                proxy: Some("1.24.3".into()),
+                proxy_config: Some(SYNTHETIC_CONFIG.into()),
+                next_restart: None,
                 object,
             }
         })
@@ -127,6 +134,10 @@ pub fn synthetic_input(workloads: usize) -> Value {
         )]),
         tags: BTreeMap::from([("default".into(), revision.clone())]),
         default_revision: Some(revision),
+        config_hash: Some(crate::state::ConfigHash {
+            workloads: SYNTHETIC_CONFIG.into(),
+            gateways: SYNTHETIC_CONFIG.into(),
+        }),
         versions: crate::facts::VersionFacts {
             today: "2025-01-15".into(),
             kubernetes: "1.30".into(),

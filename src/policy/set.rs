@@ -49,6 +49,11 @@ pub struct Finding {
     pub hint: Option<String>,
     /// The plan step it belongs to.
     pub step: Option<String>,
+    /// Where the rule saw it (a rendered file, relative to `-C DIR`), when the object is not
+    /// one of the user's manifests.
+    pub file: Option<String>,
+    /// 1-based line in `file`.
+    pub line: Option<u32>,
 }
 
 /// One Rego file handed to the engine.
@@ -106,6 +111,10 @@ struct RawFinding {
     hint: Option<String>,
     #[serde(default)]
     step: Option<String>,
+    #[serde(default)]
+    file: Option<String>,
+    #[serde(default)]
+    line: Option<u32>,
 }
 
 const SETS: [Severity; 3] = [Severity::Deny, Severity::Warn, Severity::Info];
@@ -460,7 +469,7 @@ fn read_finding(
 ) -> Result<Finding, PolicyError> {
     let bad = |e: &dyn std::fmt::Display| {
         let message = format!(
-            "{}: a finding of {} must be {{msg, object?, hint?, step?}}: {e}",
+            "{}: a finding of {} must be {{msg, object?, hint?, step?, file?, line?}}: {e}",
             rule.file, rule.code
         );
         if rule.builtin {
@@ -482,6 +491,8 @@ fn read_finding(
         object: raw.object,
         hint: raw.hint.filter(|h| !h.is_empty()),
         step: raw.step,
+        line: raw.line.filter(|_| raw.file.is_some()),
+        file: raw.file,
     })
 }
 

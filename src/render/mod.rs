@@ -632,7 +632,8 @@ fn render_operator(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<
                     .map(move |(colour, _)| {
                         json!({"name": format!("{}-{colour}", g.name), "namespace": g.namespace,
                                "labels": {"app": format!("{}-{colour}", g.name), "istio": g.name,
-                                          COLOUR_LABEL: colour}})
+                                          COLOUR_LABEL: colour},
+                               "k8s": values::operator_gateway_k8s(g)})
                     })
             })
             .collect();

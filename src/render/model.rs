@@ -61,6 +61,8 @@ pub struct RenderGateway {
     pub active: Option<String>,
     /// The separately owned traffic Service.
     pub service: GatewayService,
+    /// `spec.gateways[].values`, deep-merged over the values meshplan writes for each colour.
+    pub values: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One namespace in the mesh.

@@ -34,6 +34,7 @@ fn model(delivery: Delivery) -> RenderModel {
                     protocol: None,
                 }],
             },
+            values: serde_json::Map::new(),
         }],
         namespaces: vec![RenderNamespace {
             name: "bookinfo".into(),

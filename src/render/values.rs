@@ -98,13 +98,25 @@ pub fn istiod_values(
 
 /// `gateway` chart values of one colour: its revision, labels telling the colours apart (the
 /// chart's `istio` selector label is the gateway's name for every colour), and no Service of
-/// the chart's own: traffic goes through the separately owned Service.
+/// the chart's own: traffic goes through the separately owned Service. `spec.gateways[].values`
+/// are deep-merged over, so a user can override even these; policy MP402 judges the result.
 pub fn gateway_values(gw: &RenderGateway, colour: &str, revision: &str) -> Map<String, Value> {
-    into_map(json!({
+    let mut v = json!({
         "revision": revision,
         "labels": {"istio": gw.name, COLOUR_LABEL: colour},
         "service": {"type": "None"},
-    }))
+    });
+    deep_merge(&mut v, &Value::Object(gw.values.clone()));
+    into_map(v)
+}
+
+/// The `k8s` block (IstioOperator's KubernetesResourcesSpec) of one colour's ingress gateway
+/// component: a ClusterIP Service, as the traffic Service is owned separately, with
+/// `spec.gateways[].values` deep-merged over (`resources`, `nodeSelector`, `hpaSpec`, ...).
+pub fn operator_gateway_k8s(gw: &RenderGateway) -> Value {
+    let mut k8s = json!({"service": {"type": "ClusterIP"}});
+    deep_merge(&mut k8s, &Value::Object(gw.values.clone()));
+    k8s
 }
 
 /// Splits istiod values into the parts of an IstioOperator: (`spec.meshConfig`,
@@ -245,6 +257,7 @@ mod tests {
             colours: BTreeMap::new(),
             active: None,
             service: GatewayService::default(),
+            values: Map::new(),
         };
         let blue = gateway_values(&gw, "blue", "1-24-6");
         assert_eq!(blue["service"], json!({"type": "None"}));
@@ -252,6 +265,32 @@ mod tests {
             blue["labels"],
             json!({"istio": "ingress", "meshplan.dev/colour": "blue"})
         );
+    }
+
+    #[test]
+    fn gateway_values_of_the_spec_merge_over_meshplans() {
+        let values = json!({"service": {"type": "LoadBalancer"},
+                            "resources": {"requests": {"cpu": "100m"}},
+                            "labels": {"team": "edge"}});
+        let gw = RenderGateway {
+            name: "ingress".into(),
+            namespace: "istio-ingress".into(),
+            strategy: GatewayStrategy::BlueGreen,
+            colours: BTreeMap::new(),
+            active: None,
+            service: GatewayService::default(),
+            values: serde_json::from_value(values).unwrap_or_default(),
+        };
+        let blue = gateway_values(&gw, "blue", "1-24-6");
+        assert_eq!(blue["service"], json!({"type": "LoadBalancer"}));
+        assert_eq!(blue["resources"]["requests"]["cpu"], "100m");
+        assert_eq!(
+            blue["labels"],
+            json!({"istio": "ingress", "meshplan.dev/colour": "blue", "team": "edge"})
+        );
+        let k8s = operator_gateway_k8s(&gw);
+        assert_eq!(k8s["service"], json!({"type": "LoadBalancer"}));
+        assert_eq!(k8s["resources"]["requests"]["cpu"], "100m");
     }
 
     #[test]

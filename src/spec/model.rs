@@ -314,6 +314,11 @@ pub struct Gateway {
     /// The separately owned traffic Service.
     #[serde(default)]
     pub service: GatewayService,
+    /// Extra values for every colour's gateway chart release, deep-merged over meshplan's
+    /// (for `istio-operator`: over the ingress gateway component's `k8s` block).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub values: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `spec.gateways[].strategy`.

@@ -62,10 +62,15 @@ pub struct WorkloadState {
     pub generation: u64,
     /// The Istio version its proxy was last restarted onto.
     pub proxy: String,
+    /// The part of [`ConfigHash`] that restarts it (`workloads` for a workload, `gateways`
+    /// for a gateway Deployment) as it was when it was last restarted. Absent in locks
+    /// written before meshplan recorded it: then the lock's `configHash` stands in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
 }
 
 /// Hashes of the settings whose change restarts proxies, split by what they restart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigHash {
     /// `prometheusMerge` and `compatibilityVersion`: every injected workload restarts.
@@ -435,19 +440,33 @@ impl Lock {
 
     /// The lock after `step` of `plan` is committed: the step's change to revisions, tags,
     /// labels and colours; restart generations bumped for `step.restarts` (and their proxy
-    /// set to the hop's version); `step.manual` workloads recorded on the hop's version, since
-    /// the step's pull request asks a person to restart them before it merges; the step
-    /// marked done in the upgrade in progress, which is dropped once every step is done.
+    /// set to the hop's version, their config to the plan's); `step.manual` workloads
+    /// recorded on the hop's version and config, since the step's pull request asks a person
+    /// to restart them before it merges; the step marked done in the upgrade in progress,
+    /// which is dropped once every step is done.
     pub fn apply(&self, plan: &Plan, step: &Step) -> Lock {
         let mut next = self.transform(&plan.gateways, step);
+        // Every step renders istiod with the spec's config, so whatever restarts in any
+        // step of the plan restarts onto it.
+        let config = |key: &String| {
+            plan.config.as_ref().map(|c| {
+                if step.gateway_restarts.contains(key) {
+                    c.gateways.clone()
+                } else {
+                    c.workloads.clone()
+                }
+            })
+        };
         for key in &step.restarts {
             let w = next.workloads.entry(key.clone()).or_default();
             w.generation += 1;
             w.proxy = step.hop.clone();
+            w.config = config(key);
         }
         for key in &step.manual {
             let w = next.workloads.entry(key.clone()).or_default();
             w.proxy = step.hop.clone();
+            w.config = config(key);
         }
         let same_plan = |u: &UpgradeState| {
             u.to == plan.to

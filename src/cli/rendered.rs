@@ -1,0 +1,681 @@
+//! `input.rendered.gateways`: every gateway colour release found in rendered files, with
+//! the type of the Service its chart creates. Policies judge what is actually rendered,
+//! whoever produced it — meshplan's templates, `spec.gateways[].values`, `--charts`
+//! templates or a hand edit of the committed files — so the list is read back from the
+//! files themselves, in one pass over them, rather than from the model that produced them.
+//!
+//! `render`, `diff` and `commit` list the tree of the change they are about to write;
+//! `check` lists the files committed in `spec.output` and the render of the state after the
+//! judged change (docs/policy-input.md).
+
+use super::context::Context;
+use super::drift::{Drift, display_path, io_error, output_dir, walk_files};
+use crate::diagnostic::ObjectRef;
+use crate::error::Error;
+use crate::render::{Charts, RenderedTree, model::COLOUR_LABEL};
+use crate::spec::model::{Gateway, GatewayStrategy};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One gateway colour release found in a rendered file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GatewayRelease {
+    /// `namespace/name` of the gateway.
+    pub gateway: String,
+    /// The colour (`meshplan.dev/colour` label, else the release name's suffix).
+    pub colour: String,
+    /// `spec.gateways[].strategy`; None for a gateway the spec does not list.
+    pub strategy: Option<GatewayStrategy>,
+    /// The chart's `service.type` (IstioOperator: `k8s.service.type`); None when unset, which
+    /// the Istio gateway chart (1.22 to 1.28) and IstioOperator both default to LoadBalancer.
+    pub service_type: Option<String>,
+    /// The HelmRelease, Application or IstioOperator that installs it.
+    pub object: ObjectRef,
+    /// The file (relative to `-C DIR`, `/`-separated).
+    pub file: String,
+    /// 1-based line where the object's document starts.
+    pub line: u64,
+}
+
+impl GatewayRelease {
+    /// Identity in a merged list: one release of one file, as far as its Service goes.
+    fn key(&self) -> (&str, &str, &str, Option<&str>, u64) {
+        (
+            &self.file,
+            &self.gateway,
+            &self.colour,
+            self.service_type.as_deref(),
+            self.line,
+        )
+    }
+}
+
+/// The kinds that install a gateway colour (see [`found_in`]).
+const RELEASE_KINDS: [&str; 3] = ["HelmRelease", "Application", "IstioOperator"];
+
+/// A colour release as one document declares it, before it is matched with the spec.
+struct Found<'a> {
+    /// Namespace the release installs into.
+    namespace: &'a str,
+    /// Helm release (or IstioOperator component) name.
+    release: &'a str,
+    /// The pod labels the values set (`labels` of the chart, `label` of the component).
+    labels: Option<&'a Value>,
+    /// The chart name, when the document names one.
+    chart: Option<&'a str>,
+    /// `service.type` of the values (`k8s.service.type` of the component), when a string.
+    service_type: Option<String>,
+}
+
+/// The gateway colour releases of `tree`, whose paths are relative to `prefix` (the
+/// directory as [`display_path`] shows it). Files that are not YAML, or do not parse (a hand
+/// edit: MP502 reports it), are skipped. Linear in the size of the tree.
+pub(crate) fn gateway_releases(
+    tree: &RenderedTree,
+    prefix: &str,
+    gateways: &[Gateway],
+) -> Result<Vec<GatewayRelease>, Error> {
+    // Hand-edited files may nest as deep as the parser budget allows: parse where the stack
+    // fits that, as the manifest loader does.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("meshplan-rendered".to_string())
+            .stack_size(crate::inventory::PARSER_STACK_BYTES)
+            .spawn_scoped(scope, || releases_of_tree(tree, prefix, gateways))
+            .map_err(|e| Error::Internal(format!("cannot start the parser thread: {e}")))?
+            .join()
+            .map_err(|_| Error::Internal("the rendered-gateway reader panicked".into()))
+    })
+}
+
+/// [`gateway_releases`] on the current thread.
+fn releases_of_tree(
+    tree: &RenderedTree,
+    prefix: &str,
+    gateways: &[Gateway],
+) -> Vec<GatewayRelease> {
+    let mut by_namespace: BTreeMap<&str, Vec<&Gateway>> = BTreeMap::new();
+    for g in gateways {
+        by_namespace.entry(&g.namespace).or_default().push(g);
+    }
+    let prefix = prefix.trim_end_matches('/');
+    let mut out = Vec::new();
+    for (rel, text) in tree {
+        if !(rel.ends_with(".yaml") || rel.ends_with(".yml")) {
+            continue;
+        }
+        // Most files of a large output are restart patches: only parse those that can hold a
+        // release at all.
+        if !RELEASE_KINDS.iter().any(|k| text.contains(k)) {
+            continue;
+        }
+        let file = if prefix.is_empty() || prefix == "." {
+            rel.clone()
+        } else {
+            format!("{prefix}/{rel}")
+        };
+        let Ok(docs) = crate::inventory::parse_documents(text, Path::new(&file)) else {
+            continue;
+        };
+        for doc in docs {
+            let Some(object) = object_ref(&doc.value) else {
+                continue;
+            };
+            for found in found_in(&doc.value) {
+                let Some((name, colour)) = identify(&found, &by_namespace) else {
+                    continue;
+                };
+                let strategy = by_namespace
+                    .get(found.namespace)
+                    .and_then(|gs| gs.iter().find(|g| g.name == name))
+                    .map(|g| g.strategy);
+                out.push(GatewayRelease {
+                    gateway: format!("{}/{name}", found.namespace),
+                    colour,
+                    strategy,
+                    service_type: found.service_type,
+                    object: object.clone(),
+                    file: file.clone(),
+                    line: doc.line,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `{apiVersion, kind, namespace, name}` of a document with those as strings.
+fn object_ref(doc: &Value) -> Option<ObjectRef> {
+    let field = |p: &str| doc.pointer(p).and_then(Value::as_str);
+    Some(ObjectRef {
+        api_version: field("/apiVersion")?.to_string(),
+        kind: field("/kind")?.to_string(),
+        namespace: field("/metadata/namespace").unwrap_or("").to_string(),
+        name: field("/metadata/name")?.to_string(),
+    })
+}
+
+/// The releases a document installs: a Flux HelmRelease or an Argo CD Application (one
+/// each), or the ingress gateway components of an IstioOperator.
+fn found_in(doc: &Value) -> Vec<Found<'_>> {
+    let str_at = |v: &'_ Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let api = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let group = api.split('/').next().unwrap_or("");
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+    let s = |p: &str| doc.pointer(p).and_then(Value::as_str);
+    let service_type = |values: Option<&Value>| values.and_then(|v| str_at(v, "/service/type"));
+    match (group, kind) {
+        ("helm.toolkit.fluxcd.io", "HelmRelease") => {
+            let values = doc.pointer("/spec/values");
+            let (Some(namespace), Some(release)) = (
+                s("/spec/targetNamespace").or(s("/metadata/namespace")),
+                s("/spec/releaseName").or(s("/metadata/name")),
+            ) else {
+                return Vec::new();
+            };
+            vec![Found {
+                namespace,
+                release,
+                labels: values.and_then(|v| v.get("labels")),
+                chart: s("/spec/chart/spec/chart"),
+                service_type: service_type(values),
+            }]
+        }
+        ("argoproj.io", "Application") => {
+            let Some(source) = doc.pointer("/spec/source") else {
+                return Vec::new();
+            };
+            let values = source.pointer("/helm/valuesObject");
+            let (Some(namespace), Some(release)) = (
+                s("/spec/destination/namespace"),
+                source
+                    .pointer("/helm/releaseName")
+                    .and_then(Value::as_str)
+                    .or(s("/metadata/name")),
+            ) else {
+                return Vec::new();
+            };
+            vec![Found {
+                namespace,
+                release,
+                labels: values.and_then(|v| v.get("labels")),
+                chart: source.get("chart").and_then(Value::as_str),
+                service_type: service_type(values),
+            }]
+        }
+        ("install.istio.io", "IstioOperator") => doc
+            .pointer("/spec/components/ingressGateways")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|c| c.get("enabled") != Some(&Value::Bool(false)))
+            .filter_map(|c| {
+                Some(Found {
+                    namespace: c
+                        .get("namespace")
+                        .and_then(Value::as_str)
+                        .unwrap_or(crate::render::ISTIO_NAMESPACE),
+                    release: c.get("name").and_then(Value::as_str)?,
+                    labels: c.get("label"),
+                    chart: None,
+                    service_type: str_at(c, "/k8s/service/type"),
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// (gateway name, colour) of a release: the colour from its `meshplan.dev/colour` label, else
+/// from a spec gateway of its namespace whose name prefixes the release (`<gateway>-<colour>`);
+/// None when it is not a gateway colour release at all.
+fn identify(
+    found: &Found<'_>,
+    by_namespace: &BTreeMap<&str, Vec<&Gateway>>,
+) -> Option<(String, String)> {
+    let label = |k: &str| found.labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    if let Some(colour) = label(COLOUR_LABEL) {
+        let name = found
+            .release
+            .strip_suffix(colour)
+            .and_then(|n| n.strip_suffix('-'))
+            .filter(|n| !n.is_empty())
+            .or(label("istio"))
+            .unwrap_or(found.release);
+        return Some((name.to_string(), colour.to_string()));
+    }
+    // Without the label only a release of the gateway chart (or an operator component) named
+    // after a spec gateway is one of its colours.
+    if found.chart.is_some_and(|c| c != "gateway") {
+        return None;
+    }
+    by_namespace.get(found.namespace)?.iter().find_map(|g| {
+        let colour = found
+            .release
+            .strip_prefix(g.name.as_str())?
+            .strip_prefix('-')?;
+        (!colour.is_empty()).then(|| (g.name.clone(), colour.to_string()))
+    })
+}
+
+/// The YAML files under `dir` (`.yaml`/`.yml`, relative, `/`-separated); files that are not
+/// UTF-8 or not regular files are left out (they are no release meshplan could have written).
+pub(crate) fn read_yaml_files(dir: &Path) -> Result<RenderedTree, Error> {
+    let mut tree = RenderedTree::new();
+    walk_files(dir, |rel, entry| {
+        if entry.file_type().is_file() && (rel.ends_with(".yaml") || rel.ends_with(".yml")) {
+            let bytes = std::fs::read(entry.path()).map_err(io_error(entry.path()))?;
+            if let Ok(text) = String::from_utf8(bytes) {
+                tree.insert(rel.to_string(), text);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(tree)
+}
+
+/// Both lists in one, in file order; entries agreeing on file, gateway, colour, Service type
+/// and line are one (the committed file and the render after the change usually agree).
+pub(crate) fn merge(lists: Vec<Vec<GatewayRelease>>) -> Vec<GatewayRelease> {
+    let mut all: Vec<GatewayRelease> = lists.into_iter().flatten().collect();
+    all.sort_by(|a, b| a.key().cmp(&b.key()));
+    all.dedup_by(|a, b| a.key() == b.key());
+    all
+}
+
+/// The gateway releases `check` judges: those committed in `spec.output` and those of the
+/// render after the `judged` steps (with `charts`, relative to `-C DIR`, or the embedded
+/// ones). The restart patches have no gateway in them, so that render leaves them out and
+/// stays cheap whatever the number of workloads.
+pub(crate) fn check_gateways(
+    ctx: &Context,
+    judged: &[usize],
+    charts: Option<&Path>,
+) -> Result<Vec<GatewayRelease>, Error> {
+    let gateways = &ctx.spec.spec.spec.gateways;
+    let out = output_dir(ctx);
+    let prefix = display_path(ctx, &out);
+    let committed = gateway_releases(&read_yaml_files(&out)?, &prefix, gateways)?;
+    let charts = match charts {
+        Some(dir) => Charts::from_dir(&ctx.dir.join(dir))?,
+        None => Charts::embedded(),
+    };
+    // Revisions, tags, labels and colours are all a gateway release depends on: the
+    // workloads (the part of the lock that grows with the inventory) are left out.
+    let mut lock = ctx.lock.as_ref().map_or_else(
+        || crate::state::Lock::empty(&ctx.spec.spec.metadata.name),
+        crate::state::Lock::without_workloads,
+    );
+    for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
+        lock = lock.transform(&ctx.plan.gateways, step);
+    }
+    let mut model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, &lock, &ctx.base);
+    model.restarts.clear();
+    let after = crate::render::render(&model, &charts)?;
+    let after = gateway_releases(&after, &prefix, gateways)?;
+    Ok(merge(vec![committed, after]))
+}
+
+/// The `rendered` part of the policy input: `{drift?, gateways}` (`drift` only when the
+/// output directory was compared).
+pub(crate) fn to_input(drift: Option<&Drift>, gateways: &[GatewayRelease]) -> Result<Value, Error> {
+    let mut input = match drift {
+        Some(d) => d.to_input(),
+        None => Value::Object(serde_json::Map::new()),
+    };
+    let gateways = serde_json::to_value(gateways).map_err(|e| Error::Internal(e.to_string()))?;
+    if let Value::Object(map) = &mut input {
+        map.insert("gateways".into(), gateways);
+    }
+    Ok(input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{RenderGateway, RenderModel, RenderRevision};
+    use crate::spec::model::{Delivery, GatewayService, IstioConfig};
+    use serde_json::json;
+
+    fn spec_gateways() -> Vec<Gateway> {
+        serde_json::from_value(json!([
+            {"name": "ingress", "namespace": "istio-ingress", "strategy": "blue-green"},
+            {"name": "edge", "namespace": "istio-ingress", "strategy": "in-place"},
+        ]))
+        .unwrap_or_default()
+    }
+
+    fn gateway(name: &str, strategy: GatewayStrategy, values: Value) -> RenderGateway {
+        RenderGateway {
+            name: name.into(),
+            namespace: "istio-ingress".into(),
+            strategy,
+            colours: [
+                ("blue".to_string(), "1-24-6".to_string()),
+                ("green".to_string(), "1-26-8".to_string()),
+            ]
+            .into(),
+            active: Some("blue".into()),
+            service: GatewayService::default(),
+            values: serde_json::from_value(values).unwrap_or_default(),
+        }
+    }
+
+    /// Two gateways on two revisions: `ingress` (blue/green) asks for a LoadBalancer in its
+    /// values, `edge` (in place) keeps meshplan's.
+    fn model(delivery: Delivery, repository: &str) -> RenderModel {
+        let revision = |v: &str| RenderRevision {
+            name: v.replace('.', "-"),
+            version: v.into(),
+            tags: vec![],
+        };
+        RenderModel {
+            cluster: "c".into(),
+            delivery,
+            chart_repository: repository.into(),
+            hub: None,
+            values: serde_json::Map::new(),
+            config: IstioConfig::default(),
+            revisions: vec![revision("1.24.6"), revision("1.26.8")],
+            default_revision: Some("1-24-6".into()),
+            gateways: vec![
+                gateway(
+                    "ingress",
+                    GatewayStrategy::BlueGreen,
+                    json!({"service": {"type": "LoadBalancer"}, "resources": {"limits": {"cpu": "1"}}}),
+                ),
+                gateway("edge", GatewayStrategy::InPlace, json!({})),
+            ],
+            namespaces: vec![],
+            restarts: vec![],
+        }
+    }
+
+    /// (gateway, colour, strategy, serviceType, kind/name, file, line) of each release.
+    type Row = (
+        String,
+        String,
+        Option<GatewayStrategy>,
+        Option<String>,
+        String,
+        String,
+        u64,
+    );
+
+    fn rows(found: &[GatewayRelease]) -> Vec<Row> {
+        let mut rows: Vec<Row> = found
+            .iter()
+            .map(|g| {
+                (
+                    g.gateway.clone(),
+                    g.colour.clone(),
+                    g.strategy,
+                    g.service_type.clone(),
+                    format!("{}/{}", g.object.kind, g.object.name),
+                    g.file.clone(),
+                    g.line,
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        rows
+    }
+
+    fn render_rows(delivery: Delivery, repository: &str) -> Vec<Row> {
+        let tree = crate::render::render(&model(delivery, repository), &Charts::embedded())
+            .expect("renders");
+        rows(&gateway_releases(&tree, "rendered/", &spec_gateways()).expect("read"))
+    }
+
+    fn row(
+        gateway: &str,
+        colour: &str,
+        strategy: GatewayStrategy,
+        service_type: &str,
+        object: &str,
+        file: &str,
+        line: u64,
+    ) -> Row {
+        (
+            format!("istio-ingress/{gateway}"),
+            colour.into(),
+            Some(strategy),
+            Some(service_type.into()),
+            object.into(),
+            format!("rendered/{file}"),
+            line,
+        )
+    }
+
+    #[test]
+    fn flux_releases_are_found_with_their_service_type() {
+        use GatewayStrategy::{BlueGreen, InPlace};
+        assert_eq!(
+            render_rows(Delivery::FluxHelm, "https://charts.example"),
+            [
+                row(
+                    "edge",
+                    "blue",
+                    InPlace,
+                    "None",
+                    "HelmRelease/edge-blue",
+                    "istio-ingress/edge-blue.yaml",
+                    1
+                ),
+                row(
+                    "edge",
+                    "green",
+                    InPlace,
+                    "None",
+                    "HelmRelease/edge-green",
+                    "istio-ingress/edge-green.yaml",
+                    1
+                ),
+                row(
+                    "ingress",
+                    "blue",
+                    BlueGreen,
+                    "LoadBalancer",
+                    "HelmRelease/ingress-blue",
+                    "istio-ingress/ingress-blue.yaml",
+                    1
+                ),
+                row(
+                    "ingress",
+                    "green",
+                    BlueGreen,
+                    "LoadBalancer",
+                    "HelmRelease/ingress-green",
+                    "istio-ingress/ingress-green.yaml",
+                    1
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn flux_oci_releases_are_found_below_their_source() {
+        let rows = render_rows(Delivery::FluxHelm, "oci://registry.example/istio");
+        assert_eq!(rows.len(), 4);
+        // The OCIRepository comes first in the file; the line is the HelmRelease's.
+        assert!(
+            rows.iter()
+                .all(|r| r.4.starts_with("HelmRelease/") && r.6 > 1),
+            "{rows:?}"
+        );
+    }
+
+    #[test]
+    fn argocd_applications_are_found() {
+        use GatewayStrategy::{BlueGreen, InPlace};
+        assert_eq!(
+            render_rows(Delivery::ArgocdHelm, "https://charts.example"),
+            [
+                row(
+                    "edge",
+                    "blue",
+                    InPlace,
+                    "None",
+                    "Application/edge-blue",
+                    "istio-ingress/edge-blue.yaml",
+                    1
+                ),
+                row(
+                    "edge",
+                    "green",
+                    InPlace,
+                    "None",
+                    "Application/edge-green",
+                    "istio-ingress/edge-green.yaml",
+                    1
+                ),
+                row(
+                    "ingress",
+                    "blue",
+                    BlueGreen,
+                    "LoadBalancer",
+                    "Application/ingress-blue",
+                    "istio-ingress/ingress-blue.yaml",
+                    1
+                ),
+                row(
+                    "ingress",
+                    "green",
+                    BlueGreen,
+                    "LoadBalancer",
+                    "Application/ingress-green",
+                    "istio-ingress/ingress-green.yaml",
+                    1
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn istio_operator_components_are_found_in_their_revisions_operator() {
+        use GatewayStrategy::{BlueGreen, InPlace};
+        let (old, new) = (
+            "istio-system/istiooperator-1-24-6.yaml",
+            "istio-system/istiooperator-1-26-8.yaml",
+        );
+        assert_eq!(
+            render_rows(Delivery::IstioOperator, "https://charts.example"),
+            [
+                row(
+                    "edge",
+                    "blue",
+                    InPlace,
+                    "ClusterIP",
+                    "IstioOperator/istiod-1-24-6",
+                    old,
+                    1
+                ),
+                row(
+                    "edge",
+                    "green",
+                    InPlace,
+                    "ClusterIP",
+                    "IstioOperator/istiod-1-26-8",
+                    new,
+                    1
+                ),
+                row(
+                    "ingress",
+                    "blue",
+                    BlueGreen,
+                    "LoadBalancer",
+                    "IstioOperator/istiod-1-24-6",
+                    old,
+                    1
+                ),
+                row(
+                    "ingress",
+                    "green",
+                    BlueGreen,
+                    "LoadBalancer",
+                    "IstioOperator/istiod-1-26-8",
+                    new,
+                    1
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn hand_edited_files_are_read_as_they_are() {
+        let tree: RenderedTree = [
+            // Colour label gone, chart default Service: still the green colour of ingress.
+            (
+                "istio-ingress/ingress-green.yaml",
+                "# edited\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ingress-green\n  namespace: istio-ingress\nspec:\n  chart:\n    spec: {chart: gateway}\n  values: {revision: 1-26-8}\n",
+            ),
+            // A gateway the spec does not list.
+            (
+                "other/lb-blue.yaml",
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: lb-blue, namespace: other}\nspec:\n  values:\n    labels: {meshplan.dev/colour: blue}\n    service: {type: LoadBalancer}\n",
+            ),
+            // Not a gateway: istiod, and a release of another chart named like a colour.
+            (
+                "istio-system/istiod.yaml",
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: istiod, namespace: istio-system}\nspec:\n  chart: {spec: {chart: istiod}}\n",
+            ),
+            (
+                "istio-ingress/ingress-cache.yaml",
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: ingress-cache, namespace: istio-ingress}\nspec:\n  chart: {spec: {chart: redis}}\n",
+            ),
+            // Broken by hand: skipped, MP502 names it.
+            ("istio-ingress/ingress-blue.yaml", "kind: [HelmRelease\n  : :\n"),
+            ("notes.txt", "kind: HelmRelease\n"),
+        ]
+        .into_iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect();
+        let found = gateway_releases(&tree, "", &spec_gateways()).expect("read");
+        assert_eq!(
+            rows(&found),
+            [
+                (
+                    "istio-ingress/ingress".to_string(),
+                    "green".to_string(),
+                    Some(GatewayStrategy::BlueGreen),
+                    None,
+                    "HelmRelease/ingress-green".to_string(),
+                    "istio-ingress/ingress-green.yaml".to_string(),
+                    2,
+                ),
+                (
+                    "other/lb".to_string(),
+                    "blue".to_string(),
+                    None,
+                    Some("LoadBalancer".to_string()),
+                    "HelmRelease/lb-blue".to_string(),
+                    "other/lb-blue.yaml".to_string(),
+                    1,
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_keeps_one_of_each_and_both_sides_of_a_disagreement() {
+        let tree = crate::render::render(
+            &model(Delivery::FluxHelm, "https://c.example"),
+            &Charts::embedded(),
+        )
+        .expect("renders");
+        let a = gateway_releases(&tree, "rendered", &spec_gateways()).expect("read");
+        let mut b = a.clone();
+        if let Some(first) = b.first_mut() {
+            first.service_type = Some("ClusterIP".into());
+        }
+        let merged = merge(vec![a.clone(), b]);
+        assert_eq!(merged.len(), a.len() + 1);
+        let input = to_input(None, &merged).expect("input");
+        assert_eq!(input["gateways"][0]["serviceType"], "ClusterIP");
+        assert_eq!(input["gateways"][0]["strategy"], "in-place");
+        assert!(input.get("drift").is_none());
+    }
+}
