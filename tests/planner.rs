@@ -989,3 +989,179 @@ fn every_injected_workload_of_the_workloads_example_moves_once_per_hop() {
     }
     assert_settled(&target, &after);
 }
+
+/// `spec` without namespace `ns` in `spec.namespaces`.
+fn without_namespace(mut spec: Spec, ns: &str) -> Spec {
+    spec.spec.namespaces.retain(|n| n.name != ns);
+    spec
+}
+
+#[test]
+fn a_namespace_dropped_from_a_settled_spec_is_released_by_a_step_of_its_own() {
+    let before = spec("1.26.8", "1.30", "", "");
+    let lock = installed("1.26.8", "", "", &base_for(&before));
+    assert_eq!(lock.namespaces["bookinfo"], "1-26-8");
+    let target = without_namespace(before, "bookinfo");
+    let base = base_for(&target);
+    let (plan, after) = run(&target, Some(&lock), &base);
+    assert_eq!(names(&plan), ["release"]);
+    let release = &plan.steps[0];
+    assert_eq!(release.kind, StepKind::Release);
+    assert_eq!(release.namespaces, ["bookinfo"]);
+    // Un-labelling restarts nothing: the pods keep their sidecar until they restart.
+    assert!(release.restarts.is_empty() && release.manual.is_empty());
+    assert_eq!(after.namespaces.keys().collect::<Vec<_>>(), ["batch"]);
+    assert_eq!(after.revisions, lock.revisions);
+    assert_settled(&target, &after);
+}
+
+#[test]
+fn a_release_comes_first_in_an_upgrade_and_stays_listed_done_when_resumed() {
+    let before = spec("1.26.8", "1.30", "", ", maxMinorSkip: 2");
+    let lock = installed("1.22.8", "", ", maxMinorSkip: 2", &base_for(&before));
+    let target = without_namespace(before, "bookinfo");
+    let base = base_for(&target);
+    let catalog = Catalog::builtin();
+    let mut first = plan::plan(&target, Some(&lock), &catalog);
+    plan::annotate(&mut first, &base);
+    assert_eq!(
+        names(&first)[..3],
+        ["1.24.6: release", "1.24.6: install", "1.24.6: wave canary"]
+    );
+    let mut state = lock.clone();
+    for step in first.steps.iter().take(2) {
+        state = state.apply(&first, step);
+    }
+    assert!(!state.namespaces.contains_key("bookinfo"));
+    // Nothing is left to release, yet the resumed plan keeps the step, done, in its place.
+    let mut resumed = plan::plan(&target, Some(&state), &catalog);
+    plan::annotate(&mut resumed, &base);
+    assert_eq!(names(&resumed), names(&first));
+    let done: Vec<bool> = resumed.steps.iter().map(|s| s.done).collect();
+    assert_eq!(done[..3], [true, true, false]);
+    // No cleanup is held back by the label of a namespace nobody manages any more.
+    let (_, after) = run(&target, Some(&state), &base);
+    assert_eq!(after.revisions.len(), 1);
+    assert!(after.namespaces.keys().all(|n| n == "batch"));
+    assert_settled(&target, &after);
+}
+
+#[test]
+fn a_namespace_dropped_mid_upgrade_is_released_next_and_the_upgrade_resumes() {
+    // One wave (`all`) holding both namespaces, so dropping one keeps the recorded steps.
+    let mut target = spec("1.26.8", "1.30", "", ", maxMinorSkip: 2");
+    target.spec.upgrade.waves.clear();
+    let base = base_for(&target);
+    let lock = installed("1.24.6", "", ", maxMinorSkip: 2", &base);
+    let catalog = Catalog::builtin();
+    let mut first = plan::plan(&target, Some(&lock), &catalog);
+    plan::annotate(&mut first, &base);
+    assert_eq!(names(&first), ["install", "wave all", "gateway", "cleanup"]);
+    let state = lock.apply(&first, &first.steps[0]);
+    let target = without_namespace(target, "batch");
+    let base = base_for(&target);
+    let mut resumed = plan::plan(&target, Some(&state), &catalog);
+    plan::annotate(&mut resumed, &base);
+    assert_eq!(
+        names(&resumed),
+        ["release", "install", "wave all", "gateway", "cleanup"]
+    );
+    let done: Vec<bool> = resumed.steps.iter().map(|s| s.done).collect();
+    assert_eq!(done, [false, true, false, false, false]);
+    // Applying the release rewrites the record with it; the plan then resumes again.
+    let released = state.apply(&resumed, &resumed.steps[0]);
+    let again = plan::plan(&target, Some(&released), &catalog);
+    let done: Vec<bool> = again.steps.iter().map(|s| s.done).collect();
+    assert_eq!(names(&again), names(&resumed));
+    assert_eq!(done, [true, true, false, false, false]);
+    let (_, after) = run(&target, Some(&released), &base);
+    assert_eq!(after.namespaces.keys().collect::<Vec<_>>(), ["bookinfo"]);
+    assert_settled(&target, &after);
+}
+
+/// The bookinfo inventory plus a Deployment in namespace `ns` whose pod template pins
+/// `istio.io/rev: rev`.
+fn with_pinned(ns: &str, rev: &str) -> Inventory {
+    let mut objects = inventory().objects;
+    objects.push(object(
+        "pinned.yaml",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "pinned", "namespace": ns},
+               "spec": {"template": {"metadata": {"labels": {"istio.io/rev": rev}},
+                        "spec": {"containers": [{"name": "a", "image": "a"}]}}}}),
+    ));
+    Inventory::from_objects(objects).unwrap_or_else(|e| panic!("inventory: {e}"))
+}
+
+#[test]
+fn a_pinned_workload_outside_the_waves_never_moves_and_is_stranded_by_the_cleanup() {
+    let target = spec("1.26.8", "1.30", "", ", maxMinorSkip: 2");
+    let base = FactsBase::new(&target, &with_pinned("legacy", "1-24-6"));
+    let lock = installed("1.24.6", "", ", maxMinorSkip: 2", &base);
+    let (plan, _) = run(&target, Some(&lock), &base);
+    let key = "Deployment/legacy/pinned";
+    for s in &plan.steps {
+        assert!(!s.restarts.iter().any(|r| r == key), "{}", s.name);
+        let stranded = s.kind == StepKind::Cleanup;
+        assert_eq!(
+            s.stranded,
+            if stranded {
+                vec![(key.to_string(), "1-24-6".to_string())]
+            } else {
+                Vec::new()
+            },
+            "{}",
+            s.name
+        );
+    }
+}
+
+#[test]
+fn a_pod_revision_label_in_a_labelled_namespace_moves_with_the_namespace() {
+    // Istio's namespace webhook wins over the pod's own istio.io/rev (the object webhook
+    // only matches namespaces without injection labels), so the pin does not hold here.
+    let target = spec("1.26.8", "1.30", "", ", maxMinorSkip: 2");
+    let base = FactsBase::new(&target, &with_pinned("bookinfo", "1-24-6"));
+    let lock = installed("1.24.6", "", ", maxMinorSkip: 2", &base);
+    let (plan, _) = run(&target, Some(&lock), &base);
+    let wave = plan
+        .steps
+        .iter()
+        .find(|s| s.name == "wave unlisted")
+        .unwrap_or_else(|| panic!("{:?}", names(&plan)));
+    assert!(
+        wave.restarts
+            .iter()
+            .any(|r| r == "Deployment/bookinfo/pinned")
+    );
+    assert!(plan.steps.iter().all(|s| s.stranded.is_empty()));
+}
+
+#[test]
+fn a_second_release_in_one_upgrade_is_not_taken_for_the_done_one() {
+    let mut target = spec("1.26.8", "1.30", "", ", maxMinorSkip: 2");
+    target.spec.upgrade.waves.clear();
+    let mut extra = target.spec.namespaces[0].clone();
+    extra.name = "extra".into();
+    target.spec.namespaces.push(extra);
+    let lock = installed("1.24.6", "", ", maxMinorSkip: 2", &base_for(&target));
+    let catalog = Catalog::builtin();
+    let target = without_namespace(target, "bookinfo");
+    let first = plan::plan(&target, Some(&lock), &catalog);
+    assert_eq!(names(&first)[..2], ["release", "install"]);
+    let mut state = lock.apply(&first, &first.steps[0]);
+    state = state.apply(&first, &first.steps[1]);
+    // Now `batch` goes too: a release of the same name, not done.
+    let target = without_namespace(target, "batch");
+    let again = plan::plan(&target, Some(&state), &catalog);
+    let done: Vec<(&str, bool)> = again
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.done))
+        .collect();
+    assert_eq!(done[..2], [("release", false), ("install", true)]);
+    assert_eq!(again.steps[0].namespaces, ["batch"]);
+    let (_, after) = run(&target, Some(&state), &base_for(&target));
+    assert_eq!(after.namespaces.keys().collect::<Vec<_>>(), ["extra"]);
+    assert_settled(&target, &after);
+}

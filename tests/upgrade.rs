@@ -229,6 +229,257 @@ fn every_example_renders_valid_objects_in_every_delivery() {
     );
 }
 
+/// A Deployment of namespace `legacy` (not in the spec, never labelled) whose pod template
+/// carries `labels` (YAML flow mapping), with one replica and a readiness probe so only the
+/// revision rules have something to say about it.
+fn legacy_deployment(name: &str, labels: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}, {labels}}}
+    spec:
+      containers:
+      - name: app
+        image: ghcr.io/stefanprodan/podinfo:6.14.1
+        readinessProbe:
+          httpGet: {{path: /readyz, port: 9898}}
+"
+    )
+}
+
+/// The upgrade example with the Deployments of namespace `legacy` added to its manifests.
+fn example_with_legacy(d: &Path, deployments: &[(&str, &str)]) {
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+    std::fs::create_dir_all(d.join("apps/legacy")).expect("mkdir");
+    for (name, labels) in deployments {
+        std::fs::write(
+            d.join(format!("apps/legacy/{name}.yaml")),
+            legacy_deployment(name, labels),
+        )
+        .expect("write deployment");
+    }
+    let spec = std::fs::read_to_string(d.join("meshplan.yaml")).expect("spec");
+    let spec = spec.replace(
+        "  output: rendered",
+        "    - {path: \"apps/legacy/*.yaml\", namespace: legacy}\n  output: rendered",
+    );
+    std::fs::write(d.join("meshplan.yaml"), spec).expect("write spec");
+}
+
+/// The steps of `meshplan plan --format json` as (name, restarts).
+fn planned_restarts(d: &Path) -> Vec<(String, Vec<String>)> {
+    let (code, plan, err) = run(d, &["plan", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let plan: Value = serde_json::from_str(&plan).expect("plan json");
+    plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            let restarts = s["restarts"]
+                .as_array()
+                .expect("restarts")
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect();
+            (s["name"].as_str().unwrap_or("").to_string(), restarts)
+        })
+        .collect()
+}
+
+/// A pod template that pins `istio.io/rev` in a namespace without injection labels stays on
+/// its revision: no wave restarts it, its restart bump keeps naming that revision while the
+/// `default` tag moves (a changed value would restart it unplanned), and the cleanup that
+/// would remove its revision is refused by MP202, pointing at the Deployment. A pod injected
+/// by the default revision moves with the `default` tag, in the last wave.
+#[test]
+fn pinned_workload_stays_on_its_revision_and_blocks_the_cleanup() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    example_with_legacy(
+        d,
+        &[
+            ("pinned", "istio.io/rev: 1-22-8"),
+            ("opted-in", "sidecar.istio.io/inject: \"true\""),
+        ],
+    );
+    // As if meshplan had restarted the pinned one before (an earlier in-place upgrade).
+    let lock_path = d.join("rendered/meshplan.lock");
+    let text = std::fs::read_to_string(&lock_path).expect("lock");
+    let text = text.replace(
+        "  Deployment/podinfo/podinfo:",
+        "  Deployment/legacy/pinned:\n    generation: 1\n    proxy: \"1.22.8\"\n  Deployment/podinfo/podinfo:",
+    );
+    std::fs::write(&lock_path, text).expect("write lock");
+
+    let steps = planned_restarts(d);
+    assert_eq!(steps.len(), 10, "{steps:?}");
+    for (name, restarts) in &steps {
+        assert!(
+            !restarts.iter().any(|r| r == "Deployment/legacy/pinned"),
+            "{name} restarts the pinned workload: {restarts:?}"
+        );
+        let opted_in = restarts.iter().any(|r| r == "Deployment/legacy/opted-in");
+        assert_eq!(
+            opted_in,
+            name.ends_with(": wave main"),
+            "{name}: {restarts:?}"
+        );
+    }
+
+    let patch = d.join("rendered/restarts/legacy/deployment-pinned.yaml");
+    for name in ["install", "wave canary", "wave main", "gateway"] {
+        let (code, out, err) = run(d, &["render"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(out.contains(&format!("\"1.24.6: {name}\"")), "{out}");
+        let text = std::fs::read_to_string(&patch).expect("the pinned workload's bump");
+        assert!(
+            text.contains("meshplan.dev/restarted-for: \"1-22-8.1\""),
+            "{name}: {text}"
+        );
+        let (_, out, _) = run(d, &["check", "--format", "json"]);
+        assert!(!out.contains("MP502"), "{name}: {out}");
+    }
+    let opted_in =
+        std::fs::read_to_string(d.join("rendered/restarts/legacy/deployment-opted-in.yaml"))
+            .expect("the opted-in workload's bump");
+    assert!(opted_in.contains("\"1-24-6.1\""), "{opted_in}");
+
+    let lock_before = std::fs::read_to_string(&lock_path).expect("lock");
+    let (code, _, err) = run(d, &["render"]);
+    assert_eq!(code, 1, "the cleanup is refused: {err}");
+    assert!(
+        err.contains("MP202")
+            && err
+                .contains("removes revision 1-22-8, but it still injects Deployment/legacy/pinned"),
+        "{err}"
+    );
+    assert!(err.contains("apps/legacy/pinned.yaml"), "located: {err}");
+    assert_eq!(
+        std::fs::read_to_string(&lock_path).expect("lock"),
+        lock_before,
+        "nothing written"
+    );
+}
+
+/// Podinfo decommissioned while the cluster still runs 1.22.8: its namespace leaves the spec
+/// and its Deployment the manifests. The plan releases the namespace first, in a step of its
+/// own; that render drops the namespace and the restart bump, and the lock forgets both, so
+/// `check` sees no drift and both cleanups pass (no label holds the old revisions).
+#[test]
+fn a_decommissioned_namespace_is_released_and_its_workloads_forgotten() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+    std::fs::remove_dir_all(d.join("apps/podinfo")).expect("rm podinfo");
+    let spec = std::fs::read_to_string(d.join("meshplan.yaml")).expect("spec");
+    let mut edited = spec.clone();
+    for line in [
+        "      - name: canary\n        namespaces: [podinfo]\n",
+        "    - name: podinfo\n",
+        "    - {path: \"apps/podinfo/*.yaml\", namespace: podinfo}\n",
+    ] {
+        assert!(edited.contains(line), "{line}");
+        edited = edited.replace(line, "");
+    }
+    std::fs::write(d.join("meshplan.yaml"), edited).expect("write spec");
+
+    let steps = planned_restarts(d);
+    assert_eq!(
+        steps
+            .first()
+            .map(|(name, restarts)| (name.as_str(), restarts.len())),
+        Some(("1.24.6: release", 0)),
+        "{steps:?}"
+    );
+    // What the committed lock renders no longer patches the deleted Deployment.
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(
+        out.contains("MP502") && out.contains("deployment-podinfo.yaml"),
+        "{out}"
+    );
+
+    let (code, out, err) = run(d, &["render"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"1.24.6: release\""), "{out}");
+    let l = lock(d);
+    assert!(l["namespaces"].get("podinfo").is_none(), "{l}");
+    assert!(
+        l["workloads"].get("Deployment/podinfo/podinfo").is_none(),
+        "{l}"
+    );
+    // The six bookinfo Deployments and the gateway colour's own Deployment.
+    assert_eq!(l["workloads"].as_object().map(|w| w.len()), Some(7), "{l}");
+    assert!(!d.join("rendered/namespaces/podinfo.yaml").exists());
+    assert!(!d.join("rendered/restarts/podinfo").exists());
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(!out.contains("MP502"), "{out}");
+
+    for (name, _) in steps.iter().skip(1) {
+        let (code, out, err) = run(d, &["render"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(out.contains(&format!("\"{name}\"")), "{out}");
+    }
+    let end = lock(d);
+    assert_eq!(revisions(&end), ["1-26-8=1.26.8"]);
+    assert_eq!(
+        end["namespaces"],
+        serde_json::json!({"bookinfo": "1-26-8"}),
+        "{end}"
+    );
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(!out.contains("MP502"), "{out}");
+}
+
+/// A settled cluster whose manifests lose a Deployment: the committed render still patches
+/// it (a Kustomize patch without its object breaks the build, and `check` reports it as
+/// drift), so the plan, otherwise empty, gets a `release` step whose render drops the patch
+/// and whose lock forgets the workload. Then nothing is left and nothing drifts.
+#[test]
+fn a_workload_deleted_from_a_settled_cluster_is_forgotten_by_a_release_step() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+    std::fs::remove_file(d.join("apps/podinfo/deployment.yaml")).expect("rm deployment");
+    let spec = std::fs::read_to_string(d.join("meshplan.yaml")).expect("spec");
+    std::fs::write(
+        d.join("meshplan.yaml"),
+        spec.replace("version: 1.26.8", "version: 1.22.8"),
+    )
+    .expect("write spec");
+
+    let steps = planned_restarts(d);
+    assert_eq!(steps, [("release".to_string(), Vec::new())]);
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(out.contains("deployment-podinfo.yaml"), "{out}");
+
+    let (code, out, err) = run(d, &["render"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"release\""), "{out}");
+    let l = lock(d);
+    assert!(
+        l["workloads"].get("Deployment/podinfo/podinfo").is_none(),
+        "{l}"
+    );
+    assert_eq!(
+        l["namespaces"]["podinfo"], "1-22-8",
+        "the namespace stays: {l}"
+    );
+    assert!(l.get("upgrade").is_none(), "{l}");
+    assert!(!d.join("rendered/restarts/podinfo").exists());
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(!out.contains("MP502"), "{out}");
+    assert!(planned_restarts(d).is_empty());
+}
+
 /// MP501 end to end on the upgrade example (Istio 1.22.8 rendered): flipping
 /// `prometheusMerge` plans one restart step per wave and nothing is left unbumped, step by
 /// step or all at once; a lock edited by hand to claim the new config already deployed

@@ -1,7 +1,8 @@
 # What it does
 #   Flags a step that removes a revision still in use after it: a namespace's
 #   `istio.io/rev` label (directly or through a tag), a revision tag, or a gateway colour
-#   still points at it.
+#   still points at it, or a workload is still injected by it (a pod template that pins
+#   `istio.io/rev` in a namespace without injection labels does not move with the waves).
 #
 # Why is this bad?
 #   Removing istiod removes its injector webhook and the xDS server its proxies talk to.
@@ -10,11 +11,13 @@
 #
 # Example
 #   A `cleanup` step removes `1-24-6` while namespace `shop` still carries
-#   `istio.io/rev: 1-24-6` because its wave was skipped.
+#   `istio.io/rev: 1-24-6` because its wave was skipped, or while Deployment
+#   `legacy/cron` pins `istio.io/rev: 1-24-6` on its pod template.
 #
 # Fix
 #   Move every namespace, tag and gateway off the revision first (run the remaining wave
-#   and gateway steps), then clean it up.
+#   and gateway steps), point pinned pod templates at the new revision or a tag, then
+#   clean it up.
 package meshplan.revisions.revision_in_use
 
 import data.meshplan.lib.util
@@ -25,7 +28,7 @@ metadata := {
 	"severity": "deny",
 	"title": "Revision removed while still in use",
 	"description": "A step removes a revision that a namespace, tag, gateway or workload still uses after the step.",
-	"remediation": "Move namespaces, tags and gateways off the revision before removing it.",
+	"remediation": "Move namespaces, tags, gateways and pinned workloads off the revision before removing it.",
 }
 
 before_names := {r.name | some r in util.step_before.revisions}
@@ -57,4 +60,17 @@ deny contains util.step_finding(msg, hint) if {
 	target == rev
 	msg := sprintf("this step removes revision %s, but the %s colour of gateway %s still runs on it", [rev, colour, gateway])
 	hint := "switch and remove the gateway colour before the cleanup step"
+}
+
+# A workload the facts say the removed revision injects right before the step
+# (`input.step.stranded`, computed in Rust from the facts: no loop over workloads here).
+deny contains finding if {
+	some w in input.step.stranded
+	w.revision in removed
+	finding := {
+		"msg": sprintf("this step removes revision %s, but it still injects %s", [w.revision, w.key]),
+		"object": w.object,
+		"hint": "point the pod template's istio.io/rev at the new revision or a tag (or label its namespace) before the cleanup step",
+		"step": input.step.name,
+	}
 }

@@ -16,6 +16,13 @@ fixture_fires_gateway := {"step": {"name": "cleanup", "before": before, "after":
 
 fixture_ok_clean := {"step": {"name": "cleanup", "before": before, "after": {"revisions": [new], "tags": {"stable": "1-26-8"}, "namespaces": {"shop": "stable"}, "gateways": {"istio-ingress/ingress": {"colours": {"green": "1-26-8"}, "active": "green"}}}}}
 
+pinned := {"key": "Deployment/legacy/cron", "object": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "legacy", "name": "cron"}, "revision": "1-24-6"}
+
+fixture_fires_workload := {"step": {"name": "cleanup", "stranded": [pinned], "before": before, "after": {"revisions": [new], "tags": {}, "namespaces": {"shop": "1-26-8"}, "gateways": {}}}}
+
+# A stranded entry for a revision the step keeps (a hand-built input) is not a removal.
+fixture_ok_workload_revision_kept := {"step": {"name": "wave main", "stranded": [pinned], "before": before, "after": before}}
+
 fixture_ok_nothing_removed := {"step": {"name": "wave main", "before": before, "after": before}}
 
 test_fires_namespace if {
@@ -35,6 +42,19 @@ test_fires_gateway if {
 	count(findings) == 1
 	some f in findings
 	contains(f.msg, "blue colour")
+}
+
+test_fires_workload_with_its_object if {
+	findings := revision_in_use.deny with input as fixture_fires_workload
+	count(findings) == 1
+	some f in findings
+	f.object.name == "cron"
+	f.step == "cleanup"
+	contains(f.msg, "still injects Deployment/legacy/cron")
+}
+
+test_ok_workload_revision_kept if {
+	count(revision_in_use.deny) == 0 with input as fixture_ok_workload_revision_kept
 }
 
 test_ok_clean if {

@@ -176,7 +176,7 @@ pub(crate) fn lock_after(ctx: &Context, judged: &[usize]) -> crate::state::Lock 
         .clone()
         .unwrap_or_else(|| crate::state::Lock::empty(&ctx.spec.spec.metadata.name));
     for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
-        lock = lock.apply(&ctx.plan, step);
+        lock = ctx.apply(&lock, step);
     }
     lock
 }
@@ -354,7 +354,7 @@ pub(crate) fn step_inputs(
         .unwrap_or_else(|| crate::state::Lock::empty(cluster));
     let mut out = Vec::new();
     for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
-        let after = before.apply(&ctx.plan, step);
+        let after = ctx.apply(&before, step);
         let (before_json, after_json) = step_locks(&before, &after).map_err(internal)?;
         let detail = serde_json::json!({
             "name": step.name,
@@ -362,6 +362,7 @@ pub(crate) fn step_inputs(
             "hop": step.hop,
             "restarts": step.restarts,
             "manual": step.manual,
+            "stranded": stranded_input(ctx, step),
             "before": before_json,
             "after": after_json,
         });
@@ -375,6 +376,20 @@ pub(crate) fn step_inputs(
         before = after;
     }
     Ok((out, before))
+}
+
+/// `step.stranded` of a step input: `{key, object, revision}` per workload whose injecting
+/// revision the step removes, the object as diagnostics reference it.
+fn stranded_input(ctx: &Context, step: &crate::plan::Step) -> Vec<serde_json::Value> {
+    step.stranded
+        .iter()
+        .filter_map(|(key, revision)| {
+            let mut parts = key.splitn(3, '/');
+            let (kind, namespace, name) = (parts.next()?, parts.next()?, parts.next()?);
+            let object = &ctx.inventory.get(kind, namespace, name)?.id;
+            Some(serde_json::json!({"key": key, "object": object, "revision": revision}))
+        })
+        .collect()
 }
 
 /// The locks before and after a step as the transition rules see them: complete, except

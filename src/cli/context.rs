@@ -7,8 +7,9 @@ use crate::diagnostic::ObjectRef;
 use crate::error::Error;
 use crate::facts::{FactsBase, VersionFacts};
 use crate::inventory::{self, Inventory, Limits, Source};
-use crate::plan::{self, Plan};
+use crate::plan::{self, Plan, Step};
 use crate::spec::{self, LoadedSpec};
+use crate::state::Lock;
 use std::path::{Path, PathBuf};
 
 /// Everything loaded for one run.
@@ -54,8 +55,7 @@ impl Context {
             &spec.spec.metadata.name,
         )?;
         let base = FactsBase::new(&spec.spec, &inventory);
-        let mut plan = plan::plan(&spec.spec, lock.as_ref(), &catalog);
-        plan::annotate(&mut plan, &base);
+        let plan = plan_for(&spec, &inventory, &catalog, &base, lock.as_ref());
         Ok(Context {
             dir,
             spec,
@@ -71,11 +71,28 @@ impl Context {
     /// The same context planned from `lock` instead of the working tree's lock (`commit`
     /// plans from the lock of the commit it builds on).
     pub fn with_lock(mut self, lock: Option<crate::state::Lock>) -> Context {
-        let mut plan = plan::plan(&self.spec.spec, lock.as_ref(), &self.catalog);
-        plan::annotate(&mut plan, &self.base);
+        let plan = plan_for(
+            &self.spec,
+            &self.inventory,
+            &self.catalog,
+            &self.base,
+            lock.as_ref(),
+        );
         self.lock = lock;
         self.plan = plan;
         self
+    }
+
+    /// The lock once `step` of the plan is committed on top of `lock`: [`Lock::apply`], then
+    /// the workloads deleted from the manifests forgotten (the lock records what is deployed,
+    /// and an entry nothing renders would stay forever). `render`, `diff`, `commit` and the
+    /// step inputs of `check` all apply steps through here, so they agree on the next lock.
+    pub fn apply(&self, lock: &Lock, step: &Step) -> Lock {
+        let mut next = lock.apply(&self.plan, step);
+        next.forget_workloads(|kind, namespace, name| {
+            self.inventory.get(kind, namespace, name).is_some()
+        });
+        next
     }
 
     /// Catalogue facts for the versions the plan passes through: the target, what is
@@ -112,6 +129,25 @@ impl Context {
             .get(&o.kind, &o.namespace, &o.name)
             .map(|obj| (obj.file.clone(), obj.line))
     }
+}
+
+/// The plan from `lock` with restarts filled in, and a `release` step when nothing else is
+/// left but the lock still records workloads deleted from the manifests.
+fn plan_for(
+    spec: &LoadedSpec,
+    inventory: &Inventory,
+    catalog: &Catalog,
+    base: &FactsBase,
+    lock: Option<&Lock>,
+) -> Plan {
+    let mut plan = plan::plan(&spec.spec, lock, catalog);
+    plan::annotate(&mut plan, base);
+    let gone = lock.is_some_and(|l| {
+        !l.gone_workloads(|kind, namespace, name| inventory.get(kind, namespace, name).is_some())
+            .is_empty()
+    });
+    plan::release_gone_workloads(&mut plan, gone);
+    plan
 }
 
 /// Loads the spec and the manifests: everything that reads user files.

@@ -21,7 +21,7 @@ pub(crate) fn render_lock(
     lock: &Lock,
     charts: &Charts,
 ) -> Result<RenderedTree, Error> {
-    let model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, lock);
+    let model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, lock, &ctx.base);
     let mut tree = render::render(&model, charts)?;
     tree.insert(LOCK_FILE.to_string(), lock.to_yaml());
     Ok(tree)

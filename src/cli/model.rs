@@ -4,6 +4,7 @@
 //! the lock's words map onto it, so `render`, `diff`, `commit` and the MP502 drift check all
 //! render the same thing for the same lock.
 
+use crate::facts::FactsBase;
 use crate::inventory::Inventory;
 use crate::render::{RenderGateway, RenderModel, RenderNamespace, RenderRevision, RestartBump};
 use crate::spec::Spec;
@@ -18,8 +19,16 @@ const DEFAULT_TAG: &str = "default";
 
 /// The mesh as `lock` records it, in the renderer's terms. Workloads the lock restarted but
 /// the inventory no longer has (deleted, or meshplan's own gateway Deployments) get no patch:
-/// a Kustomize patch for an object that does not exist breaks the whole build.
-pub fn render_model(spec: &Spec, inventory: &Inventory, lock: &Lock) -> RenderModel {
+/// a Kustomize patch for an object that does not exist breaks the whole build. A restart
+/// bump names the revision that injects the workload at the lock's view, as the facts of
+/// `base` decide it (a pod's own `istio.io/rev`, a tag, the default revision), so the value
+/// changes exactly when the planner restarts it.
+pub fn render_model(
+    spec: &Spec,
+    inventory: &Inventory,
+    lock: &Lock,
+    base: &FactsBase,
+) -> RenderModel {
     let istio = &spec.spec.istio;
     let mut tags_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (tag, target) in &lock.tags {
@@ -91,6 +100,16 @@ pub fn render_model(spec: &Spec, inventory: &Inventory, lock: &Lock) -> RenderMo
         })
         .collect();
     let default_revision = lock.tags.get(DEFAULT_TAG).cloned();
+    // One pass over the workloads, then a lookup per restarted one: O(W log W), not O(W²);
+    // none when nothing was restarted (a lock without workloads renders no bumps).
+    let injecting: BTreeMap<&str, Option<String>> = if lock.workloads.is_empty() {
+        BTreeMap::new()
+    } else {
+        base.revisions_at(&lock.view())
+            .into_iter()
+            .map(|(key, _, revision)| (key, revision))
+            .collect()
+    };
     let mut restarts = Vec::new();
     for (key, w) in &lock.workloads {
         if w.generation == 0 {
@@ -104,8 +123,14 @@ pub fn render_model(spec: &Spec, inventory: &Inventory, lock: &Lock) -> RenderMo
         let Some(obj) = inventory.get(kind, namespace, name) else {
             continue;
         };
-        let Some(revision) = restart_revision(lock, namespace, default_revision.as_deref()) else {
-            continue;
+        let revision = match injecting.get(key.as_str()) {
+            Some(Some(revision)) => revision.clone(),
+            // Not injected at the lock's view (its revision was removed, or it opted out
+            // since): any stable value will do, as the planner restarts nothing for it.
+            _ => match restart_revision(lock, namespace, default_revision.as_deref()) {
+                Some(revision) => revision,
+                None => continue,
+            },
         };
         restarts.push(RestartBump {
             object: obj.id.clone(),
@@ -127,9 +152,8 @@ pub fn render_model(spec: &Spec, inventory: &Inventory, lock: &Lock) -> RenderMo
     }
 }
 
-/// The revision a restart in `namespace` is for: the one its `istio.io/rev` label resolves
-/// to in the lock (a tag resolves to its target), else the default revision for a namespace
-/// meshplan does not label (its workloads are injected by label of their own or by default).
+/// The revision of a restart the facts do not place: the one the namespace's `istio.io/rev`
+/// label resolves to in the lock (a tag resolves to its target), else the default revision.
 fn restart_revision(lock: &Lock, namespace: &str, default: Option<&str>) -> Option<String> {
     match lock.namespace_revision(namespace) {
         Some(revision) => Some(revision.to_string()),
@@ -211,7 +235,8 @@ mod tests {
     #[test]
     fn lock_becomes_the_render_model() {
         let (spec, inventory) = bookinfo();
-        let m = render_model(&spec, &inventory, &lock());
+        let base = FactsBase::new(&spec, &inventory);
+        let m = render_model(&spec, &inventory, &lock(), &base);
         assert_eq!(m.cluster, "bookinfo-demo");
         assert_eq!(m.default_revision.as_deref(), Some("1-28-1"));
         let tags: BTreeMap<&str, &[String]> = m
@@ -257,10 +282,69 @@ mod tests {
             body: serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bookinfo"}}),
         };
         let inventory = Inventory::from_objects(vec![ns]).expect("inventory");
-        let m = render_model(&spec, &inventory, &lock());
+        let base = FactsBase::new(&spec, &inventory);
+        let m = render_model(&spec, &inventory, &lock(), &base);
         assert!(m.namespaces[0].defined_elsewhere);
-        let empty = render_model(&spec, &inventory, &Lock::empty("bookinfo-demo"));
+        let empty = render_model(&spec, &inventory, &Lock::empty("bookinfo-demo"), &base);
         assert!(empty.namespaces.is_empty() && empty.revisions.is_empty());
         assert_eq!(empty.gateways[0].active, None);
+    }
+
+    /// A Deployment in namespace `legacy` (not in the spec, unlabelled) whose pod template
+    /// carries `pod_labels`.
+    fn legacy(name: &str, pod_labels: serde_json::Value) -> crate::inventory::Object {
+        crate::inventory::Object {
+            id: crate::diagnostic::ObjectRef {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                namespace: "legacy".into(),
+                name: name.into(),
+            },
+            file: "apps/legacy.yaml".into(),
+            line: 1,
+            body: serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": name, "namespace": "legacy"},
+                "spec": {"template": {"metadata": {"labels": pod_labels},
+                    "spec": {"containers": [{"name": "app", "image": "app"}]}}}}),
+        }
+    }
+
+    #[test]
+    fn restart_bump_names_the_revision_that_injects_the_workload() {
+        let (spec, inventory) = bookinfo();
+        let mut objects = inventory.objects.clone();
+        // Pinned to the old revision while `default` points at the new one; and one that
+        // opts in without naming a revision, so the default revision injects it.
+        objects.push(legacy(
+            "pinned",
+            serde_json::json!({"istio.io/rev": "1-26-8"}),
+        ));
+        objects.push(legacy(
+            "opted-in",
+            serde_json::json!({"sidecar.istio.io/inject": "true"}),
+        ));
+        let inventory = Inventory::from_objects(objects).expect("inventory");
+        let base = FactsBase::new(&spec, &inventory);
+        let mut lock = lock();
+        for key in ["Deployment/legacy/pinned", "Deployment/legacy/opted-in"] {
+            lock.workloads.insert(
+                key.into(),
+                WorkloadState {
+                    generation: 3,
+                    proxy: "1.26.8".into(),
+                    config: None,
+                },
+            );
+        }
+        let m = render_model(&spec, &inventory, &lock, &base);
+        let restarts: BTreeMap<String, &str> = m
+            .restarts
+            .iter()
+            .map(|r| (r.object.key(), r.value.as_str()))
+            .collect();
+        assert_eq!(restarts["Deployment/legacy/pinned"], "1-26-8.3");
+        assert_eq!(restarts["Deployment/legacy/opted-in"], "1-28-1.3");
+        // The namespace label still decides for workloads of labelled namespaces.
+        assert_eq!(restarts["Deployment/bookinfo/reviews-v1"], "1-28-1.2");
     }
 }

@@ -312,7 +312,7 @@ pub(crate) fn check_gateways(
     for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
         lock = lock.transform(&ctx.plan.gateways, step);
     }
-    let mut model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, &lock);
+    let mut model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, &lock, &ctx.base);
     model.restarts.clear();
     let after = crate::render::render(&model, &charts)?;
     let after = gateway_releases(&after, &prefix, gateways)?;

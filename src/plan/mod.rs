@@ -36,6 +36,11 @@ pub enum StepKind {
     Restart,
     /// Restarts the ingress gateways for a config change (`numTrustedProxies`).
     GatewayRestart,
+    /// Stops managing namespaces the spec no longer lists: their `istio.io/rev` label (and
+    /// the Namespace meshplan rendered for them) leaves the render. Restarts nothing. Like
+    /// every applied step it also forgets workloads deleted from the manifests, and is
+    /// planned alone for them when nothing else is left ([`release_gone_workloads`]).
+    Release,
 }
 
 /// Which injected workloads a step restarts even though their revision does not change.
@@ -57,7 +62,7 @@ pub enum Bump {
 /// One step: one pull request. Serialized fields are the JSON contract of DESIGN.md.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Step {
-    /// `install`, `wave <name>`, `tag <tag>`, `gateway`, `cleanup`, `upgrade`,
+    /// `release`, `install`, `wave <name>`, `tag <tag>`, `gateway`, `cleanup`, `upgrade`,
     /// `restart <wave>`, `gateway-restart`; prefixed `<hop>: ` when the plan has several hops.
     pub name: String,
     /// The version of the hop the step belongs to.
@@ -68,11 +73,16 @@ pub struct Step {
     pub restarts: Vec<String>,
     /// Workloads a person must restart, as `Kind/namespace/name`.
     pub manual: Vec<String>,
+    /// Workloads injected before the step by a revision the step removes, with that
+    /// revision, sorted by key: a pod pinning the old revision with its own `istio.io/rev`
+    /// keeps it through every wave, so only a policy (MP202) can stop its cleanup.
+    #[serde(skip)]
+    pub stranded: Vec<(String, String)>,
     /// The kind of change.
     #[serde(skip)]
     pub kind: StepKind,
-    /// Namespaces the step relabels (wave and tag steps) or restarts (restart steps), in wave
-    /// order.
+    /// Namespaces the step relabels (wave and tag steps), restarts (restart steps), in wave
+    /// order, or releases (release steps), sorted.
     #[serde(skip)]
     pub namespaces: Vec<String>,
     /// The mesh after the step.
@@ -272,20 +282,44 @@ fn resume(
         .iter()
         .map(|s| (s.name.as_str(), s.done))
         .collect();
+    // A release step comes and goes with the namespaces the spec drops, so it neither
+    // breaks nor makes a resume: a new one is kept, and a done one whose namespaces are
+    // gone stays listed as done where it was, so step numbers do not shift.
     steps.retain_mut(|s| match done.get(s.name.as_str()) {
+        // A release the spec calls for has namespaces left to release, whatever the record
+        // says of an earlier one of that name.
         Some(d) => {
-            s.done = *d;
+            s.done = *d && s.kind != StepKind::Release;
             true
         }
-        None => false,
+        None => s.kind == StepKind::Release,
     });
-    let same = steps.len() == record.steps.len()
-        && steps
+    for (i, r) in record.steps.iter().enumerate() {
+        if r.done && is_release(&r.name) && !steps.iter().any(|s| s.name == r.name) {
+            let mut s = step(r.name.clone(), &r.hop, StepKind::Release, "");
+            s.done = true;
+            steps.insert(i.min(steps.len()), s);
+        }
+    }
+    let same = steps
+        .iter()
+        .filter(|s| s.kind != StepKind::Release)
+        .map(|s| s.name.as_str())
+        .eq(record
+            .steps
             .iter()
-            .zip(&record.steps)
-            .all(|(a, b)| a.name == b.name);
+            .filter(|s| !is_release(&s.name))
+            .map(|s| s.name.as_str()));
     same.then(|| (record.from.clone(), record.hops.clone(), steps))
 }
+
+/// Whether a recorded step name is a release step's (`release` or `<hop>: release`).
+fn is_release(name: &str) -> bool {
+    name == RELEASE || name.ends_with(&format!(": {RELEASE}"))
+}
+
+/// The name of the step that releases namespaces the spec no longer lists.
+const RELEASE: &str = "release";
 
 /// The spec's gateways as the lock keys them.
 pub fn planned_gateways(spec: &Spec) -> Vec<PlannedGateway> {
@@ -524,6 +558,7 @@ fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Ste
         }
         return out;
     }
+    out.extend(release(spec, lock, hops));
     let in_place = spec.spec.upgrade.strategy == Strategy::InPlace;
     if let [only] = hops {
         // No version change: converge labels, then restarts for config changes.
@@ -646,6 +681,37 @@ fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Ste
     out
 }
 
+/// The `release` step of namespaces the lock labels but the spec no longer lists, if any.
+/// It comes first: meshplan stops steering a namespace before it moves anything else, so no
+/// later step (a cleanup) is judged against a label nobody wants any more.
+fn release(spec: &Spec, lock: &Lock, hops: &[String]) -> Option<Step> {
+    let listed: std::collections::BTreeSet<&str> = spec
+        .spec
+        .namespaces
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    let gone: Vec<String> = lock
+        .namespaces
+        .keys()
+        .filter(|n| !listed.contains(n.as_str()))
+        .cloned()
+        .collect();
+    if gone.is_empty() {
+        return None;
+    }
+    // The first hop the plan makes (the only one when no version changes).
+    let hop = hops.get(1).or(hops.first())?;
+    let name = if hops.len() > 2 {
+        format!("{hop}: {RELEASE}")
+    } else {
+        RELEASE.to_string()
+    };
+    let mut s = step(name, hop, StepKind::Release, "");
+    s.namespaces = gone;
+    Some(s)
+}
+
 /// One `Wave` step per wave labelling its namespaces `label` and pointing `tags` at
 /// `revision`: what a cluster needs when labels change without a version change.
 fn label_waves(
@@ -702,6 +768,23 @@ fn gateway_deployments(
     out
 }
 
+/// Gives a plan with nothing left to do a `release` step when the lock still records
+/// workloads deleted from the manifests (`gone`): their restart patches must leave the
+/// render, since a Kustomize patch without its object breaks the build, and only an applied
+/// step writes the render. A plan with steps left needs none: every applied step forgets
+/// them (`Lock::forget_workloads`).
+pub fn release_gone_workloads(plan: &mut Plan, gone: bool) {
+    if !gone || plan.remaining().next().is_some() {
+        return;
+    }
+    // The version the mesh stays on: the only hop of a settled plan, the current version of
+    // a plan a problem stopped.
+    let hop = plan.hops.first().unwrap_or(&plan.to).clone();
+    let mut s = step(RELEASE.to_string(), &hop, StepKind::Release, "");
+    s.view = plan.start.clone();
+    plan.steps.push(s);
+}
+
 /// Fills each remaining step's `restarts` and `manual` lists: a workload moves in a step
 /// when the revision that would inject it differs before and after the step, or when the
 /// step bumps restarts without a revision change (in-place upgrades, config changes). The
@@ -723,6 +806,7 @@ pub fn annotate(plan: &mut Plan, base: &FactsBase) {
         }
         step.restarts = restarts;
         step.manual = manual;
+        step.stranded = stranded(&before, &step.view);
         before = after;
     }
 }
@@ -776,6 +860,21 @@ fn moved(
     order(&mut manual);
     let keys = |v: Vec<(usize, String)>| v.into_iter().map(|(_, k)| k).collect();
     (keys(restarts), keys(manual))
+}
+
+/// Workloads whose injecting revision in `before` is not installed in `after`, with that
+/// revision, sorted by key.
+fn stranded(before: &[(&str, bool, Option<String>)], after: &MeshView) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = before
+        .iter()
+        .filter_map(|(key, _, revision)| {
+            let revision = revision.as_ref()?;
+            (!after.revisions.contains_key(revision))
+                .then(|| ((*key).to_string(), revision.clone()))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// The namespace of a `Kind/namespace/name` key (empty for `Kind/name`).

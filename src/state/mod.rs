@@ -384,6 +384,40 @@ impl Lock {
         }
     }
 
+    /// The workloads whose object is gone, sorted: those whose key fails
+    /// `exists(kind, namespace, name)`, except the Deployments of the gateway colours the lock
+    /// has (`Deployment/<ns>/<gateway>-<colour>`, rendered by meshplan, not in the inventory).
+    /// One lookup per entry.
+    pub fn gone_workloads(&self, exists: impl Fn(&str, &str, &str) -> bool) -> Vec<String> {
+        let colours: std::collections::BTreeSet<String> = self
+            .gateways
+            .iter()
+            .filter_map(|(key, g)| key.split_once('/').map(|(ns, name)| (ns, name, g)))
+            .flat_map(|(ns, name, g)| {
+                g.colours
+                    .keys()
+                    .map(move |c| format!("Deployment/{ns}/{name}-{c}"))
+            })
+            .collect();
+        self.workloads
+            .keys()
+            .filter(|key| {
+                let mut parts = key.splitn(3, '/');
+                let found = matches!((parts.next(), parts.next(), parts.next()),
+                    (Some(kind), Some(ns), Some(name)) if exists(kind, ns, name));
+                !found && !colours.contains(key.as_str())
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets the workloads [`Lock::gone_workloads`] names.
+    pub fn forget_workloads(&mut self, exists: impl Fn(&str, &str, &str) -> bool) {
+        for key in self.gone_workloads(exists) {
+            self.workloads.remove(&key);
+        }
+    }
+
     /// The version of revision `name`, if installed.
     pub fn revision_version(&self, name: &str) -> Option<&str> {
         self.revisions
@@ -591,6 +625,11 @@ impl Lock {
             StepKind::Upgrade => {
                 for r in &mut next.revisions {
                     r.version = step.hop.clone();
+                }
+            }
+            StepKind::Release => {
+                for ns in &step.namespaces {
+                    next.namespaces.remove(ns);
                 }
             }
             StepKind::Restart | StepKind::GatewayRestart => {}

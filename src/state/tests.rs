@@ -121,6 +121,37 @@ fn cleanup_forgets_gateways_no_longer_in_the_spec() {
 }
 
 #[test]
+fn release_unlabels_only_its_namespaces() {
+    let mut lock = running();
+    lock.namespaces.insert("gone".into(), "1-24-6".into());
+    let mut release = step(StepKind::Release, "", "1.24.6");
+    release.namespaces = vec!["gone".into()];
+    let next = lock.transform(&[], &release);
+    assert_eq!(next.namespaces.keys().collect::<Vec<_>>(), ["shop"]);
+    assert_eq!((next.revisions, next.tags), (lock.revisions, lock.tags));
+}
+
+#[test]
+fn forget_workloads_keeps_existing_objects_and_current_gateway_colours() {
+    let mut lock = running();
+    for key in [
+        "Deployment/shop/cart",
+        "Deployment/shop/deleted",
+        "Deployment/gw/bg-blue",
+        "Deployment/gw/bg-green",
+        "not-a-key",
+    ] {
+        lock.workloads.insert(key.into(), WorkloadState::default());
+    }
+    lock.forget_workloads(|kind, ns, name| (kind, ns, name) == ("Deployment", "shop", "cart"));
+    // bg-green is a colour the gateway no longer has (removed at a cleanup).
+    assert_eq!(
+        lock.workloads.keys().collect::<Vec<_>>(),
+        ["Deployment/gw/bg-blue", "Deployment/shop/cart"]
+    );
+}
+
+#[test]
 fn apply_bumps_restarts_records_manual_and_tracks_the_upgrade() {
     let lock = running();
     let mut first = step(StepKind::Install, "1-26-8", "1.26.8");
