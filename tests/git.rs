@@ -318,6 +318,7 @@ fn message_trailers_and_author_override() {
         total: 4,
         hop: "1.24.3",
         namespaces: &namespaces,
+        released: &[],
         restarted: &restarted,
         manual: &manual,
         from: "1.23.4",

@@ -15,6 +15,7 @@ use super::render::{Change, ChangeArgs, prepare, print_findings};
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
 use crate::git::{self, CommitOptions, CommitOutcome, GitError, Identity, MessageInput};
+use crate::plan::StepKind;
 use crate::state::{LOCK_FILE, Lock, StateError};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -200,7 +201,17 @@ fn message(ctx: &Context, change: &Change) -> String {
     let collect = |f: fn(&crate::plan::Step) -> &Vec<String>| -> Vec<String> {
         steps.iter().flat_map(|s| f(s).iter().cloned()).collect()
     };
-    let namespaces = collect(|s| &s.namespaces);
+    // Only wave and tag steps move namespaces; a restart step names the namespaces whose
+    // workloads it restarts (listed as such), a release step those meshplan lets go.
+    let of_kind = |kinds: &[StepKind]| -> Vec<String> {
+        steps
+            .iter()
+            .filter(|s| kinds.contains(&s.kind))
+            .flat_map(|s| s.namespaces.iter().cloned())
+            .collect()
+    };
+    let namespaces = of_kind(&[StepKind::Wave, StepKind::Tag]);
+    let released = of_kind(&[StepKind::Release]);
     let restarted = collect(|s| &s.restarts);
     let manual = collect(|s| &s.manual);
     let hop = steps.last().map_or("", |s| s.hop.as_str());
@@ -211,6 +222,7 @@ fn message(ctx: &Context, change: &Change) -> String {
         total: ctx.plan.steps.len(),
         hop,
         namespaces: &namespaces,
+        released: &released,
         restarted: &restarted,
         manual: &manual,
         from: ctx.plan.from.as_deref().unwrap_or("none"),

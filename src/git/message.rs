@@ -17,6 +17,9 @@ pub struct MessageInput<'a> {
     pub hop: &'a str,
     /// Namespaces moved to the new revision.
     pub namespaces: &'a [String],
+    /// Namespaces the spec dropped, whose labels leave the render (a `release` step); the
+    /// section is left out when there are none.
+    pub released: &'a [String],
     /// Workloads whose restart annotation is bumped (`Kind/namespace/name`).
     pub restarted: &'a [String],
     /// Workloads a person must restart.
@@ -38,22 +41,15 @@ pub fn commit_message(input: &MessageInput<'_>) -> String {
         input.total,
         one_line(input.hop)
     );
+    if !input.released.is_empty() {
+        push_list(&mut out, "Namespaces released", input.released);
+    }
     for (title, items) in [
         ("Namespaces moved", input.namespaces),
         ("Workloads restarted", input.restarted),
         ("Workloads needing a manual restart", input.manual),
     ] {
-        if items.is_empty() {
-            out.push_str(&format!("\n{title}: none\n"));
-            continue;
-        }
-        out.push_str(&format!("\n{title}:\n"));
-        let mut sorted: Vec<String> = items.iter().map(|s| one_line(s)).collect();
-        sorted.sort();
-        sorted.dedup();
-        for item in sorted {
-            out.push_str(&format!("- {item}\n"));
-        }
+        push_list(&mut out, title, items);
     }
     out.push_str(&format!(
         "\nMeshplan-Step: {}\nMeshplan-From: {}\nMeshplan-To: {}\n",
@@ -73,6 +69,21 @@ fn one_line(s: &str) -> String {
         .to_string()
 }
 
+/// `\n<title>:` and one sorted, deduplicated bullet per item, or `\n<title>: none`.
+fn push_list(out: &mut String, title: &str, items: &[String]) {
+    if items.is_empty() {
+        out.push_str(&format!("\n{title}: none\n"));
+        return;
+    }
+    out.push_str(&format!("\n{title}:\n"));
+    let mut sorted: Vec<String> = items.iter().map(|s| one_line(s)).collect();
+    sorted.sort();
+    sorted.dedup();
+    for item in sorted {
+        out.push_str(&format!("- {item}\n"));
+    }
+}
+
 // A panic is how a test fails: unwrapping here reports the broken expectation.
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -90,6 +101,7 @@ mod tests {
             total: 5,
             hop: "1.24.3",
             namespaces: &ns,
+            released: &[],
             restarted: &restarted,
             manual: &[],
             from: "1.23.4",
@@ -102,6 +114,28 @@ mod tests {
              Workloads restarted:\n- Deployment/shop/cart\n\n\
              Workloads needing a manual restart: none\n\n\
              Meshplan-Step: wave canary\nMeshplan-From: 1.23.4\nMeshplan-To: 1.24.3\n"
+        );
+    }
+
+    #[test]
+    fn a_release_lists_its_namespaces_before_the_usual_sections() {
+        let released = ["legacy".to_string(), "old-shop".to_string()];
+        let msg = commit_message(&MessageInput {
+            cluster: "prod-eu-1",
+            step: "release",
+            n: 1,
+            total: 1,
+            hop: "1.24.3",
+            released: &released,
+            from: "1.24.3",
+            to: "1.24.3",
+            ..MessageInput::default()
+        });
+        assert!(
+            msg.contains(
+                "Hop: 1.24.3\n\nNamespaces released:\n- legacy\n- old-shop\n\nNamespaces moved: none\n"
+            ),
+            "{msg}"
         );
     }
 
