@@ -198,12 +198,28 @@ fn found_in(doc: &Value) -> Vec<Found<'_>> {
             ) else {
                 return Vec::new();
             };
+            // Argo CD's precedence: `parameters` over `valuesObject` over the `values` string.
+            let parameter = source
+                .pointer("/helm/parameters")
+                .and_then(Value::as_array)
+                .and_then(|ps| {
+                    ps.iter()
+                        .rev()
+                        .find(|p| p.get("name").and_then(Value::as_str) == Some("service.type"))
+                })
+                .and_then(|p| str_at(p, "/value"));
+            let in_string = || {
+                let text = source.pointer("/helm/values").and_then(Value::as_str)?;
+                str_at(&values_text(text)?, "/service/type")
+            };
             vec![Found {
                 namespace,
                 release,
                 labels: values.and_then(|v| v.get("labels")),
                 chart: source.get("chart").and_then(Value::as_str),
-                service_type: service_type(values),
+                service_type: parameter
+                    .or_else(|| service_type(values))
+                    .or_else(in_string),
             }]
         }
         ("install.istio.io", "IstioOperator") => doc
@@ -227,6 +243,15 @@ fn found_in(doc: &Value) -> Vec<Found<'_>> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// The YAML text of an Argo CD `helm.values` string as a value, under the same budget as
+/// the lock (no aliases, shallow); None when it does not parse (MP502 reports the edit).
+fn values_text(text: &str) -> Option<Value> {
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! { max_depth: 64, max_aliases: 0, max_documents: 1 },
+    };
+    serde_saphyr::from_str_with_options(text, options).ok()
 }
 
 /// (gateway name, colour) of a release: the colour from its `meshplan.dev/colour` label, else
@@ -658,6 +683,46 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn argocd_service_type_follows_parameters_then_values_object_then_values_string() {
+        let app = |helm: &str| {
+            format!(
+                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: ingress-blue, namespace: argocd}}\nspec:\n  destination: {{namespace: istio-ingress}}\n  source:\n    chart: gateway\n    helm:\n{helm}"
+            )
+        };
+        let cases = [
+            (
+                "      values: \"service:\\n  type: LoadBalancer\\n\"\n",
+                Some("LoadBalancer"),
+            ),
+            (
+                "      values: \"service:\\n  type: LoadBalancer\\n\"\n      valuesObject: {service: {type: None}}\n",
+                Some("None"),
+            ),
+            (
+                "      valuesObject: {service: {type: None}}\n      parameters: [{name: service.type, value: LoadBalancer}]\n",
+                Some("LoadBalancer"),
+            ),
+            // Aliases are refused like anywhere else: the string does not count.
+            (
+                "      values: \"a: &x 1\\nb: *x\\nservice: {type: None}\\n\"\n",
+                None,
+            ),
+            ("      valuesObject: {revision: 1-24-6}\n", None),
+        ];
+        for (helm, want) in cases {
+            let tree: RenderedTree =
+                [("istio-ingress/ingress-blue.yaml".to_string(), app(helm))].into();
+            let found = gateway_releases(&tree, "", &spec_gateways()).expect("read");
+            assert_eq!(found.len(), 1, "{helm}");
+            assert_eq!(
+                found.first().and_then(|f| f.service_type.as_deref()),
+                want,
+                "{helm}"
+            );
+        }
     }
 
     #[test]
