@@ -671,3 +671,47 @@ fn trusted_proxies_restart_the_gateway_colours_or_are_restart_not_bumped() {
     let (_, out, _) = run(d, &["check", "--format", "json"]);
     assert!(!out.contains("MP502"), "{out}");
 }
+
+/// A namespace dropped from the spec keeps the lock's label until its `release` step is
+/// applied, and the facts say so: injected by its revision before, by nothing after.
+#[test]
+fn a_dropped_namespace_is_injected_until_it_is_released() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+    let spec = std::fs::read_to_string(d.join("meshplan.yaml"))
+        .expect("spec")
+        .replace("version: 1.26.8", "version: 1.22.8")
+        .replace("      - name: canary\n        namespaces: [podinfo]\n", "")
+        .replace("    - name: podinfo\n", "");
+    std::fs::write(d.join("meshplan.yaml"), spec).expect("write spec");
+    let revision_of = |d: &Path| -> (Value, Value) {
+        let (code, out, err) = run(d, &["facts", "--step", "current", "--format", "json"]);
+        assert_eq!(code, 0, "{err}");
+        let facts: Value = serde_json::from_str(&out).expect("facts json");
+        let ns = facts["namespaces"]
+            .as_array()
+            .and_then(|a| a.iter().find(|n| n["name"] == "podinfo"))
+            .map(|n| n["revision"].clone())
+            .expect("podinfo namespace");
+        let w = facts["workloads"]
+            .as_array()
+            .and_then(|a| {
+                a.iter().find(|w| {
+                    w["object"]["name"] == "podinfo" && w["object"]["kind"] == "Deployment"
+                })
+            })
+            .map(|w| w["revision"].clone())
+            .expect("podinfo Deployment");
+        (ns, w)
+    };
+    assert_eq!(
+        revision_of(d),
+        (Value::from("1-22-8"), Value::from("1-22-8")),
+        "the committed render still labels podinfo"
+    );
+    let (code, out, err) = run(d, &["render"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("rendered step \"release\""), "{out}");
+    assert_eq!(revision_of(d), (Value::Null, Value::Null));
+}

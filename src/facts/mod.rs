@@ -41,8 +41,9 @@ pub struct MeshView {
     pub revisions: BTreeMap<String, String>,
     /// Revision tags: tag → revision name.
     pub tags: BTreeMap<String, String>,
-    /// For each namespace in `spec.namespaces`: the `istio.io/rev` value meshplan has
-    /// written there at this point (None: not labelled yet).
+    /// For each namespace in `spec.namespaces`, and each the lock still labels: the
+    /// `istio.io/rev` value meshplan has written there at this point (None: not labelled
+    /// yet).
     pub managed_namespaces: BTreeMap<String, Option<String>>,
 }
 
@@ -75,7 +76,7 @@ pub struct FactsBase {
 
 impl NamespaceBase {
     /// The namespace's labels at `view` (its object's, plus for managed namespaces the
-    /// spec's and meshplan's revision label), and the same with the
+    /// spec's, plus meshplan's revision label where the view has one), and the same with the
     /// `kubernetes.io/metadata.name` label the API server adds, which webhooks see.
     fn labels_at(
         &self,
@@ -85,9 +86,11 @@ impl NamespaceBase {
         let mut labels = self.object_labels.clone();
         if self.managed {
             labels.extend(self.spec_labels.clone());
-            if let Some(Some(rev)) = view.managed_namespaces.get(name) {
-                labels.insert(REV_LABEL.to_string(), rev.clone());
-            }
+        }
+        // Also for a namespace the spec dropped: the lock's label stays rendered, and so in
+        // force, until a `release` step takes it away.
+        if let Some(Some(rev)) = view.managed_namespaces.get(name) {
+            labels.insert(REV_LABEL.to_string(), rev.clone());
         }
         let mut seen = labels.clone();
         seen.insert(NAMESPACE_NAME_LABEL.to_string(), name.to_string());
