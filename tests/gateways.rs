@@ -321,3 +321,30 @@ fn istio_operator_values_land_in_the_component_k8s_block() {
     assert_eq!(blue["k8s"]["service"]["type"], "LoadBalancer");
     assert_eq!(blue["k8s"]["resources"]["requests"]["cpu"], "250m");
 }
+
+/// A misspelt key in `spec.gateways[].values` is refused before anything is written, at the
+/// spec's `values` line, by the gateway chart's own values schema (1.26 allows no unknown
+/// key): by `render` and, since it renders the next state, by `check` too (exit 2).
+#[test]
+fn values_the_gateway_chart_schema_refuses_are_an_error_at_the_spec_line() {
+    let dir = example("bookinfo");
+    let d = dir.path();
+    gateway_values(d, "blue-green", "{servce: {type: LoadBalancer}}");
+    let spec = std::fs::read_to_string(d.join("meshplan.yaml")).unwrap();
+    let line = spec
+        .lines()
+        .position(|l| l.contains("values: {servce"))
+        .unwrap()
+        + 1;
+    for cmd in ["render", "check"] {
+        let (code, _, err) = run(d, &[cmd]);
+        assert_eq!(code, 2, "{cmd}: {err}");
+        assert!(
+            err.contains(&format!("meshplan.yaml:{line}:")),
+            "{cmd}: {err}"
+        );
+        assert!(err.contains("servce"), "{cmd}: {err}");
+        assert!(err.contains("spec.gateways[0].values"), "{cmd}: {err}");
+    }
+    assert!(!d.join("rendered").exists(), "nothing is written");
+}

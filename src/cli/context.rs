@@ -205,6 +205,35 @@ pub(crate) fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
 }
 
 impl Context {
+    /// A render error as the user should read it: values a spec gateway's `values` made
+    /// unfit for the chart are an error in `meshplan.yaml`, at that gateway's `values`.
+    pub fn render_error(&self, e: crate::render::RenderError) -> Error {
+        use crate::spec::located::Seg;
+        let crate::render::RenderError::Values { gateway, .. } = &e else {
+            return Error::Render(e);
+        };
+        let spec = &self.spec.spec.spec;
+        let Some(i) = spec
+            .gateways
+            .iter()
+            .position(|g| format!("{}/{}", g.namespace, g.name) == *gateway)
+        else {
+            return Error::Render(e);
+        };
+        let pos = self.spec.locations.key_pos(&[
+            Seg::Key("spec"),
+            Seg::Key("gateways"),
+            Seg::Index(i),
+            Seg::Key("values"),
+        ]);
+        Error::Spec(crate::spec::SpecError {
+            path: self.spec.path.clone(),
+            line: pos.line,
+            column: pos.column,
+            message: format!("{e} (check spec.gateways[{i}].values)"),
+        })
+    }
+
     /// The spec file relative to `-C DIR` (as given when it lies elsewhere).
     pub fn spec_file(&self) -> String {
         relative_to(&self.spec.path, &self.dir)

@@ -339,7 +339,7 @@ pub(crate) fn check_gateways(
     }
     let mut model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, &lock, &ctx.base);
     model.restarts.clear();
-    let after = crate::render::render(&model, &charts)?;
+    let after = crate::render::render(&model, &charts).map_err(|e| ctx.render_error(e))?;
     let after = gateway_releases(&after, &prefix, gateways)?;
     Ok(merge(vec![committed, after]))
 }

@@ -10,6 +10,7 @@
 //! layout and the choices behind it.
 
 pub mod canonical;
+pub mod chart_values;
 pub mod charts;
 pub mod model;
 pub mod schema;
@@ -76,6 +77,22 @@ pub enum RenderError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The values of a gateway colour's release (meshplan's with `spec.gateways[].values`
+    /// merged over) do not fit the gateway chart's own values schema.
+    #[error(
+        "gateway {gateway}: the values of release {release} do not fit the values schema of the gateway {schema} chart: {}",
+        errors.join("; ")
+    )]
+    Values {
+        /// The gateway, `namespace/name`.
+        gateway: String,
+        /// The release, `<gateway>-<colour>`.
+        release: String,
+        /// The chart release whose schema refused them.
+        schema: String,
+        /// `<JSON pointer>: <message>`, sorted.
+        errors: Vec<String>,
+    },
     /// The spec asks for something the renderer cannot write (e.g. tags on an old chart).
     #[error("cannot render: {0}")]
     Unsupported(String),
@@ -93,9 +110,10 @@ impl RenderError {
         match self {
             RenderError::Template { user, .. } | RenderError::Output { user, .. } => !user,
             RenderError::Model(_) | RenderError::Internal(_) => true,
-            RenderError::Charts { .. } | RenderError::Io { .. } | RenderError::Unsupported(_) => {
-                false
-            }
+            RenderError::Charts { .. }
+            | RenderError::Io { .. }
+            | RenderError::Unsupported(_)
+            | RenderError::Values { .. } => false,
         }
     }
 
@@ -543,12 +561,26 @@ fn releases(m: &RenderModel) -> Result<Vec<Release>, RenderError> {
                     "revision {rev_name} not installed"
                 )));
             };
+            let name = format!("{}-{colour}", g.name);
+            let gateway_values = values::gateway_values(g, colour, rev_name);
+            let as_value = Value::Object(gateway_values.clone());
+            if let chart_values::ValuesCheck::Invalid(schema, errors) =
+                chart_values::check("gateway", &rev.version, &as_value)
+                    .map_err(RenderError::Internal)?
+            {
+                return Err(RenderError::Values {
+                    gateway: format!("{}/{}", g.namespace, g.name),
+                    release: name,
+                    schema: schema.to_string(),
+                    errors,
+                });
+            }
             out.push(Release {
-                name: format!("{}-{colour}", g.name),
+                name,
                 namespace: g.namespace.clone(),
                 chart: "gateway",
                 version: rev.version.clone(),
-                values: values::gateway_values(g, colour, rev_name),
+                values: gateway_values,
                 depends_on: vec![(format!("istiod-{rev_name}"), ISTIO_NAMESPACE.into())],
                 wave: 2,
                 skip_schema_validation: values::chart_schema_is_broken("gateway", &rev.version),
