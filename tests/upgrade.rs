@@ -715,3 +715,38 @@ fn a_dropped_namespace_is_injected_until_it_is_released() {
     assert!(out.starts_with("rendered step \"release\""), "{out}");
     assert_eq!(revision_of(d), (Value::Null, Value::Null));
 }
+
+/// What lands in one pull request is judged as one transition too: `render --step all`
+/// across the example's two hops moves every proxy 1.22 → 1.26 at once and is refused
+/// (MP101, named after the whole change); the steps of one hop together pass.
+#[test]
+fn step_all_across_hops_is_refused_as_one_change() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), d);
+    let committed = std::fs::read_to_string(d.join("rendered/meshplan.lock")).expect("lock");
+    let (code, _, err) = run(d, &["render", "--step", "all"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("refused: deny findings remain"), "{err}");
+    assert!(
+        err.contains(
+            "deny[MP101]: the proxy of Deployment/bookinfo/productpage-v1 moves from 1.22.8 to 1.26.8, 4 minors where at most 2 are supported"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("step: 1.24.6: install .. 1.26.8: cleanup"),
+        "{err}"
+    );
+    let now = std::fs::read_to_string(d.join("rendered/meshplan.lock")).expect("lock");
+    assert_eq!(committed, now, "nothing is written");
+
+    // The first hop alone (steps 1-5) is a safe change.
+    let (code, out, err) = run(d, &["render", "--step", "5"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("(1-5/10)"), "{out}");
+    // The rest at once crosses no more than one hop either.
+    let (code, _, err) = run(d, &["render", "--step", "all"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("MP101"), "{err}");
+}

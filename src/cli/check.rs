@@ -68,7 +68,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     let drift = super::drift::rendered_drift(&ctx, args.charts.as_deref())?;
     let gateways = super::rendered::check_gateways(&ctx, &judged, args.charts.as_deref())?;
     let rendered = super::rendered::to_input(drift.as_ref(), &gateways)?;
-    let mut diagnostics = evaluate(&ctx, &policies, &judged, step, Some(&rendered))?;
+    let mut diagnostics = evaluate(&ctx, &policies, &judged, step, Some(&rendered), false)?;
     if let Some(drift) = &drift {
         drift.locate(&mut diagnostics);
         crate::diagnostic::normalize(&mut diagnostics);
@@ -113,15 +113,18 @@ pub(crate) fn remaining(plan: &crate::plan::Plan, count: usize) -> Vec<usize> {
 
 /// Evaluates the policies on the facts after the `judged` steps and on each judged step's
 /// transition, then applies overrides, waivers and locations: the diagnostics of one change.
-/// `judged` must be a prefix of the remaining steps (see [`remaining`]).
+/// `judged` must be a prefix of the remaining steps (see [`remaining`]). `one_change`: the
+/// judged steps land together (`render`/`commit --step all|N`), so their whole transition is
+/// judged too; `check` judges each step as the pull request it will be.
 pub(crate) fn evaluate(
     ctx: &Context,
     policies: &PolicySet,
     judged: &[usize],
     step: Option<&str>,
     rendered: Option<&serde_json::Value>,
+    one_change: bool,
 ) -> Result<Vec<crate::diagnostic::Diagnostic>, Error> {
-    let (step_inputs, after) = step_inputs(ctx, judged)?;
+    let (step_inputs, after) = step_inputs(ctx, judged, one_change)?;
     let facts = judged_facts(ctx, judged, &after);
     let input = policy_input(ctx, &facts, step, rendered)?;
     let mut findings = policies.evaluate(&input)?;
@@ -331,11 +334,16 @@ pub(crate) fn policy_input(
 /// One input per judged step for the transition rules (MP101, MP105, MP106, MP202, MP203,
 /// MP401, MP403, MP404): the lock before the step and the lock the step leaves behind,
 /// simulated from the lock (or an empty one for a new cluster) step by step. `judged` are
-/// indices into `plan.steps`, a prefix of the remaining steps. Also returns the lock after
-/// the last of them (as [`lock_after`] computes it, without applying the steps twice).
+/// indices into `plan.steps`, a prefix of the remaining steps. With `one_change` and more
+/// than one step, one more input judges the whole change as a single step (kind `change`,
+/// named `<first> .. <last>`): what lands in one pull request must be safe as one transition
+/// too, so `--step all` across hops skips minors (MP101) even though each step alone does
+/// not. Also returns the lock after the last step (as [`lock_after`] computes it, without
+/// applying the steps twice).
 pub(crate) fn step_inputs(
     ctx: &Context,
     judged: &[usize],
+    one_change: bool,
 ) -> Result<(Vec<serde_json::Value>, crate::state::Lock), Error> {
     let internal = |e: serde_json::Error| Error::Internal(e.to_string());
     let cluster = &ctx.spec.spec.metadata.name;
@@ -352,8 +360,14 @@ pub(crate) fn step_inputs(
         .lock
         .clone()
         .unwrap_or_else(|| crate::state::Lock::empty(cluster));
+    let steps: Vec<&crate::plan::Step> = judged
+        .iter()
+        .filter_map(|&i| ctx.plan.steps.get(i))
+        .collect();
+    // Cloned only when the whole change is judged: it is the inventory's size.
+    let start = (one_change && steps.len() > 1).then(|| before.clone());
     let mut out = Vec::new();
-    for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
+    for step in &steps {
         let after = ctx.apply(&before, step);
         let (before_json, after_json) = step_locks(&before, &after).map_err(internal)?;
         let detail = serde_json::json!({
@@ -374,6 +388,26 @@ pub(crate) fn step_inputs(
             detail,
         )?);
         before = after;
+    }
+    if let (Some(start), Some(first), Some(last)) = (start, steps.first(), steps.last()) {
+        let (before_json, after_json) = step_locks(&start, &before).map_err(internal)?;
+        let detail = serde_json::json!({
+            "name": format!("{} .. {}", first.name, last.name),
+            "kind": "change",
+            "hop": last.hop,
+            "restarts": [],
+            "manual": [],
+            "stranded": [],
+            "before": before_json,
+            "after": after_json,
+        });
+        out.push(policy::build_step_input(
+            cluster,
+            &ctx.spec.spec.spec,
+            None,
+            &plan,
+            detail,
+        )?);
     }
     Ok((out, before))
 }

@@ -60,7 +60,8 @@ pub(crate) struct ChangeArgs {
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
   meshplan render                       # the next step into spec.output (with meshplan.lock)
-  meshplan render --step all            # a new cluster: everything in one change
+  meshplan render --step all            # a new cluster: everything in one change (judged as
+                                        # one transition too: across hops it is refused)
   meshplan render --step 3 --out /tmp/preview
 
 Exit codes: 0 rendered (or nothing left to render); 1 deny findings, nothing written (--force
@@ -198,7 +199,7 @@ pub(crate) fn prepare_into(
                 &ctx.spec.spec.spec.gateways,
             )?;
             let rendered = super::rendered::to_input(None, &gateways)?;
-            evaluate(ctx, p, &applied, single, Some(&rendered))?
+            evaluate(ctx, p, &applied, single, Some(&rendered), true)?
         }
         None => Vec::new(),
     };
