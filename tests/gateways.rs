@@ -348,3 +348,32 @@ fn values_the_gateway_chart_schema_refuses_are_an_error_at_the_spec_line() {
     }
     assert!(!d.join("rendered").exists(), "nothing is written");
 }
+
+/// A gateway colour installed by the team's own manifests (a Flux HelmRelease of the gateway
+/// chart named after a spec gateway's colour) is judged like meshplan's render: with the
+/// chart's default Service (LoadBalancer) it is MP402, at its manifest's line.
+#[test]
+fn a_colour_release_in_the_manifests_is_judged_too() {
+    let dir = example("bookinfo");
+    let d = dir.path();
+    let release = "# the team's own green colour, beside meshplan's render\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ingress-green\n  namespace: istio-ingress\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: gateway\n      version: 1.26.8\n      sourceRef: {kind: HelmRepository, name: istio}\n  values:\n    revision: 1-26-8\n";
+    std::fs::write(d.join("apps/bookinfo/gateway-green.yaml"), release).unwrap();
+    let (code, out, err) = run(d, &["check", "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        findings(&out, "MP402"),
+        [mp402(
+            "apps/bookinfo/gateway-green.yaml",
+            3,
+            "ingress-green"
+        )]
+    );
+    // With its own Service disabled it is fine.
+    let fixed = release.replace(
+        "    revision: 1-26-8\n",
+        "    revision: 1-26-8\n    service: {type: None}\n",
+    );
+    std::fs::write(d.join("apps/bookinfo/gateway-green.yaml"), fixed).unwrap();
+    let (_, out, err) = run(d, &["check", "--format", "json"]);
+    assert!(findings(&out, "MP402").is_empty(), "{out}{err}");
+}

@@ -193,11 +193,13 @@ pub(crate) fn prepare_into(
                 [one] => ctx.plan.steps.get(*one).map(|s| s.name.as_str()),
                 _ => None,
             };
-            let gateways = super::rendered::gateway_releases(
+            let rendered = super::rendered::gateway_releases(
                 &tree,
                 &display_path(ctx, out),
                 &ctx.spec.spec.spec.gateways,
             )?;
+            let gateways =
+                super::rendered::merge(vec![rendered, super::rendered::inventory_releases(ctx)]);
             let rendered = super::rendered::to_input(None, &gateways)?;
             evaluate(ctx, p, &applied, single, Some(&rendered), true)?
         }

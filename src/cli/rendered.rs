@@ -121,30 +121,62 @@ fn releases_of_tree(
             continue;
         };
         for doc in docs {
-            let Some(object) = object_ref(&doc.value) else {
-                continue;
-            };
-            for found in found_in(&doc.value) {
-                let Some((name, colour)) = identify(&found, &by_namespace) else {
-                    continue;
-                };
-                let strategy = by_namespace
-                    .get(found.namespace)
-                    .and_then(|gs| gs.iter().find(|g| g.name == name))
-                    .map(|g| g.strategy);
-                out.push(GatewayRelease {
-                    gateway: format!("{}/{name}", found.namespace),
-                    colour,
-                    strategy,
-                    service_type: found.service_type,
-                    object: object.clone(),
-                    file: file.clone(),
-                    line: doc.line,
-                });
-            }
+            out.extend(releases_in(&doc.value, &file, doc.line, &by_namespace));
         }
     }
     out
+}
+
+/// The gateway colour releases one document installs, located at `file` and `line`.
+fn releases_in(
+    doc: &Value,
+    file: &str,
+    line: u64,
+    by_namespace: &BTreeMap<&str, Vec<&Gateway>>,
+) -> Vec<GatewayRelease> {
+    let Some(object) = object_ref(doc) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for found in found_in(doc) {
+        let Some((name, colour)) = identify(&found, by_namespace) else {
+            continue;
+        };
+        let strategy = by_namespace
+            .get(found.namespace)
+            .and_then(|gs| gs.iter().find(|g| g.name == name))
+            .map(|g| g.strategy);
+        out.push(GatewayRelease {
+            gateway: format!("{}/{name}", found.namespace),
+            colour,
+            strategy,
+            service_type: found.service_type,
+            object: object.clone(),
+            file: file.to_string(),
+            line,
+        });
+    }
+    out
+}
+
+/// The gateway colour releases among the workloads' manifests (a team that installs a
+/// spec gateway's colour with a HelmRelease, Application or IstioOperator of its own): the
+/// same rule holds for them, at their manifest's file and line. One pass over the objects.
+pub(crate) fn inventory_releases(ctx: &Context) -> Vec<GatewayRelease> {
+    let gateways = &ctx.spec.spec.spec.gateways;
+    if gateways.is_empty() {
+        return Vec::new();
+    }
+    let mut by_namespace: BTreeMap<&str, Vec<&Gateway>> = BTreeMap::new();
+    for g in gateways {
+        by_namespace.entry(&g.namespace).or_default().push(g);
+    }
+    ctx.inventory
+        .objects
+        .iter()
+        .filter(|o| RELEASE_KINDS.contains(&o.id.kind.as_str()))
+        .flat_map(|o| releases_in(&o.body, &o.file, u64::from(o.line), &by_namespace))
+        .collect()
 }
 
 /// `{apiVersion, kind, namespace, name}` of a document with those as strings.
@@ -341,7 +373,7 @@ pub(crate) fn check_gateways(
     model.restarts.clear();
     let after = crate::render::render(&model, &charts).map_err(|e| ctx.render_error(e))?;
     let after = gateway_releases(&after, &prefix, gateways)?;
-    Ok(merge(vec![committed, after]))
+    Ok(merge(vec![committed, after, inventory_releases(ctx)]))
 }
 
 /// The `rendered` part of the policy input: `{drift?, gateways}` (`drift` only when the
