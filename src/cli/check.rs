@@ -345,7 +345,6 @@ pub(crate) fn step_inputs(
     judged: &[usize],
     one_change: bool,
 ) -> Result<(Vec<serde_json::Value>, crate::state::Lock), Error> {
-    let internal = |e: serde_json::Error| Error::Internal(e.to_string());
     let cluster = &ctx.spec.spec.metadata.name;
     // The transition rules read `input.step`; the plan is passed without its steps (whose
     // restart lists the facts input already judged), and the committed lock is
@@ -369,47 +368,53 @@ pub(crate) fn step_inputs(
     let mut out = Vec::new();
     for step in &steps {
         let after = ctx.apply(&before, step);
-        let (before_json, after_json) = step_locks(&before, &after).map_err(internal)?;
-        let detail = serde_json::json!({
+        let header = serde_json::json!({
             "name": step.name,
             "kind": step.kind,
             "hop": step.hop,
             "restarts": step.restarts,
             "manual": step.manual,
             "stranded": stranded_input(ctx, step),
-            "before": before_json,
-            "after": after_json,
         });
-        out.push(policy::build_step_input(
-            cluster,
-            &ctx.spec.spec.spec,
-            None,
-            &plan,
-            detail,
-        )?);
+        out.push(transition_input(ctx, &plan, header, &before, &after)?);
         before = after;
     }
     if let (Some(start), Some(first), Some(last)) = (start, steps.first(), steps.last()) {
-        let (before_json, after_json) = step_locks(&start, &before).map_err(internal)?;
-        let detail = serde_json::json!({
+        let header = serde_json::json!({
             "name": format!("{} .. {}", first.name, last.name),
             "kind": "change",
             "hop": last.hop,
             "restarts": [],
             "manual": [],
             "stranded": [],
-            "before": before_json,
-            "after": after_json,
         });
-        out.push(policy::build_step_input(
-            cluster,
-            &ctx.spec.spec.spec,
-            None,
-            &plan,
-            detail,
-        )?);
+        out.push(transition_input(ctx, &plan, header, &start, &before)?);
     }
     Ok((out, before))
+}
+
+/// One transition's input: `header` (name, kind, hop and lists) as `input.step`, with the
+/// locks `before` and `after` it as [`step_locks`] slims them.
+fn transition_input(
+    ctx: &Context,
+    plan: &serde_json::Value,
+    mut header: serde_json::Value,
+    before: &crate::state::Lock,
+    after: &crate::state::Lock,
+) -> Result<serde_json::Value, Error> {
+    let (before_json, after_json) =
+        step_locks(before, after).map_err(|e| Error::Internal(e.to_string()))?;
+    if let Some(step) = header.as_object_mut() {
+        step.insert("before".into(), before_json);
+        step.insert("after".into(), after_json);
+    }
+    Ok(policy::build_step_input(
+        &ctx.spec.spec.metadata.name,
+        &ctx.spec.spec.spec,
+        None,
+        plan,
+        header,
+    )?)
 }
 
 /// `step.stranded` of a step input: `{key, object, revision}` per workload whose injecting

@@ -257,18 +257,23 @@ mod tests {
         assert_eq!(values["defaultRevision"], "1-24-6");
     }
 
-    #[test]
-    fn gateway_colours_differ_only_in_their_label() {
-        let gw = RenderGateway {
+    /// Blue/green gateway `istio-ingress/ingress` with `values` from the spec.
+    fn ingress(values: Value) -> RenderGateway {
+        RenderGateway {
             name: "ingress".into(),
             namespace: "istio-ingress".into(),
             strategy: GatewayStrategy::BlueGreen,
             colours: BTreeMap::new(),
             active: None,
             service: GatewayService::default(),
-            values: Map::new(),
+            values: serde_json::from_value(values).unwrap_or_default(),
             restarts: BTreeMap::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn gateway_colours_differ_only_in_their_label() {
+        let gw = ingress(json!({}));
         let blue = gateway_values(&gw, "blue", "1-24-6");
         assert_eq!(blue["service"], json!({"type": "None"}));
         assert_eq!(
@@ -282,16 +287,7 @@ mod tests {
         let values = json!({"service": {"type": "LoadBalancer"},
                             "resources": {"requests": {"cpu": "100m"}},
                             "labels": {"team": "edge"}});
-        let gw = RenderGateway {
-            name: "ingress".into(),
-            namespace: "istio-ingress".into(),
-            strategy: GatewayStrategy::BlueGreen,
-            colours: BTreeMap::new(),
-            active: None,
-            service: GatewayService::default(),
-            values: serde_json::from_value(values).unwrap_or_default(),
-            restarts: BTreeMap::new(),
-        };
+        let gw = ingress(values);
         let blue = gateway_values(&gw, "blue", "1-24-6");
         assert_eq!(blue["service"], json!({"type": "LoadBalancer"}));
         assert_eq!(blue["resources"]["requests"]["cpu"], "100m");
@@ -302,6 +298,25 @@ mod tests {
         let k8s = operator_gateway_k8s(&gw, "blue");
         assert_eq!(k8s["service"], json!({"type": "LoadBalancer"}));
         assert_eq!(k8s["resources"]["requests"]["cpu"], "100m");
+    }
+
+    #[test]
+    fn a_restarted_colour_carries_the_bump_beside_the_spec_pod_annotations() {
+        let mut gw = ingress(json!({"podAnnotations": {"team": "edge"}}));
+        gw.restarts.insert("green".into(), "1-26-8.2".into());
+        let green = gateway_values(&gw, "green", "1-26-8");
+        assert_eq!(
+            green["podAnnotations"],
+            json!({"meshplan.dev/restarted-for": "1-26-8.2", "team": "edge"})
+        );
+        assert_eq!(
+            gateway_values(&gw, "blue", "1-24-6").get("podAnnotations"),
+            Some(&json!({"team": "edge"}))
+        );
+        assert_eq!(
+            operator_gateway_k8s(&gw, "green")["podAnnotations"]["meshplan.dev/restarted-for"],
+            "1-26-8.2"
+        );
     }
 
     #[test]
