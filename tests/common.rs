@@ -75,3 +75,21 @@ pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Runs `meshplan <args[0]> -C dir --today TODAY <args[1..]>`; returns (exit code, stdout,
+/// stderr), the code -1 when killed by a signal.
+pub fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = meshplan()
+        .arg(args[0])
+        .arg("-C")
+        .arg(dir)
+        .args(["--today", TODAY])
+        .args(&args[1..])
+        .output()
+        .expect("meshplan runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -8,7 +8,7 @@
 // A panic is how a test fails: unwrapping here reports the broken expectation.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{TODAY, copy_tree, meshplan, root, shared_data, tool};
+use crate::common::{copy_tree, root, run_in as run, shared_data, tool};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -30,23 +30,6 @@ fn gateway_values(dir: &Path, strategy: &str, values: &str) {
         &format!("      strategy: {strategy}\n      values: {values}\n"),
     );
     std::fs::write(&file, spec).unwrap();
-}
-
-/// Runs meshplan `cmd` in `dir` (with a fixed date) and returns (exit code, stdout, stderr).
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = meshplan()
-        .arg(args[0])
-        .arg("-C")
-        .arg(dir)
-        .args(["--today", TODAY])
-        .args(&args[1..])
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// (rule, file, line, object name) of every diagnostic of rule `code` in a JSON report.

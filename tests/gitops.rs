@@ -7,7 +7,7 @@
 // A panic is how a test fails: unwrapping here reports the broken expectation.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{TODAY, meshplan, root};
+use crate::common::{TODAY, root, run_in as run};
 use std::path::Path;
 use std::process::Command;
 
@@ -58,22 +58,6 @@ fn bookinfo_repo() -> tempfile::TempDir {
     git(root, &["add", "-A"]);
     git(root, &["commit", "-q", "-m", "bookinfo on Istio 1.26.8"]);
     dir
-}
-
-/// Runs meshplan `cmd` in `dir` (with a fixed date) and returns (exit code, stdout, stderr).
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = meshplan();
-    cmd.arg(args[0])
-        .arg("-C")
-        .arg(dir)
-        .args(["--today", TODAY])
-        .args(&args[1..]);
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// The lock as JSON.

@@ -3,7 +3,7 @@
 //! is empty. After each step the lock is checked, the tree validates against the real
 //! schemas, `check` sees no drift, and the whole rendered tree is pinned as a snapshot.
 
-use crate::common::{TODAY, copy_tree, meshplan, root};
+use crate::common::{copy_tree, root, run_in as run};
 use serde_json::Value;
 use std::path::Path;
 
@@ -31,22 +31,6 @@ fn validate_rendered(dir: &Path, name: &str) -> usize {
         }
     }
     validated
-}
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = meshplan()
-        .arg(args[0])
-        .arg("-C")
-        .arg(dir)
-        .args(["--today", TODAY])
-        .args(&args[1..])
-        .output()
-        .expect("meshplan runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn lock(dir: &Path) -> Value {

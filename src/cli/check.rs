@@ -65,10 +65,20 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
         StepRange::All => None,
         StepRange::Next => ctx.plan.next_step().map(|s| s.name.as_str()),
     };
-    let drift = super::drift::rendered_drift(&ctx, args.charts.as_deref())?;
-    let gateways = super::rendered::check_gateways(&ctx, &judged, args.charts.as_deref())?;
+    let charts = super::render::charts(&ctx, args.charts.as_deref())?;
+    let (drift, committed) =
+        super::drift::rendered_drift(&ctx, &charts, super::rendered::may_hold_release)?;
+    let gateways = super::rendered::check_gateways(&ctx, &judged, &charts, &committed)?;
     let rendered = super::rendered::to_input(drift.as_ref(), &gateways)?;
-    let mut diagnostics = evaluate(&ctx, &policies, &judged, step, Some(&rendered), false)?;
+    let transitions = step_inputs(&ctx, &judged, false)?;
+    let mut diagnostics = evaluate(
+        &ctx,
+        &policies,
+        &judged,
+        step,
+        Some(&rendered),
+        &transitions,
+    )?;
     if let Some(drift) = &drift {
         drift.locate(&mut diagnostics);
         crate::diagnostic::normalize(&mut diagnostics);
@@ -113,23 +123,21 @@ pub(crate) fn remaining(plan: &crate::plan::Plan, count: usize) -> Vec<usize> {
 
 /// Evaluates the policies on the facts after the `judged` steps and on each judged step's
 /// transition, then applies overrides, waivers and locations: the diagnostics of one change.
-/// `judged` must be a prefix of the remaining steps (see [`remaining`]). `one_change`: the
-/// judged steps land together (`render`/`commit --step all|N`), so their whole transition is
-/// judged too; `check` judges each step as the pull request it will be.
+/// `judged` must be a prefix of the remaining steps (see [`remaining`]), and `transitions`
+/// their [`step_inputs`].
 pub(crate) fn evaluate(
     ctx: &Context,
     policies: &PolicySet,
     judged: &[usize],
     step: Option<&str>,
     rendered: Option<&serde_json::Value>,
-    one_change: bool,
+    transitions: &Transitions,
 ) -> Result<Vec<crate::diagnostic::Diagnostic>, Error> {
-    let (step_inputs, after) = step_inputs(ctx, judged, one_change)?;
-    let facts = judged_facts(ctx, judged, &after);
+    let facts = judged_facts(ctx, judged, &transitions.after);
     let input = policy_input(ctx, &facts, step, rendered)?;
     let mut findings = policies.evaluate(&input)?;
-    for step_input in step_inputs {
-        findings.extend(policies.evaluate(&step_input)?);
+    for step_input in &transitions.inputs {
+        findings.extend(policies.evaluate(step_input)?);
     }
     let mut diagnostics = policy::apply(findings, &ctx.spec.spec.spec, &ctx.today, &|o| {
         ctx.locate(o)
@@ -338,13 +346,14 @@ pub(crate) fn policy_input(
 /// than one step, one more input judges the whole change as a single step (kind `change`,
 /// named `<first> .. <last>`): what lands in one pull request must be safe as one transition
 /// too, so `--step all` across hops skips minors (MP101) even though each step alone does
-/// not. Also returns the lock after the last step (as [`lock_after`] computes it, without
-/// applying the steps twice).
+/// not. `one_change`: the judged steps land together (`render`/`commit --step all|N`);
+/// `check` judges each step as the pull request it will be. Also gives the lock after the
+/// last step (as [`lock_after`] computes it), so no caller applies the steps twice.
 pub(crate) fn step_inputs(
     ctx: &Context,
     judged: &[usize],
     one_change: bool,
-) -> Result<(Vec<serde_json::Value>, crate::state::Lock), Error> {
+) -> Result<Transitions, Error> {
     let cluster = &ctx.spec.spec.metadata.name;
     // The transition rules read `input.step`; the plan is passed without its steps (whose
     // restart lists the facts input already judged), and the committed lock is
@@ -390,7 +399,18 @@ pub(crate) fn step_inputs(
         });
         out.push(transition_input(ctx, &plan, header, &start, &before)?);
     }
-    Ok((out, before))
+    Ok(Transitions {
+        inputs: out,
+        after: before,
+    })
+}
+
+/// The judged steps as the transition rules see them ([`step_inputs`]).
+pub(crate) struct Transitions {
+    /// One policy input per step, and one for the whole change when it is judged as one.
+    pub inputs: Vec<serde_json::Value>,
+    /// The lock after the last judged step.
+    pub after: crate::state::Lock,
 }
 
 /// One transition's input: `header` (name, kind, hop and lists) as `input.step`, with the

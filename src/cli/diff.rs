@@ -47,7 +47,7 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
     let rendered = match prepare(&ctx, &args.change, None)? {
         Some(change) => change.tree,
         None => match &ctx.lock {
-            Some(lock) => render_lock(&ctx, lock, &charts(&ctx, &args.change)?)?,
+            Some(lock) => render_lock(&ctx, lock, &charts(&ctx, args.change.charts.as_deref())?)?,
             // No lock and no step: nothing was ever rendered, nothing would be.
             None => return Ok(ExitCode::Ok),
         },

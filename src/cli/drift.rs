@@ -101,26 +101,28 @@ impl Drift {
     }
 }
 
-/// Compares what the current lock renders (with the embedded charts, or `charts` relative
-/// to `-C DIR`) with the files under `spec.output`; `None` when there is no lock (nothing has
+/// Reads `spec.output` once: compares it with what the current lock renders (with
+/// `charts`), and keeps the files `keep` asks for (by relative path and text) for other
+/// readers of the committed output. The drift is `None` when there is no lock (nothing has
 /// been rendered yet, so there is nothing to drift from).
-pub(crate) fn rendered_drift(ctx: &Context, charts: Option<&Path>) -> Result<Option<Drift>, Error> {
-    let Some(lock) = &ctx.lock else {
-        return Ok(None);
-    };
-    let charts = match charts {
-        Some(dir) => Charts::from_dir(&ctx.dir.join(dir))?,
-        None => Charts::embedded(),
-    };
-    let tree = render_lock(ctx, lock, &charts)?;
+pub(crate) fn rendered_drift(
+    ctx: &Context,
+    charts: &Charts,
+    keep: impl Fn(&str, &str) -> bool,
+) -> Result<(Option<Drift>, RenderedTree), Error> {
     let out = output_dir(ctx);
+    let Some(lock) = &ctx.lock else {
+        let (_, kept) = scan_dir(&out, None, keep)?;
+        return Ok((None, kept));
+    };
+    let tree = render_lock(ctx, lock, charts)?;
     let prefix = display_path(ctx, &out);
-    let on_disk = compare_dir(&out, &tree)?;
+    let (on_disk, kept) = scan_dir(&out, Some(&tree), keep)?;
     let files = on_disk
         .into_iter()
         .map(|(rel, kind)| (format!("{}/{rel}", prefix.trim_end_matches('/')), kind))
         .collect();
-    Ok(Some(Drift { files }))
+    Ok((Some(Drift { files }), kept))
 }
 
 /// Files under `dir` (relative, `/`-separated) that differ from `tree`, and rendered files
@@ -129,41 +131,67 @@ pub(crate) fn compare_dir(
     dir: &Path,
     tree: &RenderedTree,
 ) -> Result<BTreeMap<String, DriftKind>, Error> {
+    Ok(scan_dir(dir, Some(tree), |_, _| false)?.0)
+}
+
+/// One walk of `dir`: how it differs from `tree` (when given), and the regular UTF-8 files
+/// `keep` accepts, by relative path. Every file is read once.
+fn scan_dir(
+    dir: &Path,
+    tree: Option<&RenderedTree>,
+    keep: impl Fn(&str, &str) -> bool,
+) -> Result<(BTreeMap<String, DriftKind>, RenderedTree), Error> {
     let mut out = BTreeMap::new();
+    let mut kept = RenderedTree::new();
     let mut seen = 0usize;
     walk_files(dir, |rel, entry| {
-        let Some(expected) = tree.get(rel) else {
-            out.insert(rel.to_string(), DriftKind::Extra);
-            return Ok(());
-        };
-        seen += 1;
         // A symlink or other special file is never what meshplan writes.
-        let same = entry.file_type().is_file()
-            && std::fs::read(entry.path()).map_err(io_error(entry.path()))? == expected.as_bytes();
-        if !same {
-            out.insert(rel.to_string(), DriftKind::Modified);
+        let bytes = if entry.file_type().is_file() {
+            Some(std::fs::read(entry.path()).map_err(io_error(entry.path()))?)
+        } else {
+            None
+        };
+        if let Some(tree) = tree {
+            match tree.get(rel) {
+                None => {
+                    out.insert(rel.to_string(), DriftKind::Extra);
+                }
+                Some(expected) => {
+                    seen += 1;
+                    if bytes.as_deref() != Some(expected.as_bytes()) {
+                        out.insert(rel.to_string(), DriftKind::Modified);
+                    }
+                }
+            }
+        }
+        if let Some(text) = bytes.and_then(|b| String::from_utf8(b).ok())
+            && keep(rel, &text)
+        {
+            kept.insert(rel.to_string(), text);
         }
         Ok(())
     })?;
-    if seen < tree.len() {
+    if let Some(tree) = tree
+        && seen < tree.len()
+    {
         for rel in tree.keys() {
             if !dir.join(rel).exists() {
                 out.insert(rel.clone(), DriftKind::Missing);
             }
         }
     }
-    Ok(out)
+    Ok((out, kept))
 }
 
 /// An [`Error::Io`] about `path`.
-pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.to_path_buf();
     move |source| Error::Io { path, source }
 }
 
 /// Calls `visit` with every entry under `dir` that is not a directory (its path relative to
 /// `dir`, `/`-separated), in file-name order; nothing when `dir` does not exist.
-pub(crate) fn walk_files(
+fn walk_files(
     dir: &Path,
     mut visit: impl FnMut(&str, &walkdir::DirEntry) -> Result<(), Error>,
 ) -> Result<(), Error> {

@@ -51,14 +51,14 @@ pub fn render_model(
         .gateways
         .iter()
         .map(|g| {
-            let state = lock.gateways.get(&format!("{}/{}", g.namespace, g.name));
-            // A colour's Deployment is `<gateway>-<colour>`, keyed like a workload.
+            let gateway = format!("{}/{}", g.namespace, g.name);
+            let state = lock.gateways.get(&gateway);
             let restarts = state
                 .map(|s| {
                     s.colours
                         .iter()
                         .filter_map(|(colour, revision)| {
-                            let key = format!("Deployment/{}/{}-{colour}", g.namespace, g.name);
+                            let key = crate::state::colour_deployment(&gateway, colour);
                             let w = lock.workloads.get(&key).filter(|w| w.generation > 0)?;
                             Some((colour.clone(), format!("{revision}.{}", w.generation)))
                         })

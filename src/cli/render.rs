@@ -3,7 +3,7 @@
 //! [`prepare`] is shared with `diff` and `commit`, so all three show, gate and write the same
 //! change for the same `--step`.
 
-use super::check::{evaluate, load_policies, lock_after, remaining, rule_infos};
+use super::check::{evaluate, load_policies, lock_after, remaining, rule_infos, step_inputs};
 use super::context::Context;
 use super::drift::{display_path, output_dir, render_lock};
 use super::{SpecArgs, emit};
@@ -156,8 +156,8 @@ pub(crate) fn select(ctx: &Context, step: StepArg) -> Result<Vec<usize>, Error> 
 }
 
 /// The charts to render with: `--charts DIR` (relative to `-C DIR`) or the embedded ones.
-pub(crate) fn charts(ctx: &Context, args: &ChangeArgs) -> Result<Charts, Error> {
-    Ok(match &args.charts {
+pub(crate) fn charts(ctx: &Context, dir: Option<&Path>) -> Result<Charts, Error> {
+    Ok(match dir {
         Some(dir) => Charts::from_dir(&ctx.dir.join(dir))?,
         None => Charts::embedded(),
     })
@@ -184,11 +184,12 @@ pub(crate) fn prepare_into(
     if applied.is_empty() {
         return Ok(None);
     }
-    let charts = charts(ctx, args)?;
-    let lock = lock_after(ctx, &applied);
-    let tree = render_lock(ctx, &lock, &charts)?;
-    let diagnostics = match policies {
+    let charts = charts(ctx, args.charts.as_deref())?;
+    let (tree, diagnostics) = match policies {
         Some(p) => {
+            // The transitions the policies judge end at the lock to render: applied once.
+            let transitions = step_inputs(ctx, &applied, true)?;
+            let tree = render_lock(ctx, &transitions.after, &charts)?;
             let single = match applied.as_slice() {
                 [one] => ctx.plan.steps.get(*one).map(|s| s.name.as_str()),
                 _ => None,
@@ -201,9 +202,13 @@ pub(crate) fn prepare_into(
             let gateways =
                 super::rendered::merge(vec![rendered, super::rendered::inventory_releases(ctx)]);
             let rendered = super::rendered::to_input(None, &gateways)?;
-            evaluate(ctx, p, &applied, single, Some(&rendered), true)?
+            let diagnostics = evaluate(ctx, p, &applied, single, Some(&rendered), &transitions)?;
+            (tree, diagnostics)
         }
-        None => Vec::new(),
+        None => (
+            render_lock(ctx, &lock_after(ctx, &applied), &charts)?,
+            Vec::new(),
+        ),
     };
     Ok(Some(Change {
         applied,

@@ -9,7 +9,7 @@
 //! judged change (docs/policy-input.md).
 
 use super::context::Context;
-use super::drift::{Drift, display_path, io_error, output_dir, walk_files};
+use super::drift::{Drift, display_path, output_dir};
 use crate::diagnostic::ObjectRef;
 use crate::error::Error;
 use crate::render::{Charts, RenderedTree, model::COLOUR_LABEL};
@@ -97,19 +97,11 @@ fn releases_of_tree(
     prefix: &str,
     gateways: &[Gateway],
 ) -> Vec<GatewayRelease> {
-    let mut by_namespace: BTreeMap<&str, Vec<&Gateway>> = BTreeMap::new();
-    for g in gateways {
-        by_namespace.entry(&g.namespace).or_default().push(g);
-    }
+    let by_namespace = by_namespace(gateways);
     let prefix = prefix.trim_end_matches('/');
     let mut out = Vec::new();
     for (rel, text) in tree {
-        if !(rel.ends_with(".yaml") || rel.ends_with(".yml")) {
-            continue;
-        }
-        // Most files of a large output are restart patches: only parse those that can hold a
-        // release at all.
-        if !RELEASE_KINDS.iter().any(|k| text.contains(k)) {
+        if !may_hold_release(rel, text) {
             continue;
         }
         let file = if prefix.is_empty() || prefix == "." {
@@ -123,6 +115,23 @@ fn releases_of_tree(
         for doc in docs {
             out.extend(releases_in(&doc.value, &file, doc.line, &by_namespace));
         }
+    }
+    out
+}
+
+/// Whether the file at `rel` can hold a colour release at all: a YAML file naming one of
+/// the release kinds. Most files of a large output are restart patches, which this skips
+/// without parsing them.
+pub(crate) fn may_hold_release(rel: &str, text: &str) -> bool {
+    (rel.ends_with(".yaml") || rel.ends_with(".yml"))
+        && RELEASE_KINDS.iter().any(|k| text.contains(k))
+}
+
+/// The spec's gateways by namespace, to match releases against.
+fn by_namespace(gateways: &[Gateway]) -> BTreeMap<&str, Vec<&Gateway>> {
+    let mut out: BTreeMap<&str, Vec<&Gateway>> = BTreeMap::new();
+    for g in gateways {
+        out.entry(g.namespace.as_str()).or_default().push(g);
     }
     out
 }
@@ -167,10 +176,7 @@ pub(crate) fn inventory_releases(ctx: &Context) -> Vec<GatewayRelease> {
     if gateways.is_empty() {
         return Vec::new();
     }
-    let mut by_namespace: BTreeMap<&str, Vec<&Gateway>> = BTreeMap::new();
-    for g in gateways {
-        by_namespace.entry(&g.namespace).or_default().push(g);
-    }
+    let by_namespace = by_namespace(gateways);
     ctx.inventory
         .objects
         .iter()
@@ -318,22 +324,6 @@ fn identify(
     })
 }
 
-/// The YAML files under `dir` (`.yaml`/`.yml`, relative, `/`-separated); files that are not
-/// UTF-8 or not regular files are left out (they are no release meshplan could have written).
-pub(crate) fn read_yaml_files(dir: &Path) -> Result<RenderedTree, Error> {
-    let mut tree = RenderedTree::new();
-    walk_files(dir, |rel, entry| {
-        if entry.file_type().is_file() && (rel.ends_with(".yaml") || rel.ends_with(".yml")) {
-            let bytes = std::fs::read(entry.path()).map_err(io_error(entry.path()))?;
-            if let Ok(text) = String::from_utf8(bytes) {
-                tree.insert(rel.to_string(), text);
-            }
-        }
-        Ok(())
-    })?;
-    Ok(tree)
-}
-
 /// Both lists in one, in file order; entries agreeing on file, gateway, colour, Service type
 /// and line are one (the committed file and the render after the change usually agree).
 pub(crate) fn merge(lists: Vec<Vec<GatewayRelease>>) -> Vec<GatewayRelease> {
@@ -343,23 +333,20 @@ pub(crate) fn merge(lists: Vec<Vec<GatewayRelease>>) -> Vec<GatewayRelease> {
     all
 }
 
-/// The gateway releases `check` judges: those committed in `spec.output` and those of the
-/// render after the `judged` steps (with `charts`, relative to `-C DIR`, or the embedded
-/// ones). The restart patches have no gateway in them, so that render leaves them out and
-/// stays cheap whatever the number of workloads.
+/// The gateway releases `check` judges: those of the `committed` files of `spec.output`
+/// (relative to it, as [`super::drift::rendered_drift`] keeps them), those of the render
+/// after the `judged` steps with `charts`, and those of the manifests. The restart patches
+/// have no gateway in them, so that render leaves them out and stays cheap whatever the
+/// number of workloads.
 pub(crate) fn check_gateways(
     ctx: &Context,
     judged: &[usize],
-    charts: Option<&Path>,
+    charts: &Charts,
+    committed: &RenderedTree,
 ) -> Result<Vec<GatewayRelease>, Error> {
     let gateways = &ctx.spec.spec.spec.gateways;
-    let out = output_dir(ctx);
-    let prefix = display_path(ctx, &out);
-    let committed = gateway_releases(&read_yaml_files(&out)?, &prefix, gateways)?;
-    let charts = match charts {
-        Some(dir) => Charts::from_dir(&ctx.dir.join(dir))?,
-        None => Charts::embedded(),
-    };
+    let prefix = display_path(ctx, &output_dir(ctx));
+    let committed = gateway_releases(committed, &prefix, gateways)?;
     // Revisions, tags, labels and colours are all a gateway release depends on: the
     // workloads (the part of the lock that grows with the inventory) are left out.
     let mut lock = ctx.lock.as_ref().map_or_else(
@@ -371,7 +358,7 @@ pub(crate) fn check_gateways(
     }
     let mut model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, &lock, &ctx.base);
     model.restarts.clear();
-    let after = crate::render::render(&model, &charts).map_err(|e| ctx.render_error(e))?;
+    let after = crate::render::render(&model, charts).map_err(|e| ctx.render_error(e))?;
     let after = gateway_releases(&after, &prefix, gateways)?;
     Ok(merge(vec![committed, after, inventory_releases(ctx)]))
 }

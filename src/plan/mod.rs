@@ -760,7 +760,7 @@ fn gateway_deployments(
             None => vec![FIRST_COLOUR.to_string()],
         };
         for c in colours {
-            out.push(format!("Deployment/{}/{}-{c}", g.namespace, g.name));
+            out.push(crate::state::colour_deployment(&key, &c));
         }
     }
     out.sort();

@@ -146,6 +146,14 @@ pub struct PlannedGateway {
     pub strategy: GatewayStrategy,
 }
 
+/// The workload key of a gateway colour's Deployment, `Deployment/<namespace>/<name>-<colour>`,
+/// for a gateway keyed `namespace/name` as in [`Lock::gateways`]: meshplan renders it, so the
+/// lock records its restarts under that key like any workload's.
+pub fn colour_deployment(gateway: &str, colour: &str) -> String {
+    let (namespace, name) = gateway.split_once('/').unwrap_or(("", gateway));
+    format!("Deployment/{namespace}/{name}-{colour}")
+}
+
 /// The colour a new gateway starts with, and the only colour of an in-place gateway.
 pub const FIRST_COLOUR: &str = "blue";
 
@@ -392,12 +400,7 @@ impl Lock {
         let colours: std::collections::BTreeSet<String> = self
             .gateways
             .iter()
-            .filter_map(|(key, g)| key.split_once('/').map(|(ns, name)| (ns, name, g)))
-            .flat_map(|(ns, name, g)| {
-                g.colours
-                    .keys()
-                    .map(move |c| format!("Deployment/{ns}/{name}-{c}"))
-            })
+            .flat_map(|(key, g)| g.colours.keys().map(|c| colour_deployment(key, c)))
             .collect();
         self.workloads
             .keys()
@@ -513,10 +516,6 @@ impl Lock {
     /// generation unchanged: the new pod template rolls it); a colour the step removes loses
     /// its record.
     fn record_gateway_colours(&self, next: &mut Lock, plan: &Plan) {
-        let key = |gateway: &str, colour: &str| {
-            let (namespace, name) = gateway.split_once('/').unwrap_or(("", gateway));
-            format!("Deployment/{namespace}/{name}-{colour}")
-        };
         for (gateway, before) in &self.gateways {
             for colour in before.colours.keys() {
                 let kept = next
@@ -524,7 +523,7 @@ impl Lock {
                     .get(gateway)
                     .is_some_and(|g| g.colours.contains_key(colour));
                 if !kept {
-                    next.workloads.remove(&key(gateway, colour));
+                    next.workloads.remove(&colour_deployment(gateway, colour));
                 }
             }
         }
@@ -537,7 +536,7 @@ impl Lock {
                     .and_then(|g| g.colours.get(colour));
                 if before != Some(revision) {
                     let version = next.revision_version(revision).map(str::to_string);
-                    started.push((key(gateway, colour), version));
+                    started.push((colour_deployment(gateway, colour), version));
                 }
             }
         }
