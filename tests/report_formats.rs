@@ -785,6 +785,7 @@ fn markdown_plan_lists_the_planners_problems() {
     let plan = Plan {
         problems: vec![meshplan::plan::PlanProblem {
             rule: "MP102".to_string(),
+            kind: meshplan::plan::ProblemKind::Downgrade,
             message: "istio 1.24.6 is older than the installed 1.26.8".to_string(),
             hop: None,
             kubernetes: Vec::new(),

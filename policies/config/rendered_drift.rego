@@ -1,7 +1,10 @@
 # What it does
-#   Flags every file under `spec.output` that differs from what the spec and the lock
-#   render: edited, deleted or added by hand. `meshplan check` re-renders the lock as
-#   committed and passes the comparison as `input.rendered.drift`.
+#   Flags every file under `spec.output` that differs from what meshplan last rendered
+#   there: edited, deleted or added by hand, or left behind when `meshplan.lock` was
+#   deleted. `meshplan check` compares the committed files with the sha256 digests the lock
+#   recorded when they were rendered (a lock written before digests existed is re-rendered
+#   instead) and passes the comparison as `input.rendered.drift`. An edit of the spec is a
+#   plan, never drift, and neither is a newer meshplan that renders a byte differently.
 #
 # Why is this bad?
 #   meshplan owns the output directory: the next `meshplan render` or `meshplan commit`
@@ -21,14 +24,15 @@ metadata := {
 	"name": "rendered-drift",
 	"severity": "deny",
 	"title": "Rendered files edited by hand",
-	"description": "A file under spec.output differs from what the spec and the lock render.",
+	"description": "A file under spec.output differs from what meshplan last rendered there (the digests in the lock), or files remain there without a lock.",
 	"remediation": "Revert the hand edit, or change meshplan.yaml and re-run meshplan render.",
 }
 
 detail := {
-	"modified": "differs from what spec and lock render (edited by hand?)",
-	"missing": "is missing but spec and lock render it (deleted by hand?)",
-	"extra": "is not part of what spec and lock render (added by hand?)",
+	"modified": "differs from what meshplan rendered there (edited by hand?)",
+	"missing": "is missing but meshplan rendered it (deleted by hand?)",
+	"extra": "is not part of what meshplan rendered (added by hand?)",
+	"no-lock": "is missing but files meshplan renders remain beside it (deleted by hand?): without it the plan starts from an empty cluster",
 }
 
 deny contains {"msg": msg, "hint": hint} if {

@@ -325,7 +325,15 @@ pub(crate) fn policy_input(
 ) -> Result<serde_json::Value, Error> {
     let plan = serde_json::to_value(&ctx.plan).map_err(|e| Error::Internal(e.to_string()))?;
     let state = match &ctx.lock {
-        Some(lock) => Some(serde_json::to_value(lock).map_err(|e| Error::Internal(e.to_string()))?),
+        Some(lock) => {
+            let mut state =
+                serde_json::to_value(lock).map_err(|e| Error::Internal(e.to_string()))?;
+            // The file digests are MP502's, judged in Rust (`drift.rs`): no rule reads them.
+            if let Some(fields) = state.as_object_mut() {
+                fields.remove("files");
+            }
+            Some(state)
+        }
         None => None,
     };
     Ok(policy::build_input(policy::InputParts {
@@ -482,6 +490,7 @@ fn step_locks(
     let keep = |lock: &crate::state::Lock| -> Result<serde_json::Value, serde_json::Error> {
         let mut slim = lock.clone();
         slim.workloads.retain(|k, _| concerned(k));
+        slim.files.clear();
         serde_json::to_value(&slim)
     };
     Ok((keep(before)?, keep(after)?))

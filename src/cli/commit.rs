@@ -11,7 +11,7 @@
 use super::check::load_policies;
 use super::context::Context;
 use super::diff::{prefixed, repo_relative};
-use super::render::{Change, ChangeArgs, prepare, print_findings};
+use super::render::{Change, ChangeArgs, prepare, print_findings, stuck};
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
 use crate::git::{self, CommitOptions, CommitOutcome, GitError, Identity, MessageInput};
@@ -87,6 +87,10 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
     let ctx = ctx.with_lock(base_lock);
     let policies = load_policies(&ctx, &args.policies)?;
     let Some(change) = prepare(&ctx, &args.change, Some(&policies))? else {
+        if let Some(stuck) = stuck(&ctx, &policies)? {
+            print_findings(&ctx, &policies, &stuck, args.force);
+            return Ok(ExitCode::Findings);
+        }
         emit(&format!(
             "nothing to commit: the plan is done on {branch}\n"
         ))?;

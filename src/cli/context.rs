@@ -259,7 +259,7 @@ impl Context {
                 }
             }
             ("MP103", _) => vec![Seg::Key("spec"), Seg::Key("kubernetesVersion")],
-            ("MP101" | "MP102" | "MP104" | "MP106" | "MP107", _) => {
+            ("MP101" | "MP102" | "MP104" | "MP106" | "MP107" | "MP108", _) => {
                 vec![Seg::Key("spec"), Seg::Key("istio"), Seg::Key("version")]
             }
             ("MP205", _) => vec![

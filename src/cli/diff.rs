@@ -6,8 +6,9 @@
 //! repository (exit 2).
 
 use super::context::Context;
-use super::drift::{compare_dir, display_path, output_dir, render_lock};
-use super::render::{ChangeArgs, charts, prepare};
+use super::drift::{compare_dir, display_path, output_dir, render_recorded};
+use super::render::{ChangeArgs, charts, prepare, print_findings, stuck};
+use crate::render::RenderedTree;
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
 use crate::git::{self, FileDiff, GitError};
@@ -46,9 +47,21 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
     let rendered = match prepare(&ctx, &args.change, None)? {
         Some(change) => change.tree,
-        None => match &ctx.lock {
-            Some(lock) => render_lock(&ctx, lock, &charts(&ctx, args.change.charts.as_deref())?)?,
-            // No lock and no step: nothing was ever rendered, nothing would be.
+        None if !ctx.plan.problems.is_empty() => {
+            // A plan the planner could not make is not a done plan: say why, as `render`
+            // would refuse it.
+            let policies = super::check::load_policies(&ctx, &[])?;
+            if let Some(stuck) = stuck(&ctx, &policies)? {
+                print_findings(&ctx, &policies, &stuck, false);
+                return Ok(ExitCode::Findings);
+            }
+            match committed(&ctx, &args)? {
+                Some(tree) => tree,
+                None => return Ok(ExitCode::Ok),
+            }
+        }
+        None => match committed(&ctx, &args)? {
+            Some(tree) => tree,
             None => return Ok(ExitCode::Ok),
         },
     };
@@ -88,6 +101,19 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::Ok
     })
+}
+
+/// What the committed lock renders, its own text unchanged (no step rewrites it), when no
+/// step is left; `None` without a lock: nothing was ever rendered, nothing would be.
+fn committed(ctx: &Context, args: &DiffArgs) -> Result<Option<RenderedTree>, Error> {
+    match &ctx.lock {
+        Some(lock) => Ok(Some(render_recorded(
+            ctx,
+            lock,
+            &charts(ctx, args.change.charts.as_deref())?,
+        )?)),
+        None => Ok(None),
+    }
 }
 
 /// The output directory (`spec.output` beside the spec file) relative to the repository root

@@ -8,23 +8,47 @@ use super::context::{Context, relative_to};
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::render::{self, Charts, RenderedTree};
-use crate::state::{LOCK_FILE, Lock};
+use crate::state::{LOCK_FILE, Lock, file_digest};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The rule code of rendered drift.
 const MP502: &str = "MP502";
 
-/// Everything meshplan writes into `spec.output` for `lock`: the render plus `meshplan.lock`.
+/// Everything meshplan writes into `spec.output` for `lock`: the render plus `meshplan.lock`,
+/// which records the digest of every rendered file (`Lock::files`), so that later drift is
+/// judged against these bytes rather than against a re-render.
 pub(crate) fn render_lock(
     ctx: &Context,
     lock: &Lock,
     charts: &Charts,
 ) -> Result<RenderedTree, Error> {
-    let model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, lock, &ctx.base);
-    let mut tree = render::render(&model, charts).map_err(|e| ctx.render_error(e))?;
+    let mut tree = render_files(ctx, lock, charts)?;
+    let mut lock = lock.clone();
+    lock.files = tree
+        .iter()
+        .map(|(rel, text)| (rel.clone(), file_digest(text.as_bytes())))
+        .collect();
     tree.insert(LOCK_FILE.to_string(), lock.to_yaml());
     Ok(tree)
+}
+
+/// What `lock` renders with the lock's own text unchanged: what a lock written before
+/// meshplan recorded digests is compared with, and what `diff` shows when no step is left.
+pub(crate) fn render_recorded(
+    ctx: &Context,
+    lock: &Lock,
+    charts: &Charts,
+) -> Result<RenderedTree, Error> {
+    let mut tree = render_files(ctx, lock, charts)?;
+    tree.insert(LOCK_FILE.to_string(), lock.to_yaml());
+    Ok(tree)
+}
+
+/// The rendered files of `lock`, without `meshplan.lock`.
+fn render_files(ctx: &Context, lock: &Lock, charts: &Charts) -> Result<RenderedTree, Error> {
+    let model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, lock, &ctx.base);
+    render::render(&model, charts).map_err(|e| ctx.render_error(e))
 }
 
 /// The output directory of the spec (`spec.output` beside the spec file).
@@ -49,6 +73,8 @@ pub(crate) enum DriftKind {
     Missing,
     /// Present but not rendered.
     Extra,
+    /// `meshplan.lock` is absent while files remain under `spec.output`.
+    NoLock,
 }
 
 impl DriftKind {
@@ -57,6 +83,50 @@ impl DriftKind {
             DriftKind::Modified => "modified",
             DriftKind::Missing => "missing",
             DriftKind::Extra => "extra",
+            DriftKind::NoLock => "no-lock",
+        }
+    }
+}
+
+/// What the files of `spec.output` should be.
+#[derive(Clone, Copy)]
+pub(crate) enum Expected<'a> {
+    /// Exactly these texts (`meshplan.lock` included): a re-render.
+    Tree(&'a RenderedTree),
+    /// Files with these digests, and `meshplan.lock` (whatever it holds): the lock's record.
+    Digests(&'a BTreeMap<String, String>),
+}
+
+impl Expected<'_> {
+    /// Whether the file at `rel` is expected (`None`: it is not) and, if so, whether `bytes`
+    /// (`None`: not a regular file) are what was expected. The lock is not one of its own
+    /// digests: it is always expected and always matches.
+    fn matches(&self, rel: &str, bytes: Option<&[u8]>) -> Option<bool> {
+        match self {
+            Expected::Tree(tree) => tree
+                .get(rel)
+                .map(|text| bytes == Some(text.as_bytes())),
+            Expected::Digests(_) if rel == LOCK_FILE => Some(true),
+            Expected::Digests(files) => files
+                .get(rel)
+                .map(|digest| bytes.is_some_and(|b| file_digest(b) == *digest)),
+        }
+    }
+
+    /// The files expected besides `meshplan.lock`'s own entry.
+    fn paths(&self) -> Box<dyn Iterator<Item = &String> + '_> {
+        match self {
+            Expected::Tree(tree) => Box::new(tree.keys()),
+            Expected::Digests(files) => Box::new(files.keys()),
+        }
+    }
+
+    /// How many files are expected: [`Expected::paths`], and for digests the lock too (it
+    /// is no digest of its own, yet it is expected and counted when seen).
+    fn len(&self) -> usize {
+        match self {
+            Expected::Tree(tree) => tree.len(),
+            Expected::Digests(files) => files.len() + 1,
         }
     }
 }
@@ -101,26 +171,40 @@ impl Drift {
     }
 }
 
-/// Reads `spec.output` once: compares it with what the current lock renders (with
-/// `charts`), and keeps the files `keep` asks for (by relative path and text) for other
-/// readers of the committed output. The drift is `None` when there is no lock (nothing has
-/// been rendered yet, so there is nothing to drift from).
+/// Reads `spec.output` once: compares it with what meshplan last rendered there, and keeps
+/// the files `keep` asks for (by relative path and text) for other readers of the committed
+/// output. What was rendered is the digests the lock records (`Lock::files`), so an edit of
+/// the spec or a meshplan that renders differently is not drift; a lock without digests
+/// (written before meshplan recorded them) is re-rendered with `charts` and compared as it
+/// was. Without a lock, any file there is drift (kind `no-lock`, one finding at the missing
+/// lock); the drift is `None` when there is no lock and no file (nothing rendered yet).
 pub(crate) fn rendered_drift(
     ctx: &Context,
     charts: &Charts,
     keep: impl Fn(&str, &str) -> bool,
 ) -> Result<(Option<Drift>, RenderedTree), Error> {
     let out = output_dir(ctx);
-    let Some(lock) = &ctx.lock else {
-        let (_, kept) = scan_dir(&out, None, keep)?;
-        return Ok((None, kept));
-    };
-    let tree = render_lock(ctx, lock, charts)?;
     let prefix = display_path(ctx, &out);
-    let (on_disk, kept) = scan_dir(&out, Some(&tree), keep)?;
+    let shown = |rel: &str| format!("{}/{rel}", prefix.trim_end_matches('/'));
+    let Some(lock) = &ctx.lock else {
+        let none = RenderedTree::new();
+        let (on_disk, kept) = scan_dir(&out, Some(Expected::Tree(&none)), keep)?;
+        let drift = (!on_disk.is_empty()).then(|| Drift {
+            files: BTreeMap::from([(shown(LOCK_FILE), DriftKind::NoLock)]),
+        });
+        return Ok((drift, kept));
+    };
+    let tree;
+    let expected = if lock.files.is_empty() {
+        tree = render_recorded(ctx, lock, charts)?;
+        Expected::Tree(&tree)
+    } else {
+        Expected::Digests(&lock.files)
+    };
+    let (on_disk, kept) = scan_dir(&out, Some(expected), keep)?;
     let files = on_disk
         .into_iter()
-        .map(|(rel, kind)| (format!("{}/{rel}", prefix.trim_end_matches('/')), kind))
+        .map(|(rel, kind)| (shown(&rel), kind))
         .collect();
     Ok((Some(Drift { files }), kept))
 }
@@ -131,14 +215,14 @@ pub(crate) fn compare_dir(
     dir: &Path,
     tree: &RenderedTree,
 ) -> Result<BTreeMap<String, DriftKind>, Error> {
-    Ok(scan_dir(dir, Some(tree), |_, _| false)?.0)
+    Ok(scan_dir(dir, Some(Expected::Tree(tree)), |_, _| false)?.0)
 }
 
 /// One walk of `dir`: how it differs from `tree` (when given), and the regular UTF-8 files
 /// `keep` accepts, by relative path. Every file is read once.
 fn scan_dir(
     dir: &Path,
-    tree: Option<&RenderedTree>,
+    tree: Option<Expected<'_>>,
     keep: impl Fn(&str, &str) -> bool,
 ) -> Result<(BTreeMap<String, DriftKind>, RenderedTree), Error> {
     let mut out = BTreeMap::new();
@@ -152,13 +236,13 @@ fn scan_dir(
             None
         };
         if let Some(tree) = tree {
-            match tree.get(rel) {
+            match tree.matches(rel, bytes.as_deref()) {
                 None => {
                     out.insert(rel.to_string(), DriftKind::Extra);
                 }
-                Some(expected) => {
+                Some(same) => {
                     seen += 1;
-                    if bytes.as_deref() != Some(expected.as_bytes()) {
+                    if !same {
                         out.insert(rel.to_string(), DriftKind::Modified);
                     }
                 }
@@ -174,7 +258,7 @@ fn scan_dir(
     if let Some(tree) = tree
         && seen < tree.len()
     {
-        for rel in tree.keys() {
+        for rel in tree.paths() {
             if !dir.join(rel).exists() {
                 out.insert(rel.clone(), DriftKind::Missing);
             }
@@ -262,7 +346,7 @@ mod tests {
             rule: MP502.to_string(),
             name: "rendered-drift".to_string(),
             severity: crate::diagnostic::Severity::Deny,
-            message: "out/a.yaml.bak is not part of what spec and lock render (added by hand?)"
+            message: "out/a.yaml.bak is not part of what meshplan rendered (added by hand?)"
                 .to_string(),
             object: None,
             file: None,

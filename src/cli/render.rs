@@ -217,6 +217,33 @@ pub(crate) fn prepare_into(
     }))
 }
 
+/// The findings of a plan the planner could not make (a major version change, a downgrade,
+/// a minor missing from the catalogue): such a plan has no step left, yet it is not done.
+/// `render`, `commit` and `diff` report them (exit 1) instead of saying the plan is done.
+/// Only the problems' rules are kept: with no step, nothing else is judged. `None` when the
+/// plan has no problem, or every problem finding is waived or switched off.
+pub(crate) fn stuck(
+    ctx: &Context,
+    policies: &crate::policy::PolicySet,
+) -> Result<Option<Change>, Error> {
+    if ctx.plan.problems.is_empty() {
+        return Ok(None);
+    }
+    let transitions = step_inputs(ctx, &[], false)?;
+    let rules: std::collections::BTreeSet<&str> =
+        ctx.plan.problems.iter().map(|p| p.rule.as_str()).collect();
+    let diagnostics: Vec<Diagnostic> = evaluate(ctx, policies, &[], None, None, &transitions)?
+        .into_iter()
+        .filter(|d| rules.contains(d.rule.as_str()))
+        .collect();
+    let change = Change {
+        applied: Vec::new(),
+        tree: RenderedTree::new(),
+        diagnostics,
+    };
+    Ok(change.denied().then_some(change))
+}
+
 /// Prints the findings of a change (text) to stderr; says when they refuse it.
 pub(crate) fn print_findings(
     ctx: &Context,
@@ -237,7 +264,9 @@ pub(crate) fn print_findings(
     };
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut text = report::render(&report, OutputFormat::Text, &ctx.dir, color);
-    if change.denied() {
+    if change.applied.is_empty() {
+        text.push_str("refused: the planner found no way to the spec's version; nothing was written\n");
+    } else if change.denied() {
         text.push_str(if force {
             "deny findings overridden by --force\n"
         } else {
@@ -256,6 +285,10 @@ pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
         None => output_dir(&ctx),
     };
     let Some(change) = prepare_into(&ctx, &args.change, Some(&policies), &out)? else {
+        if let Some(stuck) = stuck(&ctx, &policies)? {
+            print_findings(&ctx, &policies, &stuck, args.force);
+            return Ok(ExitCode::Findings);
+        }
         emit("nothing to render: the plan is done\n")?;
         return Ok(ExitCode::Ok);
     };

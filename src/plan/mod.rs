@@ -110,13 +110,64 @@ pub struct Step {
     pub config_hash: Option<ConfigHash>,
 }
 
+/// The kinds of problem the planner can meet. Each falls under one rule
+/// ([`ProblemKind::rule`]), whose policy turns it into a finding: no planner problem goes
+/// unreported (a test walks [`ProblemKind::all`] end to end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    /// The target is older than the version in use, without `upgrade.allowDowngrade`.
+    Downgrade,
+    /// The target has another major version than the version in use.
+    MajorChange,
+    /// The version in use or the target cannot be parsed into an ordered version.
+    UnorderedVersions,
+    /// An intermediate minor the hops need is missing from the release catalogue.
+    MissingMinor,
+    /// An intermediate hop does not support the spec's Kubernetes version.
+    IntermediateKubernetes,
+}
+
+impl ProblemKind {
+    /// Every kind, in declaration order. The `match` has no wildcard, so a new kind does not
+    /// compile until it is chained here (and then mapped to a rule in [`ProblemKind::rule`]).
+    pub fn all() -> Vec<ProblemKind> {
+        let mut out = Vec::new();
+        let mut next = Some(ProblemKind::Downgrade);
+        while let Some(kind) = next {
+            out.push(kind);
+            next = match kind {
+                ProblemKind::Downgrade => Some(ProblemKind::MajorChange),
+                ProblemKind::MajorChange => Some(ProblemKind::UnorderedVersions),
+                ProblemKind::UnorderedVersions => Some(ProblemKind::MissingMinor),
+                ProblemKind::MissingMinor => Some(ProblemKind::IntermediateKubernetes),
+                ProblemKind::IntermediateKubernetes => None,
+            };
+        }
+        out
+    }
+
+    /// The rule whose policy reports it: MP102 (downgrade), MP103 (Kubernetes), MP108 (no
+    /// upgrade path).
+    pub fn rule(self) -> &'static str {
+        match self {
+            ProblemKind::Downgrade => "MP102",
+            ProblemKind::IntermediateKubernetes => "MP103",
+            ProblemKind::MajorChange
+            | ProblemKind::UnorderedVersions
+            | ProblemKind::MissingMinor => "MP108",
+        }
+    }
+}
+
 /// Something the planner cannot honour: a finding for the policy layer (exit 1), not an
 /// input error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanProblem {
-    /// The rule it falls under: MP101 (hop too long), MP102 (downgrade), MP103 (Kubernetes),
-    /// MP107 (a version the catalogue cannot place).
+    /// The rule it falls under ([`ProblemKind::rule`]).
     pub rule: String,
+    /// What kind of problem it is.
+    pub kind: ProblemKind,
     /// What is wrong and what to do, in words.
     pub message: String,
     /// The hop concerned, when there is one.
@@ -395,16 +446,17 @@ fn route(
     catalog: &Catalog,
 ) -> Result<Vec<String>, PlanProblem> {
     let target = &spec.spec.istio.version;
-    let problem = |rule: &str, message: String| PlanProblem {
-        rule: rule.to_string(),
+    let problem = |kind: ProblemKind, message: String| PlanProblem {
+        rule: kind.rule().to_string(),
+        kind,
         message,
         hop: None,
         kubernetes: Vec::new(),
     };
     let (Ok(from), Ok(to)) = (Version::parse(current), Version::parse(target)) else {
         return Err(problem(
-            "MP107",
-            format!("cannot order versions {current} and {target}"),
+            ProblemKind::UnorderedVersions,
+            format!("cannot order versions {current} and {target}: no upgrade path can be planned"),
         ));
     };
     if from == to {
@@ -422,7 +474,7 @@ fn route(
     }
     if to < from && !spec.spec.upgrade.allow_downgrade {
         return Err(problem(
-            "MP102",
+            ProblemKind::Downgrade,
             format!(
                 "{target} is older than the installed {current}: a downgrade; set upgrade.allowDowngrade: true to plan it"
             ),
@@ -430,8 +482,8 @@ fn route(
     }
     if to.major != from.major {
         return Err(problem(
-            "MP101",
-            format!("cannot plan from {current} to {target} across major versions"),
+            ProblemKind::MajorChange,
+            format!("no upgrade path from {current} to {target}: Istio upgrades within one major version only"),
         ));
     }
     let limit = max_skip(spec);
@@ -445,7 +497,7 @@ fn route(
         };
         let Some(v) = catalog.latest_patch(from.major, minor) else {
             return Err(problem(
-                "MP107",
+                ProblemKind::MissingMinor,
                 format!(
                     "the release catalogue has no release of {}.{minor}, needed as an intermediate hop from {current} to {target}; pass a newer --catalog",
                     from.major
@@ -504,7 +556,8 @@ fn kubernetes_problems(
             )
         };
         out.push(PlanProblem {
-            rule: "MP103".to_string(),
+            rule: ProblemKind::IntermediateKubernetes.rule().to_string(),
+            kind: ProblemKind::IntermediateKubernetes,
             message,
             hop: Some(hop.clone()),
             kubernetes: supported,

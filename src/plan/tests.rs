@@ -67,7 +67,8 @@ minors:
     let plan = plan(&target, Some(&installed("1.24.6", "")), &catalog);
     assert!(plan.steps.is_empty());
     assert_eq!(plan.problems.len(), 1);
-    assert_eq!(plan.problems[0].rule, "MP107");
+    assert_eq!(plan.problems[0].rule, "MP108");
+    assert_eq!(plan.problems[0].kind, ProblemKind::MissingMinor);
     assert!(
         plan.problems[0].message.contains("1.25"),
         "{:?}",

@@ -35,6 +35,7 @@ pub(crate) const RULES: &[[Embedded; 2]] = &[
     rule!("upgrade/data_plane_skew"),
     rule!("upgrade/in_place_upgrade"),
     rule!("upgrade/unknown_version"),
+    rule!("upgrade/no_upgrade_path"),
     rule!("revisions/unknown_revision"),
     rule!("revisions/revision_in_use"),
     rule!("revisions/too_many_revisions"),

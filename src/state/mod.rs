@@ -188,6 +188,52 @@ pub struct Lock {
     /// The upgrade in progress (absent when none is).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upgrade: Option<UpgradeState>,
+    /// Every file meshplan rendered into `spec.output` with this lock (path relative to
+    /// `spec.output`, `/`-separated; the lock itself aside) → `sha256:<hex>` of its bytes:
+    /// what MP502 compares the committed files with. Empty in locks written before meshplan
+    /// recorded digests; the drift check then re-renders the lock (docs/lock.md).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
+}
+
+/// The digest the lock records for a rendered file: `sha256:` and 64 lowercase hex digits.
+pub fn file_digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in hash {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Whether `text` is a digest as [`file_digest`] writes it.
+fn is_digest(text: &str) -> bool {
+    text.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// Whether a recorded file path stays inside `spec.output` and is not the lock: relative,
+/// `/`-separated, without empty, `.` or `..` segments.
+fn is_output_path(path: &str) -> bool {
+    path != LOCK_FILE
+        && !path.contains('\\')
+        && path
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+}
+
+/// The 1-based line of the first Git conflict marker in `text` (a line starting with
+/// `<<<<<<< `, `=======` or `>>>>>>> `), if any: a lock merged with conflicts left in.
+fn conflict_marker(text: &str) -> Option<u64> {
+    text.lines().zip(1u64..).find_map(|(line, n)| {
+        let marker = line.starts_with("<<<<<<<")
+            || line.starts_with(">>>>>>>")
+            || line.trim_end() == "=======";
+        marker.then_some(n)
+    })
 }
 
 /// Where the lock of a spec lives: `<spec dir>/<spec.output>/meshplan.lock`.
@@ -209,6 +255,7 @@ impl Lock {
             workloads: BTreeMap::new(),
             config_hash: None,
             upgrade: None,
+            files: BTreeMap::new(),
         }
     }
 
@@ -234,6 +281,12 @@ impl Lock {
             line,
             message,
         };
+        if let Some(line) = conflict_marker(text) {
+            return Err(err(
+                line,
+                "the lock holds Git conflict markers (a merge left unresolved): resolve it by taking the lock of the base branch, then run `meshplan commit` again to rebuild the step".to_string(),
+            ));
+        }
         let options = serde_saphyr::options! {
             budget: serde_saphyr::budget! { max_depth: 16, max_aliases: 0, max_documents: 1 },
         };
@@ -320,6 +373,23 @@ impl Lock {
                 ));
             }
         }
+        for (file, digest) in &raw.files {
+            if !is_output_path(file) {
+                return Err(err(
+                    digest.referenced.line(),
+                    format!("file `{file}` is not a path inside spec.output"),
+                ));
+            }
+            if !is_digest(&digest.value) {
+                return Err(err(
+                    digest.referenced.line(),
+                    format!(
+                        "file `{file}` has digest `{}`, expected sha256: and 64 hex digits",
+                        digest.value
+                    ),
+                ));
+            }
+        }
         Ok(Lock {
             api_version: raw.api_version.value,
             kind: raw.kind.value,
@@ -341,6 +411,7 @@ impl Lock {
             workloads: raw.workloads,
             config_hash: raw.config_hash,
             upgrade: raw.upgrade,
+            files: raw.files.into_iter().map(|(k, v)| (k, v.value)).collect(),
         })
     }
 
@@ -389,6 +460,7 @@ impl Lock {
             workloads: BTreeMap::new(),
             config_hash: self.config_hash.clone(),
             upgrade: self.upgrade.clone(),
+            files: BTreeMap::new(),
         }
     }
 
@@ -677,6 +749,8 @@ struct RawLock {
     config_hash: Option<ConfigHash>,
     #[serde(default)]
     upgrade: Option<UpgradeState>,
+    #[serde(default)]
+    files: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
