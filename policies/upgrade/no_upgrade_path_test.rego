@@ -2,23 +2,23 @@ package meshplan.upgrade.no_upgrade_path_test
 
 import data.meshplan.upgrade.no_upgrade_path
 
-fixture_major := {"plan": {"from": "1.22.8", "to": "2.0.1", "hops": ["1.22.8", "2.0.1"], "steps": [], "problems": [{"rule": "MP108", "kind": "major-change", "message": "no upgrade path from 1.22.8 to 2.0.1: Istio upgrades within one major version only"}]}}
+fixture_fires_major := {"plan": {"from": "1.22.8", "to": "2.0.1", "hops": ["1.22.8", "2.0.1"], "steps": [], "problems": [{"rule": "MP108", "kind": "major-change", "message": "no upgrade path from 1.22.8 to 2.0.1: Istio upgrades within one major version only"}]}}
 
-fixture_missing_minor := {"plan": {"from": "1.24.6", "to": "1.26.8", "hops": ["1.24.6", "1.26.8"], "steps": [], "problems": [{"rule": "MP108", "kind": "missing-minor", "message": "the release catalogue has no release of 1.25, needed as an intermediate hop from 1.24.6 to 1.26.8; pass a newer --catalog"}]}}
+fixture_fires_missing_minor := {"plan": {"from": "1.24.6", "to": "1.26.8", "hops": ["1.24.6", "1.26.8"], "steps": [], "problems": [{"rule": "MP108", "kind": "missing-minor", "message": "the release catalogue has no release of 1.25, needed as an intermediate hop from 1.24.6 to 1.26.8; pass a newer --catalog"}]}}
 
 fixture_ok_path := {"plan": {"from": "1.24.6", "to": "1.26.8", "hops": ["1.24.6", "1.26.8"], "steps": [{"name": "install"}]}}
 
 fixture_ok_other_problem := {"plan": {"from": "1.26.8", "to": "1.24.6", "hops": [], "steps": [], "problems": [{"rule": "MP102", "kind": "downgrade", "message": "1.24.6 is older than the installed 1.26.8: a downgrade"}]}}
 
 test_fires_on_major_change if {
-	findings := no_upgrade_path.deny with input as fixture_major
+	findings := no_upgrade_path.deny with input as fixture_fires_major
 	count(findings) == 1
 	some f in findings
 	contains(f.msg, "2.0.1")
 }
 
 test_fires_on_missing_minor if {
-	findings := no_upgrade_path.deny with input as fixture_missing_minor
+	findings := no_upgrade_path.deny with input as fixture_fires_missing_minor
 	count(findings) == 1
 	some f in findings
 	contains(f.msg, "1.25")
