@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod examples;
 mod facts;
+mod gate;
 mod gateways;
 mod git;
 mod gitops;

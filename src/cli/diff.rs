@@ -8,10 +8,10 @@
 use super::context::Context;
 use super::drift::{compare_dir, display_path, output_dir, render_recorded};
 use super::render::{ChangeArgs, charts, prepare, print_findings, stuck};
-use crate::render::RenderedTree;
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
 use crate::git::{self, FileDiff, GitError};
+use crate::render::RenderedTree;
 use clap::Args;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

@@ -103,9 +103,7 @@ impl Expected<'_> {
     /// digests: it is always expected and always matches.
     fn matches(&self, rel: &str, bytes: Option<&[u8]>) -> Option<bool> {
         match self {
-            Expected::Tree(tree) => tree
-                .get(rel)
-                .map(|text| bytes == Some(text.as_bytes())),
+            Expected::Tree(tree) => tree.get(rel).map(|text| bytes == Some(text.as_bytes())),
             Expected::Digests(_) if rel == LOCK_FILE => Some(true),
             Expected::Digests(files) => files
                 .get(rel)

@@ -265,7 +265,9 @@ pub(crate) fn print_findings(
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut text = report::render(&report, OutputFormat::Text, &ctx.dir, color);
     if change.applied.is_empty() {
-        text.push_str("refused: the planner found no way to the spec's version; nothing was written\n");
+        text.push_str(
+            "refused: the planner found no way to the spec's version; nothing was written\n",
+        );
     } else if change.denied() {
         text.push_str(if force {
             "deny findings overridden by --force\n"

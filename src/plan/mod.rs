@@ -483,7 +483,9 @@ fn route(
     if to.major != from.major {
         return Err(problem(
             ProblemKind::MajorChange,
-            format!("no upgrade path from {current} to {target}: Istio upgrades within one major version only"),
+            format!(
+                "no upgrade path from {current} to {target}: Istio upgrades within one major version only"
+            ),
         ));
     }
     let limit = max_skip(spec);

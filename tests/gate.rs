@@ -1,0 +1,317 @@
+//! The gate (issue #11): every problem the planner meets is a finding of `check` and refuses
+//! `render`, `diff` and `commit`; drift is judged against the digests the lock recorded when
+//! meshplan rendered, so a spec edit is a plan and a hand edit is MP502. Real Git
+//! repositories (the `git` CLI) and the upgrade example's real manifests.
+
+use crate::common::{copy_tree, root, run_in as run};
+use meshplan::plan::ProblemKind;
+use serde_json::Value;
+use std::path::Path;
+
+/// Runs the `git` CLI in `dir`, panicking with its stderr when it fails.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Mesh Owner",
+            "-c",
+            "user.email=owner@example.com",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Replaces `from` by `to` in `dir/meshplan.yaml` (exactly once).
+fn edit_spec(dir: &Path, from: &str, to: &str) {
+    let path = dir.join("meshplan.yaml");
+    let text = std::fs::read_to_string(&path).expect("spec");
+    assert_eq!(text.matches(from).count(), 1, "{from:?} in\n{text}");
+    std::fs::write(&path, text.replace(from, to)).expect("write spec");
+}
+
+/// The upgrade example as it stands: Istio 1.22.8 rendered and locked (a lock written
+/// before meshplan recorded digests), asking for 1.26.8.
+fn upgrade_example() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_tree(&root().join("examples/upgrade-1.22-to-1.26"), dir.path());
+    dir
+}
+
+/// The example's workloads as a new cluster on Istio 1.24.3 with two waves (canary:
+/// podinfo, main: bookinfo), rendered with `render --step all` and committed on `main`.
+fn mesh_1_24_3() -> tempfile::TempDir {
+    let dir = upgrade_example();
+    let d = dir.path();
+    std::fs::remove_dir_all(d.join("rendered")).expect("remove the 1.22.8 render");
+    edit_spec(d, "version: 1.26.8", "version: 1.24.3");
+    let (code, out, err) = run(d, &["render", "--step", "all"]);
+    assert_eq!(code, 0, "{out}{err}");
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "Istio 1.24.3"]);
+    dir
+}
+
+/// `check --format json`: the exit code and the report.
+fn check_json(dir: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = run(dir, &args);
+    let report = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    (code, report)
+}
+
+/// The diagnostics of a JSON report with this rule.
+fn findings<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == rule)
+        .collect()
+}
+
+/// The 1-based line of the first line of `dir/meshplan.yaml` that starts (after spaces)
+/// with `key`.
+fn spec_line(dir: &Path, key: &str) -> u64 {
+    let text = std::fs::read_to_string(dir.join("meshplan.yaml")).expect("spec");
+    let index = text
+        .lines()
+        .position(|l| l.trim_start().starts_with(key))
+        .unwrap_or_else(|| panic!("{key} in\n{text}"));
+    u64::try_from(index + 1).expect("small")
+}
+
+/// The release catalogue the binary ships without the entry of one minor.
+fn catalog_without(minor: &str) -> String {
+    let text =
+        std::fs::read_to_string(root().join("src/catalog/releases.yaml")).expect("catalogue");
+    let start = text
+        .find(&format!("  - minor: \"{minor}\""))
+        .expect("the minor is listed");
+    let end = text[start + 1..]
+        .find("  - minor: ")
+        .map_or(text.len(), |i| start + 1 + i);
+    format!("{}{}", &text[..start], &text[end..])
+}
+
+/// A spec and lock on which the planner meets a problem of `kind`, and the `check` options
+/// it needs. The `match` has no wildcard: a new kind does not compile until it has a case.
+fn scenario(kind: ProblemKind) -> (tempfile::TempDir, Vec<&'static str>) {
+    match kind {
+        ProblemKind::Downgrade => {
+            let dir = mesh_1_24_3();
+            edit_spec(dir.path(), "version: 1.24.3", "version: 1.22.8");
+            (dir, vec![])
+        }
+        ProblemKind::MajorChange => {
+            let dir = upgrade_example();
+            edit_spec(dir.path(), "version: 1.26.8", "version: 2.0.1");
+            (dir, vec![])
+        }
+        ProblemKind::UnorderedVersions => {
+            // Digits the schema accepts, but a minor no version number can hold.
+            let dir = upgrade_example();
+            edit_spec(dir.path(), "version: 1.26.8", "version: 1.99999999999.0");
+            (dir, vec![])
+        }
+        ProblemKind::MissingMinor => {
+            // The issue's case: 1.24 → 1.26 one minor per hop, with a catalogue lacking 1.25.
+            let dir = mesh_1_24_3();
+            edit_spec(dir.path(), "version: 1.24.3", "version: 1.26.8");
+            edit_spec(dir.path(), "maxMinorSkip: 2 ", "maxMinorSkip: 1 ");
+            std::fs::write(dir.path().join("catalog.yaml"), catalog_without("1.25"))
+                .expect("catalogue");
+            (dir, vec!["--catalog", "catalog.yaml"])
+        }
+        ProblemKind::IntermediateKubernetes => {
+            // 1.22.8 → 1.24.6 → 1.26.8 on Kubernetes 1.32: 1.26 supports it, 1.24 does not.
+            let dir = upgrade_example();
+            edit_spec(
+                dir.path(),
+                "kubernetesVersion: \"1.30\"",
+                "kubernetesVersion: \"1.32\"",
+            );
+            (dir, vec![])
+        }
+    }
+}
+
+#[test]
+fn every_problem_the_planner_can_meet_is_a_finding_of_check() {
+    let kinds = ProblemKind::all();
+    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    for kind in kinds {
+        let (dir, extra) = scenario(kind);
+        let d = dir.path();
+        let mut args = vec!["plan", "--format", "json"];
+        args.extend_from_slice(&extra);
+        let (code, out, err) = run(d, &args);
+        assert_eq!(code, 0, "{kind:?}: {err}");
+        let plan: Value = serde_json::from_str(&out).expect("plan json");
+        let kebab = serde_json::to_value(kind).expect("kind serializes");
+        let problems: Vec<&Value> = plan["problems"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{kind:?}: no problems in {plan}"))
+            .iter()
+            .filter(|p| p["kind"] == kebab)
+            .collect();
+        assert_eq!(problems.len(), 1, "{kind:?}: {plan}");
+        assert_eq!(problems[0]["rule"], kind.rule(), "{kind:?}");
+
+        let (code, report) = check_json(d, &extra);
+        assert_eq!(code, 1, "{kind:?}: {report}");
+        let found = findings(&report, kind.rule());
+        assert!(
+            !found.is_empty(),
+            "{kind:?}: no {} in {report}",
+            kind.rule()
+        );
+        let field = match kind.rule() {
+            "MP103" => "kubernetesVersion:",
+            _ => "version:",
+        };
+        for f in &found {
+            assert_eq!(f["severity"], "deny", "{kind:?}: {f}");
+            assert_eq!(f["file"], "meshplan.yaml", "{kind:?}: {f}");
+            assert_eq!(f["line"], spec_line(d, field), "{kind:?}: {f}");
+        }
+    }
+}
+
+#[test]
+fn a_major_version_change_is_mp108_and_nothing_is_written() {
+    let dir = mesh_1_24_3();
+    let d = dir.path();
+    edit_spec(d, "version: 1.24.3", "version: 2.0.1");
+    let lock_before = std::fs::read(d.join("rendered/meshplan.lock")).expect("lock");
+
+    let (code, report) = check_json(d, &[]);
+    assert_eq!(code, 1, "{report}");
+    let mp108 = findings(&report, "MP108");
+    assert_eq!(mp108.len(), 1, "{report}");
+    assert_eq!(mp108[0]["line"], spec_line(d, "version:"));
+    assert!(
+        mp108[0]["message"].as_str().unwrap_or("").contains("2.0.1"),
+        "{report}"
+    );
+
+    let (code, out, err) = run(d, &["plan"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("MP108: no upgrade path from 1.24.3 to 2.0.1"),
+        "{out}"
+    );
+
+    for args in [&["render"][..], &["diff"], &["commit"]] {
+        let (code, out, err) = run(d, args);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        assert!(err.contains("deny[MP108]"), "{args:?}: {err}");
+        assert!(err.contains("nothing was written"), "{args:?}: {err}");
+        assert!(!out.contains("the plan is done"), "{args:?}: {out}");
+    }
+    assert_eq!(
+        std::fs::read(d.join("rendered/meshplan.lock")).expect("lock"),
+        lock_before
+    );
+    assert_eq!(git(d, &["status", "--porcelain", "rendered"]), "");
+    assert_eq!(git(d, &["branch", "--list", "meshplan/*"]), "");
+}
+
+/// Asserts that `check` passes, with no MP502, and that the plan's pending steps are
+/// `steps`.
+fn passes_with_steps(d: &Path, steps: &[&str]) {
+    let (code, report) = check_json(d, &[]);
+    assert_eq!(code, 0, "{report}");
+    assert!(findings(&report, "MP502").is_empty(), "{report}");
+    let names: Vec<&str> = report["plan"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter(|s| s["done"] == false)
+        .map(|s| s["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(names, steps, "{report}");
+}
+
+#[test]
+fn a_config_edit_of_the_spec_is_a_plan_not_drift() {
+    let dir = mesh_1_24_3();
+    let d = dir.path();
+    passes_with_steps(d, &[]);
+
+    edit_spec(
+        d,
+        "  istio:\n",
+        "  istio:\n    config: {prometheusMerge: false}\n",
+    );
+    passes_with_steps(d, &["restart canary", "restart main"]);
+    let (code, out, err) = run(d, &["render"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("restart canary"), "{out}");
+    passes_with_steps(d, &["restart main"]);
+
+    git(d, &["checkout", "-q", "--", "."]);
+    git(d, &["clean", "-qfd"]);
+    edit_spec(
+        d,
+        "  istio:\n",
+        "  istio:\n    config: {numTrustedProxies: 2}\n",
+    );
+    passes_with_steps(d, &["gateway-restart"]);
+}
+
+#[test]
+fn hand_edits_deleted_and_extra_files_and_a_deleted_lock_are_drift() {
+    let dir = mesh_1_24_3();
+    let d = dir.path();
+    let istiod = "rendered/istio-system/istiod-1-24-3.yaml";
+    let drift = |expect_file: &str, kind_words: &str| {
+        let (code, report) = check_json(d, &[]);
+        assert_eq!(code, 1, "{report}");
+        let mp502 = findings(&report, "MP502");
+        assert_eq!(mp502.len(), 1, "{report}");
+        assert_eq!(mp502[0]["file"], expect_file, "{report}");
+        assert_eq!(mp502[0]["line"], 1, "{report}");
+        let message = mp502[0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(kind_words), "{message}");
+        git(d, &["checkout", "-q", "--", "."]);
+        git(d, &["clean", "-qfd"]);
+        passes_with_steps(d, &[]);
+    };
+
+    let text = std::fs::read_to_string(d.join(istiod)).expect("istiod release");
+    std::fs::write(
+        d.join(istiod),
+        text.replacen("spec:", "spec:\n  suspend: true", 1),
+    )
+    .expect("hand edit");
+    drift(istiod, "edited by hand");
+
+    std::fs::remove_file(d.join("rendered/namespaces/podinfo.yaml")).expect("delete");
+    drift("rendered/namespaces/podinfo.yaml", "deleted by hand");
+
+    std::fs::write(d.join("rendered/istio-system/notes.yaml"), "a: 1\n").expect("add");
+    drift("rendered/istio-system/notes.yaml", "added by hand");
+
+    std::fs::remove_file(d.join("rendered/meshplan.lock")).expect("delete the lock");
+    drift("rendered/meshplan.lock", "files meshplan renders remain");
+
+    // The same hand edit together with a config edit of the spec: still drift.
+    edit_spec(
+        d,
+        "  istio:\n",
+        "  istio:\n    config: {prometheusMerge: false}\n",
+    );
+    let text = std::fs::read_to_string(d.join(istiod)).expect("istiod release");
+    std::fs::write(d.join(istiod), format!("{text}# tuned by hand\n")).expect("hand edit");
+    drift(istiod, "edited by hand");
+}
