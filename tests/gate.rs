@@ -315,3 +315,59 @@ fn hand_edits_deleted_and_extra_files_and_a_deleted_lock_are_drift() {
     std::fs::write(d.join(istiod), format!("{text}# tuned by hand\n")).expect("hand edit");
     drift(istiod, "edited by hand");
 }
+
+#[test]
+fn a_step_render_would_refuse_is_a_finding_of_check() {
+    // The reproducer: a mesh on 1.19.10, then a spec asking for 1.22.8 with a
+    // `default` revision tag, which the istiod charts before 1.22 are not known to take.
+    let dir = upgrade_example();
+    let d = dir.path();
+    std::fs::remove_dir_all(d.join("rendered")).expect("remove the 1.22.8 render");
+    edit_spec(d, "version: 1.26.8", "version: 1.19.10");
+    edit_spec(d, "    revisionTags: [default]\n", "");
+    edit_spec(d, "maxMinorSkip: 2 ", "maxMinorSkip: 1 ");
+    edit_spec(
+        d,
+        "kubernetesVersion: \"1.30\"",
+        "kubernetesVersion: \"1.27\"",
+    );
+    let (code, out, err) = run(d, &["render", "--step", "all"]);
+    assert_eq!(code, 0, "{out}{err}");
+    edit_spec(d, "version: 1.19.10", "version: 1.22.8");
+    edit_spec(
+        d,
+        "    delivery: flux-helm\n",
+        "    delivery: flux-helm\n    revisionTags: [default]\n",
+    );
+
+    let (code, report) = check_json(d, &[]);
+    assert_eq!(code, 1, "{report}");
+    // One finding per hop whose chart cannot take the tag, at the first step that meets it
+    // (the tags follow the last wave), at the spec field that asks for the tag.
+    let mp108 = findings(&report, "MP108");
+    assert_eq!(mp108.len(), 2, "{report}");
+    for (f, hop) in mp108.iter().zip(["1.20.8", "1.21.6"]) {
+        let message = f["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains(&format!(
+                "cannot be rendered: revision tags (default) on Istio {hop}"
+            )),
+            "{message}"
+        );
+        assert_eq!(f["severity"], "deny");
+        assert_eq!(f["file"], "meshplan.yaml");
+        assert_eq!(f["line"], spec_line(d, "revisionTags:"));
+        assert_eq!(f["step"], format!("{hop}: wave main"), "{report}");
+    }
+    // What check reports is what render refuses when that step's turn comes.
+    let (code, _, err) = run(d, &["render", "--step", "3"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot render: revision tags (default) on Istio 1.20.8"),
+        "{err}"
+    );
+    // `--step next` judges only the next step, which renders.
+    let (code, report) = check_json(d, &["--step", "next"]);
+    assert!(findings(&report, "MP108").is_empty(), "{report}");
+    assert_ne!(code, 2, "{report}");
+}

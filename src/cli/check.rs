@@ -69,7 +69,11 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     let (drift, committed) =
         super::drift::rendered_drift(&ctx, &charts, super::rendered::may_hold_release)?;
     let gateways = super::rendered::check_gateways(&ctx, &judged, &charts, &committed)?;
-    let rendered = super::rendered::to_input(drift.as_ref(), &gateways)?;
+    let mut rendered = super::rendered::to_input(drift.as_ref(), &gateways)?;
+    let refusals = super::refusals::render_refusals(&ctx, &judged, &charts)?;
+    if let Some(fields) = rendered.as_object_mut() {
+        fields.insert("refused".into(), super::refusals::to_input(&refusals));
+    }
     let transitions = step_inputs(&ctx, &judged, false)?;
     let mut diagnostics = evaluate(
         &ctx,
@@ -81,8 +85,9 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     )?;
     if let Some(drift) = &drift {
         drift.locate(&mut diagnostics);
-        crate::diagnostic::normalize(&mut diagnostics);
     }
+    super::refusals::locate(&ctx, &refusals, &mut diagnostics);
+    crate::diagnostic::normalize(&mut diagnostics);
     let rules = rule_infos(&policies);
     let mut warnings = ctx.inventory.warnings.clone();
     warnings.extend(ctx.base.warnings.iter().cloned());

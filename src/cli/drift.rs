@@ -47,8 +47,17 @@ pub(crate) fn render_recorded(
 
 /// The rendered files of `lock`, without `meshplan.lock`.
 fn render_files(ctx: &Context, lock: &Lock, charts: &Charts) -> Result<RenderedTree, Error> {
+    try_render(ctx, lock, charts).map_err(|e| ctx.render_error(e))
+}
+
+/// The rendered files of `lock`, without `meshplan.lock`, or the renderer's own error.
+pub(crate) fn try_render(
+    ctx: &Context,
+    lock: &Lock,
+    charts: &Charts,
+) -> Result<RenderedTree, render::RenderError> {
     let model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, lock, &ctx.base);
-    render::render(&model, charts).map_err(|e| ctx.render_error(e))
+    render::render(&model, charts)
 }
 
 /// The output directory of the spec (`spec.output` beside the spec file).

@@ -11,6 +11,7 @@ mod facts;
 mod misc;
 pub mod model;
 mod plan;
+mod refusals;
 mod render;
 mod rendered;
 

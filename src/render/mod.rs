@@ -93,9 +93,20 @@ pub enum RenderError {
         /// `<JSON pointer>: <message>`, sorted.
         errors: Vec<String>,
     },
-    /// The spec asks for something the renderer cannot write (e.g. tags on an old chart).
+    /// The spec asks for something the renderer cannot write (e.g. two gateway colours whose
+    /// names run together).
     #[error("cannot render: {0}")]
     Unsupported(String),
+    /// The spec asks for something the renderer cannot write at a version the plan passes
+    /// through (revision tags on an istiod chart older than 1.22): another path or spec
+    /// avoids it, so `check` reports it as a finding (MP108) at the spec field `field`.
+    #[error("cannot render: {message}")]
+    UnsupportedAt {
+        /// What cannot be rendered, and why.
+        message: String,
+        /// The spec field that asks for it, as keys from the document root.
+        field: &'static [&'static str],
+    },
     /// The model handed to the renderer is inconsistent: a bug in the stage that built it.
     #[error("inconsistent render model: {0}")]
     Model(String),
@@ -113,6 +124,7 @@ impl RenderError {
             RenderError::Charts { .. }
             | RenderError::Io { .. }
             | RenderError::Unsupported(_)
+            | RenderError::UnsupportedAt { .. }
             | RenderError::Values { .. } => false,
         }
     }

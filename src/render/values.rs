@@ -55,14 +55,17 @@ fn own_istiod_values(model: &RenderModel, rev: &RenderRevision) -> Result<Value,
     let mut v = json!({ "revision": rev.name });
     if !rev.tags.is_empty() {
         if version.minor_key() < REVISION_TAGS_SINCE {
-            return Err(RenderError::Unsupported(format!(
-                "revision tags ({}) on Istio {}: the renderer knows the istiod chart takes \
-                 `revisionTags` from {}.{} on",
-                rev.tags.join(", "),
-                rev.version,
-                REVISION_TAGS_SINCE.0,
-                REVISION_TAGS_SINCE.1
-            )));
+            return Err(RenderError::UnsupportedAt {
+                message: format!(
+                    "revision tags ({}) on Istio {}: the renderer knows the istiod chart takes \
+                     `revisionTags` from {}.{} on",
+                    rev.tags.join(", "),
+                    rev.version,
+                    REVISION_TAGS_SINCE.0,
+                    REVISION_TAGS_SINCE.1
+                ),
+                field: &["spec", "istio", "revisionTags"],
+            });
         }
         v["revisionTags"] = json!(rev.tags);
     }
