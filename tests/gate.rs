@@ -371,3 +371,137 @@ fn a_step_render_would_refuse_is_a_finding_of_check() {
     assert!(findings(&report, "MP108").is_empty(), "{report}");
     assert_ne!(code, 2, "{report}");
 }
+
+/// The upgrade example (1.22.8 → 1.26.8) as a Git repository on `main`.
+fn upgrade_repo() -> tempfile::TempDir {
+    let dir = upgrade_example();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "Istio 1.22.8"]);
+    dir
+}
+
+/// Squash-merges `branch` into the checked-out `main`, as a pull request would.
+fn squash_merge(d: &Path, branch: &str) {
+    git(d, &["merge", "--squash", "-q", branch]);
+    git(d, &["commit", "-q", "-m", &format!("Squashed {branch}")]);
+}
+
+/// The names of the steps the lock at `rev` records as done.
+fn done_steps(d: &Path, rev: &str) -> Vec<String> {
+    let text = git(d, &["show", &format!("{rev}:rendered/meshplan.lock")]);
+    let lock: Value = serde_saphyr::from_str(&text).expect("lock parses");
+    lock["upgrade"]["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .filter(|s| s["done"] == true)
+                .map(|s| s["name"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn commit_after_a_squash_merge_rebuilds_the_branch_from_the_base() {
+    const BRANCH: &str = "meshplan/upgrade-demo";
+    let dir = upgrade_repo();
+    let d = dir.path();
+    let (code, out, err) = run(d, &["commit"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("step \"1.24.6: install\""), "{out}");
+    let first_tip = git(d, &["rev-parse", BRANCH]);
+    squash_merge(d, BRANCH);
+    // The squash commit holds the branch's change, yet the branch tip is in no history of
+    // main: stacking on it would conflict in meshplan.lock at the next squash merge.
+    assert_eq!(git(d, &["diff", "HEAD", BRANCH, "--", "rendered"]), "");
+    let ancestor = std::process::Command::new("git")
+        .current_dir(d)
+        .args(["merge-base", "--is-ancestor", BRANCH, "main"])
+        .status()
+        .expect("git runs");
+    assert!(!ancestor.success());
+
+    let (code, out, err) = run(d, &["commit"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("step \"1.24.6: wave canary\""), "{out}");
+    assert!(err.contains("rebuilt from HEAD"), "{err}");
+    // One commit on top of main, holding the next step only.
+    assert_eq!(
+        git(d, &["rev-parse", &format!("{BRANCH}^")]),
+        git(d, &["rev-parse", "main"])
+    );
+    assert_ne!(git(d, &["rev-parse", BRANCH]), first_tip);
+    assert_eq!(
+        done_steps(d, BRANCH),
+        ["1.24.6: install", "1.24.6: wave canary"]
+    );
+    // The next squash merge applies cleanly, and main's lock reads.
+    squash_merge(d, BRANCH);
+    assert_eq!(
+        done_steps(d, "main"),
+        ["1.24.6: install", "1.24.6: wave canary"]
+    );
+    let (code, out, err) = run(d, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Rebuilt after this merge too; then, without a merge, commit stacks on its own branch
+    // as before.
+    let (code, out, err) = run(d, &["commit"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("rebuilt from HEAD"), "{err}");
+    let (code, out, err) = run(d, &["commit"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("rebuilt"), "{err}");
+    assert_eq!(
+        git(d, &["rev-parse", &format!("{BRANCH}~2")]),
+        git(d, &["rev-parse", "main"])
+    );
+}
+
+#[test]
+fn a_lock_with_conflict_markers_is_invalid_input_at_the_marker() {
+    let dir = upgrade_repo();
+    let d = dir.path();
+    let lock_path = d.join("rendered/meshplan.lock");
+    let lock = std::fs::read_to_string(&lock_path).expect("lock");
+    assert!(lock.contains("generation: 1\n"), "{lock}");
+    git(d, &["checkout", "-q", "-b", "other"]);
+    std::fs::write(
+        &lock_path,
+        lock.replacen("generation: 1\n", "generation: 2\n", 1),
+    )
+    .expect("edit");
+    git(d, &["commit", "-q", "-am", "one side"]);
+    git(d, &["checkout", "-q", "main"]);
+    std::fs::write(
+        &lock_path,
+        lock.replacen("generation: 1\n", "generation: 3\n", 1),
+    )
+    .expect("edit");
+    git(d, &["commit", "-q", "-am", "other side"]);
+    let merge = std::process::Command::new("git")
+        .current_dir(d)
+        .args(["-c", "user.name=M", "-c", "user.email=m@example.com"])
+        .args(["merge", "-q", "other"])
+        .output()
+        .expect("git runs");
+    assert!(!merge.status.success(), "the merge conflicts");
+    let conflicted = std::fs::read_to_string(&lock_path).expect("lock");
+    let line = conflicted
+        .lines()
+        .position(|l| l.starts_with("<<<<<<<"))
+        .expect("a conflict marker")
+        + 1;
+    for command in ["check", "plan"] {
+        let (code, out, err) = run(d, &[command]);
+        assert_eq!(code, 2, "{command}: {out}{err}");
+        assert!(
+            err.contains(&format!("meshplan.lock:{line}:")),
+            "{command}: {err}"
+        );
+        assert!(err.contains("conflict markers"), "{command}: {err}");
+    }
+}

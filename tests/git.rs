@@ -104,6 +104,7 @@ fn opts(tree: Tree, message: &str) -> CommitOptions {
         author: None,
         worktree: false,
         planned_from: None,
+        base: None,
     }
 }
 

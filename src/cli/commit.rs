@@ -6,7 +6,9 @@
 //! the branch exists, else `HEAD` (where the branch starts) — not from the checkout's lock:
 //! the branch holds the steps already committed, so `commit` run again moves on to the next
 //! step while your checkout stays as it is. Spec, manifests and policies are read from the
-//! working tree.
+//! working tree. A branch that does not build on `HEAD` any more (its steps were
+//! squash-merged, or the base moved on) is rebuilt from `HEAD`, whose lock says what was
+//! merged, instead of stacking on the stale tip ([`stale_branch`]).
 
 use super::check::load_policies;
 use super::context::Context;
@@ -83,7 +85,28 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         Ok(b) => Some(b.get().target()),
         Err(_) => Some(None),
     };
-    let base_lock = lock_at_base(&repo, &branch, &out_rel, &ctx.spec.spec.metadata.name)?;
+    let rebuild = stale_branch(&repo, planned_from.flatten())?;
+    if let (Some(head), Some(tip)) = (rebuild, planned_from.flatten()) {
+        eprintln!(
+            "{branch} (at {}) is not built on HEAD (at {}): its steps were merged (squashed?) \
+             or HEAD moved on, so it is rebuilt from HEAD, whose lock says what was merged",
+            short(tip),
+            short(head)
+        );
+    }
+    let base_lock = match rebuild {
+        Some(head) => lock_in_commit(
+            &repo,
+            "HEAD",
+            &repo.find_commit(head).map_err(|source| GitError::Git {
+                context: "reading HEAD".to_string(),
+                source,
+            })?,
+            &out_rel,
+            &ctx.spec.spec.metadata.name,
+        )?,
+        None => lock_at_base(&repo, &branch, &out_rel, &ctx.spec.spec.metadata.name)?,
+    };
     let ctx = ctx.with_lock(base_lock);
     let policies = load_policies(&ctx, &args.policies)?;
     let Some(change) = prepare(&ctx, &args.change, Some(&policies))? else {
@@ -112,15 +135,16 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         author,
         worktree: args.worktree,
         planned_from,
+        base: rebuild,
     };
     match git::commit_tree(&root, &opts)? {
         CommitOutcome::Committed {
             commit, changes, ..
         } => {
-            let short: String = commit.to_string().chars().take(7).collect();
             emit(&format!(
-                "committed {} on {branch} as {short} ({} file{} changed)\n",
+                "committed {} on {branch} as {} ({} file{} changed)\n",
                 change.describe(&ctx),
+                short(commit),
                 changes.len(),
                 if changes.len() == 1 { "" } else { "s" }
             ))?;
@@ -132,6 +156,45 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::Ok)
+}
+
+/// The first seven hex digits of a commit id, as Git shows it.
+fn short(id: git2::Oid) -> String {
+    id.to_string().chars().take(7).collect()
+}
+
+/// `HEAD`'s commit when the branch (at `tip`) must be rebuilt from it: `HEAD` is not an
+/// ancestor of the tip, so the base moved on since the branch was built — after a squash
+/// merge of its steps the tip is in no branch of the base, and stacking the next step on it
+/// would conflict in `meshplan.lock` when merged. Rebuilt from `HEAD`, the branch holds
+/// exactly the next step after what `HEAD`'s lock records as merged. `None` when the branch
+/// does not exist, is `HEAD` itself, or already builds on it.
+fn stale_branch(
+    repo: &git2::Repository,
+    tip: Option<git2::Oid>,
+) -> Result<Option<git2::Oid>, Error> {
+    let Some(tip) = tip else {
+        return Ok(None);
+    };
+    let head = match repo.head() {
+        Ok(head) => head.peel_to_commit().map_err(|source| GitError::Git {
+            context: "reading HEAD".to_string(),
+            source,
+        })?,
+        // An unborn HEAD: nothing to rebuild from.
+        Err(_) => return Ok(None),
+    };
+    let head = head.id();
+    if head == tip {
+        return Ok(None);
+    }
+    let builds_on_head = repo
+        .graph_descendant_of(tip, head)
+        .map_err(|source| GitError::Git {
+            context: format!("comparing {tip} with HEAD"),
+            source,
+        })?;
+    Ok((!builds_on_head).then_some(head))
 }
 
 /// The lock in the commit the new one is built on: the branch tip, else `HEAD` (none in an
@@ -160,6 +223,18 @@ fn lock_at_base(
             Err(_) => return Ok(None),
         },
     };
+    lock_in_commit(repo, &name, &commit, out_rel, cluster)
+}
+
+/// The lock of `commit` (shown as `name`), `None` when it has none.
+fn lock_in_commit(
+    repo: &git2::Repository,
+    name: &str,
+    commit: &git2::Commit<'_>,
+    out_rel: &str,
+    cluster: &str,
+) -> Result<Option<Lock>, Error> {
+    let git = |context: String| move |source| GitError::Git { context, source };
     let tree = commit
         .tree()
         .map_err(git(format!("reading the tree of {name}")))?;

@@ -61,6 +61,10 @@ pub struct CommitOptions {
     /// yet), when the caller planned from it: if the branch has moved since, nothing is
     /// written — the change was checked against the old tip's lock. `None` skips the check.
     pub planned_from: Option<Option<git2::Oid>>,
+    /// Build on this commit instead of the branch tip: the branch's commits are already in
+    /// the base (squash-merged), so the branch is rebuilt from it. The branch still moves
+    /// from its current tip by compare-and-swap, never forced past a concurrent writer.
+    pub base: Option<git2::Oid>,
 }
 
 /// What [`commit_tree`] did.
@@ -135,9 +139,14 @@ pub fn commit_tree(repo_path: &Path, opts: &CommitOptions) -> Result<CommitOutco
     if created {
         check_collision(&repo, &opts.branch)?;
     }
-    let base = match existing {
-        Some(commit) => Some(commit),
-        None => head_commit(&repo, &workdir, &opts.branch)?,
+    let tip = existing.as_ref().map(git2::Commit::id);
+    let base = match (opts.base, existing) {
+        (Some(id), _) => Some(
+            repo.find_commit(id)
+                .map_err(git_err(format!("reading commit {id}")))?,
+        ),
+        (None, Some(commit)) => Some(commit),
+        (None, None) => head_commit(&repo, &workdir, &opts.branch)?,
     };
     if opts.worktree {
         check_worktree(&repo, &refname, &opts.branch, &layout)?;
@@ -183,11 +192,7 @@ pub fn commit_tree(repo_path: &Path, opts: &CommitOptions) -> Result<CommitOutco
         .commit(None, &author, &committer, &message, &new_tree, &parents)
         .map_err(git_err("writing the commit"))?;
 
-    let expected = if created {
-        None
-    } else {
-        base.as_ref().map(git2::Commit::id)
-    };
+    let expected = tip;
     let subject = message.lines().next().unwrap_or("");
     update_branch(&repo, &refname, &opts.branch, commit, expected, subject)?;
 
