@@ -342,6 +342,44 @@ mod tests {
     }
 
     #[test]
+    fn digests_find_modified_missing_and_extra_and_leave_the_lock_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tree: RenderedTree = BTreeMap::from([
+            ("a.yaml".to_string(), "a: 1\n".to_string()),
+            ("sub/b.yaml".to_string(), "b: 1\n".to_string()),
+            ("sub/c.yaml".to_string(), "c: 1\n".to_string()),
+            (
+                LOCK_FILE.to_string(),
+                "whatever the lock holds\n".to_string(),
+            ),
+        ]);
+        render::write_tree(&tree, dir.path()).expect("write");
+        let digests: BTreeMap<String, String> = tree
+            .iter()
+            .filter(|(rel, _)| rel.as_str() != LOCK_FILE)
+            .map(|(rel, text)| (rel.clone(), file_digest(text.as_bytes())))
+            .collect();
+        let scan = |d: &Path| scan_dir(d, Some(Expected::Digests(&digests)), |_, _| false);
+        assert!(scan(dir.path()).expect("scan").0.is_empty());
+        std::fs::write(dir.path().join("a.yaml"), "a: 2\n").expect("edit");
+        std::fs::remove_file(dir.path().join("sub/c.yaml")).expect("delete");
+        std::fs::write(dir.path().join("sub/d.yaml"), "d: 1\n").expect("add");
+        std::fs::write(dir.path().join(LOCK_FILE), "edited lock\n").expect("lock");
+        assert_eq!(
+            scan(dir.path())
+                .expect("scan")
+                .0
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [
+                ("a.yaml".to_string(), DriftKind::Modified),
+                ("sub/c.yaml".to_string(), DriftKind::Missing),
+                ("sub/d.yaml".to_string(), DriftKind::Extra),
+            ]
+        );
+    }
+
+    #[test]
     fn locate_picks_the_longest_file_naming_the_message() {
         let drift = Drift {
             files: BTreeMap::from([

@@ -247,3 +247,73 @@ fn lock_path_is_under_the_output_directory() {
         Path::new("repo/rendered/meshplan.lock")
     );
 }
+
+#[test]
+fn file_digests_are_sha256_and_round_trip_through_the_lock() {
+    // The published SHA-256 test vector of "abc" (FIPS 180-2).
+    assert_eq!(
+        file_digest(b"abc"),
+        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    let mut lock = running();
+    lock.files
+        .insert("kustomization.yaml".into(), file_digest(b"a: 1\n"));
+    lock.files
+        .insert("istio-system/x.yaml".into(), file_digest(b""));
+    let text = lock.to_yaml();
+    assert!(text.ends_with(&format!(
+        "files:\n  istio-system/x.yaml: {}\n  kustomization.yaml: {}\n",
+        file_digest(b""),
+        file_digest(b"a: 1\n")
+    )));
+    let back = Lock::parse(Path::new("meshplan.lock"), &text, &lock.cluster).expect("parses");
+    assert_eq!(back, lock);
+    assert_eq!(back.to_yaml(), text);
+    // A lock without digests writes no `files` key, as locks did before them.
+    assert!(!running().to_yaml().contains("files:"));
+}
+
+#[test]
+fn file_digests_are_checked_on_load() {
+    let head = "apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: prod\nfiles:\n";
+    let good = format!("sha256:{}", "0".repeat(64));
+    let cases = [
+        (
+            format!("  ../x.yaml: {good}\n"),
+            "not a path inside spec.output",
+        ),
+        (
+            format!("  meshplan.lock: {good}\n"),
+            "not a path inside spec.output",
+        ),
+        (
+            format!("  a//b.yaml: {good}\n"),
+            "not a path inside spec.output",
+        ),
+        ("  a.yaml: sha256:abc\n".to_string(), "expected sha256:"),
+        (
+            format!("  a.yaml: md5:{}\n", "0".repeat(64)),
+            "expected sha256:",
+        ),
+    ];
+    for (body, words) in cases {
+        let text = format!("{head}{body}");
+        let err = Lock::parse(Path::new("meshplan.lock"), &text, "prod")
+            .err()
+            .unwrap_or_else(|| panic!("accepted:\n{text}"));
+        assert_eq!(err.line, 5, "{err}\n{text}");
+        assert!(err.message.contains(words), "{err}");
+    }
+}
+
+#[test]
+fn conflict_markers_are_refused_at_their_line() {
+    let text = "apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: prod\n\
+                <<<<<<< HEAD\nnamespaces: {a: x}\n=======\nnamespaces: {a: y}\n\
+                >>>>>>> meshplan/prod\n";
+    let err = Lock::parse(Path::new("meshplan.lock"), text, "prod")
+        .err()
+        .expect("refused");
+    assert_eq!(err.line, 4, "{err}");
+    assert!(err.message.contains("conflict markers"), "{err}");
+}
