@@ -70,11 +70,11 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
         super::drift::rendered_drift(&ctx, &charts, super::rendered::may_hold_release)?;
     let gateways = super::rendered::check_gateways(&ctx, &judged, &charts, &committed)?;
     let mut rendered = super::rendered::to_input(drift.as_ref(), &gateways)?;
-    let refusals = super::refusals::render_refusals(&ctx, &judged, &charts)?;
+    let transitions = step_inputs(&ctx, &judged, false)?;
+    let refusals = super::refusals::render_refusals(&ctx, &judged, &charts, &transitions.after)?;
     if let Some(fields) = rendered.as_object_mut() {
         fields.insert("refused".into(), super::refusals::to_input(&refusals));
     }
-    let transitions = step_inputs(&ctx, &judged, false)?;
     let mut diagnostics = evaluate(
         &ctx,
         &policies,

@@ -11,6 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::render::{Charts, RenderError};
 use crate::spec::located::Seg;
+use crate::state::Lock;
 
 /// The rule render refusals fall under.
 const MP108: &str = "MP108";
@@ -28,21 +29,36 @@ pub(crate) struct Refusal {
 
 /// Renders the lock after each judged step (indices into `plan.steps`, a prefix of the
 /// remaining steps) and collects the refusals, one per distinct reason (the first step
-/// that meets it); any other render error is returned as `render` would return it.
+/// that meets it); any other render error is returned as `render` would return it. `after`
+/// is the lock after the last judged step ([`super::check::step_inputs`]), rendered whole;
+/// the steps before it are rendered without workloads (control plane, gateways,
+/// namespaces, not the restart patches, which are one template over the inventory): what a
+/// refusal depends on, at a cost that does not grow with steps × workloads.
 pub(crate) fn render_refusals(
     ctx: &Context,
     judged: &[usize],
     charts: &Charts,
+    after: &Lock,
 ) -> Result<Vec<Refusal>, Error> {
-    let mut lock = ctx
-        .lock
-        .clone()
-        .unwrap_or_else(|| crate::state::Lock::empty(&ctx.spec.spec.metadata.name));
+    let mut lock = match &ctx.lock {
+        Some(lock) => lock.without_workloads(),
+        None => Lock::empty(&ctx.spec.spec.metadata.name),
+    };
     let mut out: Vec<Refusal> = Vec::new();
     let mut reasons = std::collections::BTreeSet::new();
-    for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
-        lock = ctx.apply(&lock, step);
-        match super::drift::try_render(ctx, &lock, charts) {
+    let steps: Vec<&crate::plan::Step> = judged
+        .iter()
+        .filter_map(|&i| ctx.plan.steps.get(i))
+        .collect();
+    for (k, step) in steps.iter().enumerate() {
+        lock = lock.transform(&ctx.plan.gateways, step);
+        let whole = k + 1 == steps.len();
+        let rendered = if whole {
+            super::drift::try_render(ctx, after, charts)
+        } else {
+            super::drift::try_render(ctx, &lock, charts)
+        };
+        match rendered {
             Ok(_) => {}
             Err(RenderError::UnsupportedAt { message, field }) => {
                 if reasons.insert(message.clone()) {
