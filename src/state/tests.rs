@@ -311,9 +311,7 @@ fn conflict_markers_are_refused_at_their_line() {
     let text = "apiVersion: meshplan.dev/v1alpha1\nkind: Lock\ncluster: prod\n\
                 <<<<<<< HEAD\nnamespaces: {a: x}\n=======\nnamespaces: {a: y}\n\
                 >>>>>>> meshplan/prod\n";
-    let err = Lock::parse(Path::new("meshplan.lock"), text, "prod")
-        .err()
-        .expect("refused");
+    let err = Lock::parse(Path::new("meshplan.lock"), text, "prod").expect_err("refused");
     assert_eq!(err.line, 4, "{err}");
     assert!(err.message.contains("conflict markers"), "{err}");
 }
