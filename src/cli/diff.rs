@@ -47,23 +47,21 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
     let rendered = match prepare(&ctx, &args.change, None)? {
         Some(change) => change.tree,
-        None if !ctx.plan.problems.is_empty() => {
-            // A plan the planner could not make is not a done plan: say why, as `render`
-            // would refuse it.
-            let policies = super::check::load_policies(&ctx, &[])?;
-            if let Some(stuck) = stuck(&ctx, &policies)? {
-                print_findings(&ctx, &policies, &stuck, false);
-                return Ok(ExitCode::Findings);
+        None => {
+            if !ctx.plan.problems.is_empty() {
+                // A plan the planner could not make is not a done plan: say why, as
+                // `render` would refuse it.
+                let policies = super::check::load_policies(&ctx, &[])?;
+                if let Some(stuck) = stuck(&ctx, &policies)? {
+                    print_findings(&ctx, &policies, &stuck, false);
+                    return Ok(ExitCode::Findings);
+                }
             }
             match committed(&ctx, &args)? {
                 Some(tree) => tree,
                 None => return Ok(ExitCode::Ok),
             }
         }
-        None => match committed(&ctx, &args)? {
-            Some(tree) => tree,
-            None => return Ok(ExitCode::Ok),
-        },
     };
     let out = output_dir(&ctx);
     let diffs = match git2::Repository::discover(&ctx.dir) {
