@@ -187,12 +187,24 @@ pub(crate) fn emit(text: &str) -> Result<(), Error> {
 }
 
 /// Writes `text` to `path` atomically (temporary file in the same directory, then rename),
-/// so a failed run never leaves a half-written report.
+/// so a failed run never leaves a half-written report; a device or a pipe is written directly.
 pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
+    // `--output /dev/stderr` is how a caller without a shell to redirect (an Argo CD plugin)
+    // gets the report on stderr. A rename would replace the device node or the /dev symlink
+    // itself (as root, even when stderr is redirected to a file), so such paths, and pipes,
+    // are written through.
+    let special = path.starts_with("/dev") || path.starts_with("/proc");
+    if special || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut sink = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(io)?;
+        return sink.write_all(text.as_bytes()).map_err(io);
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
