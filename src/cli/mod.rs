@@ -214,3 +214,33 @@ pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), Err
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::FileTypeExt;
+
+    /// A pipe given as `--output` is written through, not replaced by a renamed file: the
+    /// way `--output /dev/stderr` reaches Argo CD. (Tested on a FIFO of our own, never on
+    /// /dev: a regression must not be able to replace a device of the machine.)
+    #[test]
+    fn a_pipe_is_written_through_not_replaced() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fifo = dir.path().join("report.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read the FIFO"))
+        };
+        super::write_atomic(&fifo, "passed: 0 deny\n").expect("written");
+        let still_fifo = std::fs::metadata(&fifo)
+            .expect("exists")
+            .file_type()
+            .is_fifo();
+        assert!(still_fifo, "the FIFO was replaced by a regular file");
+        assert_eq!(reader.join().expect("reader"), "passed: 0 deny\n");
+    }
+}
