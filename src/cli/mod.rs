@@ -188,12 +188,24 @@ pub(crate) fn emit(text: &str) -> Result<(), Error> {
 }
 
 /// Writes `text` to `path` atomically (temporary file in the same directory, then rename),
-/// so a failed run never leaves a half-written report.
+/// so a failed run never leaves a half-written report; a device or a pipe is written directly.
 pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
+    // `--output /dev/stderr` is how a caller without a shell to redirect (an Argo CD plugin)
+    // gets the report on stderr. A rename would replace the device node or the /dev symlink
+    // itself (as root, even when stderr is redirected to a file), so such paths, and pipes,
+    // are written through.
+    let special = path.starts_with("/dev") || path.starts_with("/proc");
+    if special || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut sink = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(io)?;
+        return sink.write_all(text.as_bytes()).map_err(io);
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -202,4 +214,34 @@ pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), Err
     tmp.write_all(text.as_bytes()).map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::FileTypeExt;
+
+    /// A pipe given as `--output` is written through, not replaced by a renamed file: the
+    /// way `--output /dev/stderr` reaches Argo CD. (Tested on a FIFO of our own, never on
+    /// /dev: a regression must not be able to replace a device of the machine.)
+    #[test]
+    fn a_pipe_is_written_through_not_replaced() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fifo = dir.path().join("report.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read the FIFO"))
+        };
+        super::write_atomic(&fifo, "passed: 0 deny\n").expect("written");
+        let still_fifo = std::fs::metadata(&fifo)
+            .expect("exists")
+            .file_type()
+            .is_fifo();
+        assert!(still_fifo, "the FIFO was replaced by a regular file");
+        assert_eq!(reader.join().expect("reader"), "passed: 0 deny\n");
+    }
 }
