@@ -2,13 +2,17 @@
 //! grids, and per-stage integration tests, one module per area.
 
 mod catalog;
+mod check_reports;
 mod cli;
 mod common;
+mod controllers;
 mod examples;
 mod facts;
+mod gate_rules;
 mod gateways;
 mod git;
 mod gitops;
+mod init;
 mod inventory;
 mod planner;
 mod policies;

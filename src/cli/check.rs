@@ -1,7 +1,9 @@
 //! `meshplan check`: judge every remaining step (or only the next) with the policies.
 
 use super::context::Context;
-use super::{FailOn, SpecArgs, emit, write_atomic};
+use super::reports::{ReportTarget, parse_target, write_reports};
+use super::{FailOn, SpecArgs, emit};
+use crate::diagnostic::Severity;
 use crate::error::{Error, ExitCode};
 use crate::facts::Facts;
 use crate::policy::{self, PolicySet};
@@ -25,7 +27,8 @@ pub(crate) enum StepRange {
   meshplan check                                   # meshplan.yaml in the current directory
   meshplan check -C clusters/prod-eu-1 --fail-on warn
   kustomize build apps | meshplan check -f -       # manifests from stdin
-  meshplan check --format sarif --output meshplan.sarif
+  meshplan check --report sarif=meshplan.sarif --report junit=junit.xml   # text on stdout too
+  meshplan check --summary --min-severity warn     # one line per rule, infos left out
   meshplan check --today 2026-11-23                # reproducible end-of-life checks
 
 Exit codes: 0 passed; 1 findings at or above --fail-on; 2 invalid input (file and line are named,
@@ -42,9 +45,20 @@ pub(crate) struct CheckArgs {
     /// Lowest severity that makes the run fail (exit 1).
     #[arg(long, value_enum, default_value_t = FailOn::Deny)]
     pub fail_on: FailOn,
-    /// Also write the report to FILE (written atomically).
+    /// Write the --format report to FILE instead of printing it (written atomically).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write a machine report, e.g. `sarif=meshplan.sarif` (repeatable; atomic; the
+    /// --format report is still printed).
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_target)]
+    pub reports: Vec<ReportTarget>,
+    /// Leave findings below this severity out of every report (the verdict is unchanged).
+    #[arg(long, value_enum, default_value_t = MinSeverity::Info)]
+    pub min_severity: MinSeverity,
+    /// Print one line per rule (its count and first three objects) instead of each finding
+    /// (text format only).
+    #[arg(long)]
+    pub summary: bool,
     /// Judge all remaining steps or only the next one.
     #[arg(long, value_enum, default_value_t = StepRange::All)]
     pub step: StepRange,
@@ -53,8 +67,47 @@ pub(crate) struct CheckArgs {
     pub charts: Option<PathBuf>,
 }
 
+/// `--min-severity`: the lowest severity a report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MinSeverity {
+    /// Only deny findings.
+    Deny,
+    /// Deny and warn findings.
+    Warn,
+    /// Every finding.
+    Info,
+}
+
+impl MinSeverity {
+    fn severity(self) -> Severity {
+        match self {
+            MinSeverity::Deny => Severity::Deny,
+            MinSeverity::Warn => Severity::Warn,
+            MinSeverity::Info => Severity::Info,
+        }
+    }
+}
+
+/// Refuses option combinations that would make a report lie, before anything is loaded.
+fn validate_args(args: &CheckArgs) -> Result<(), Error> {
+    if args.min_severity.severity() > args.fail_on.threshold() {
+        return Err(Error::Usage(format!(
+            "--min-severity {} would hide findings that fail the run under --fail-on {}",
+            args.min_severity.severity(),
+            args.fail_on.threshold()
+        )));
+    }
+    if args.summary && args.format != OutputFormat::Text {
+        return Err(Error::Usage(
+            "--summary is a text report; use it without --format (or with --format text)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Runs `check`.
 pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
+    validate_args(&args)?;
     let ctx = Context::load(&args.spec)?;
     let policies = load_policies(&ctx, &args.policies)?;
     let judged = match args.step {
@@ -86,8 +139,23 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     let rules = rule_infos(&policies);
     let mut warnings = ctx.inventory.warnings.clone();
     warnings.extend(ctx.base.warnings.iter().cloned());
-    let report = Report {
+    // The verdict is the whole run's; --min-severity only trims what the reports show, and
+    // cannot hide a finding that fails the run (see `validate_args`).
+    let failed = Report {
         diagnostics: &diagnostics,
+        plan: None,
+        warnings: &[],
+        rules: &[],
+        fail_on: args.fail_on.threshold(),
+    }
+    .failed();
+    let min = args.min_severity.severity();
+    let shown: Vec<_> = diagnostics
+        .into_iter()
+        .filter(|d| d.severity >= min)
+        .collect();
+    let report = Report {
+        diagnostics: &shown,
         plan: Some(&ctx.plan),
         warnings: &warnings,
         rules: &rules,
@@ -97,13 +165,33 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
         && args.output.is_none()
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
-    let text = report::render(&report, args.format, &ctx.dir, color);
-    if let Some(path) = &args.output {
-        write_atomic(&args.spec.dir.join(path), &text)?;
+    let text = if args.summary {
+        report::text::render_summary(&report)
     } else {
+        report::render(&report, args.format, &ctx.dir, color)
+    };
+    let mut files: Vec<(PathBuf, String)> = args
+        .reports
+        .iter()
+        .map(|t| {
+            let body = report::render(&report, t.format, &ctx.dir, false);
+            (args.spec.dir.join(&t.path), body)
+        })
+        .collect();
+    let printed = match &args.output {
+        Some(path) => {
+            files.push((args.spec.dir.join(path), text));
+            None
+        }
+        None => Some(text),
+    };
+    // Files first: when one cannot be written, the run is exit 2 and nothing is printed as
+    // if it had passed.
+    write_reports(&files)?;
+    if let Some(text) = printed {
         emit(&text)?;
     }
-    Ok(if report.failed() {
+    Ok(if failed {
         ExitCode::Findings
     } else {
         ExitCode::Ok
@@ -453,9 +541,10 @@ fn stranded_input(ctx: &Context, step: &crate::plan::Step) -> Vec<serde_json::Va
 
 /// The locks before and after a step as the transition rules see them: complete, except
 /// that `workloads` keeps only those the step concerns — whose proxy or restart generation
-/// changes, or whose namespace the step moves to another control plane. The others cannot
-/// skip a minor or change skew in this step, and leaving them out keeps each step's input
-/// proportional to the step rather than to the whole inventory.
+/// changes, whose namespace the step moves to another control plane, or whose recorded proxy
+/// is outside its control plane's skew after the step. The others cannot skip a minor or
+/// change skew in this step, and leaving them out keeps each step's input proportional to
+/// the step rather than to the whole inventory.
 fn step_locks(
     before: &crate::state::Lock,
     after: &crate::state::Lock,
@@ -475,9 +564,30 @@ fn step_locks(
         .filter(|ns| serving(before, ns) != serving(after, ns))
         .map(String::as_str)
         .collect();
+    // A proxy the lock already records outside its control plane's skew (a hand-edited
+    // lock, or one left by a release that did not restart it) is judged in every step
+    // until it is restarted, whether or not the step touches it: MP105 must see it.
+    let out_of_skew = |key: &str| -> bool {
+        use crate::catalog::Version;
+        let Some(w) = after.workloads.get(key) else {
+            return false;
+        };
+        let served = key
+            .split('/')
+            .nth(1)
+            .and_then(|ns| serving(after, ns))
+            .and_then(|v| v.parse::<Version>().ok());
+        match (served, w.proxy.parse::<Version>().ok()) {
+            (Some(served), Some(proxy)) => {
+                served < proxy || served.major != proxy.major || served.minor > proxy.minor + 1
+            }
+            _ => false,
+        }
+    };
     let concerned = |key: &str| -> bool {
         before.workloads.get(key) != after.workloads.get(key)
             || key.split('/').nth(1).is_some_and(|ns| moved.contains(ns))
+            || out_of_skew(key)
     };
     let keep = |lock: &crate::state::Lock| -> Result<serde_json::Value, serde_json::Error> {
         let mut slim = lock.clone();

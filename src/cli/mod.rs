@@ -8,11 +8,13 @@ mod context;
 mod diff;
 mod drift;
 mod facts;
+mod init;
 mod misc;
 pub mod model;
 mod plan;
 mod render;
 mod rendered;
+mod reports;
 
 use crate::diagnostic::Severity;
 use crate::error::{Error, ExitCode};
@@ -67,7 +69,7 @@ enum Command {
     Policy(misc::PolicyCommand),
     /// Print the JSON Schema of meshplan.yaml (for editors and CI validation).
     Schema,
-    /// Write a commented starter meshplan.yaml.
+    /// Write a commented meshplan.yaml for the repository in -C DIR (its namespaces and manifests).
     Init(misc::InitArgs),
     /// Print shell completions (e.g. `meshplan completions bash > /etc/bash_completion.d/meshplan`).
     Completions {
