@@ -72,3 +72,60 @@ fn init_then_check_on_a_copy_of_the_argo_cd_corpus() {
     );
     assert!(!text.contains("matches nothing"), "{text}");
 }
+
+/// The Argo CD HA install in the mesh: unnamed ports and long grace periods on every
+/// component. MP311 is one finding per Service (naming each port) and the text report shows
+/// a rule's first three findings in full and the rest one line each, so the report stays
+/// readable (it was 457 lines) while every finding is still listed.
+#[test]
+fn the_argo_cd_install_gives_a_readable_text_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    copy_tree(
+        &shared_data().join("corpus/argo-cd/manifests"),
+        &d.join("manifests"),
+    );
+    let spec = "apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\nmetadata: {name: prod}\nspec:\n  \
+                kubernetesVersion: \"1.30\"\n  istio: {version: 1.26.8}\n  namespaces:\n    - name: argocd\n  \
+                manifests:\n    - {path: \"manifests/ha/*.yaml\", namespace: argocd}\n";
+    std::fs::write(d.join("meshplan.yaml"), spec).expect("spec");
+    let (code, report) = check_json(d);
+    assert_eq!(code, 1, "missing PDBs are deny: {report}");
+    let mp311 = crate::common::findings(&report, "MP311");
+    let services: std::collections::BTreeSet<String> = mp311
+        .iter()
+        .map(|f| f["object"]["name"].as_str().expect("name").to_string())
+        .collect();
+    assert_eq!(services.len(), mp311.len(), "one MP311 per Service");
+    assert!(
+        mp311.iter().any(|f| f["message"].as_str().is_some_and(
+            |m| m.starts_with("ports 7000 (name \"webhook\"), 8080 (name \"metrics\")")
+        )),
+        "{mp311:?}"
+    );
+    let total = report["diagnostics"].as_array().expect("diagnostics").len();
+    let out = meshplan()
+        .args(["check", "--today", crate::common::TODAY, "-C"])
+        .arg(d)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines = text.lines().count();
+    assert!(
+        lines < 10 * total,
+        "{lines} lines for {total} findings:\n{text}"
+    );
+    assert!(
+        text.contains("info[MP313]: 5 more drain-shorter-than-grace findings\n"),
+        "{text}"
+    );
+    // Every finding is still named: the collapsed ones one line each.
+    for f in report["diagnostics"].as_array().expect("diagnostics") {
+        let message = f["message"].as_str().expect("message");
+        assert!(
+            text.contains(message),
+            "{message} is missing from the text report"
+        );
+    }
+}
