@@ -167,6 +167,12 @@ fn mp105_fires_for_a_proxy_the_lock_records_out_of_skew() {
                 .is_some_and(|m| m.contains("the 1.20.8 proxy of Deployment/bookinfo/details-v1"))),
         "{mp105:?}"
     );
+    // The finding names the workload and points at its manifest.
+    for f in &mp105 {
+        assert_eq!(f["object"]["kind"], "Deployment", "{f}");
+        assert_eq!(f["object"]["name"], "details-v1", "{f}");
+        assert_eq!(f["file"], "apps/bookinfo/bookinfo.yaml", "{f}");
+    }
     // The install step is the first judged: the skew is reported before anything moves.
     assert!(
         mp105.iter().any(|f| f["step"] == "1.24.6: install"),

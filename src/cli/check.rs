@@ -512,9 +512,23 @@ fn transition_input(
 ) -> Result<serde_json::Value, Error> {
     let (before_json, after_json) =
         step_locks(before, after).map_err(|e| Error::Internal(e.to_string()))?;
+    // The manifests' objects of the workloads the step's locks keep, so a finding about one
+    // (MP105) names the object and points at its file and line.
+    let objects: serde_json::Map<String, serde_json::Value> = after_json["workloads"]
+        .as_object()
+        .into_iter()
+        .flat_map(|w| w.keys())
+        .filter_map(|key| {
+            let mut parts = key.splitn(3, '/');
+            let (kind, namespace, name) = (parts.next()?, parts.next()?, parts.next()?);
+            let object = &ctx.inventory.get(kind, namespace, name)?.id;
+            Some((key.clone(), serde_json::to_value(object).ok()?))
+        })
+        .collect();
     if let Some(step) = header.as_object_mut() {
         step.insert("before".into(), before_json);
         step.insert("after".into(), after_json);
+        step.insert("objects".into(), serde_json::Value::Object(objects));
     }
     Ok(policy::build_step_input(
         &ctx.spec.spec.metadata.name,
