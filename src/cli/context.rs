@@ -258,9 +258,9 @@ impl Context {
                     None => vec![Seg::Key("spec"), Seg::Key("namespaces")],
                 }
             }
-            // Gateway findings name the gateway's traffic Service or a colour's release:
-            // the gateway's entry in spec.gateways is what to change.
-            (rule, Some(o)) if rule.starts_with("MP40") => {
+            // Gateway findings (and MP201/MP202 about a colour) name the gateway's traffic
+            // Service or a colour's release: its entry in spec.gateways is what to change.
+            (rule, Some(o)) if rule.starts_with("MP40") || o.kind == "Service" => {
                 let of_gateway = |g: &crate::spec::model::Gateway| {
                     g.namespace == o.namespace
                         && (o.name == g.name
@@ -280,7 +280,7 @@ impl Context {
                 Seg::Key("upgrade"),
                 Seg::Key("maxRevisions"),
             ],
-            ("MP206", _) => vec![
+            ("MP202" | "MP206", _) => vec![
                 Seg::Key("spec"),
                 Seg::Key("istio"),
                 Seg::Key("revisionTags"),
