@@ -179,3 +179,28 @@ fn mp105_fires_for_a_proxy_the_lock_records_out_of_skew() {
         "{mp105:?}"
     );
 }
+
+/// MP104 speaks once per version that runs (the lock's revisions) or is targeted: not for
+/// the intermediate 1.24.6 hop while 1.22.8 runs, not for 1.22.8 once its cleanup is done.
+#[test]
+fn mp104_one_finding_per_running_or_targeted_version() {
+    let dir = example();
+    let d = dir.path();
+    let versions = |report: &serde_json::Value| -> Vec<String> {
+        findings(report, "MP104")
+            .iter()
+            .map(|f| {
+                let m = f["message"].as_str().expect("message");
+                m.split_whitespace().nth(1).expect("version").to_string()
+            })
+            .collect()
+    };
+    let (_, report) = check_json(d);
+    assert_eq!(versions(&report), ["1.22.8", "1.26.8"], "{report}");
+    for step in ["install", "wave canary", "wave main", "gateway", "cleanup"] {
+        let (code, out, err) = run_in(d, &["render"]);
+        assert_eq!(code, 0, "render {step}: {out}{err}");
+    }
+    let (_, report) = check_json(d);
+    assert_eq!(versions(&report), ["1.24.6", "1.26.8"], "{report}");
+}
