@@ -2,8 +2,9 @@
 //! directory is walked for Kubernetes manifests; their namespaces become the mesh's
 //! namespaces and their directories the `manifests` globs, so the first `check` judges real
 //! workloads instead of placeholders. Directories built by Kustomize are suggested as
-//! `kustomize` entries in a comment (building them needs kubectl); what cannot be parsed as
-//! Kubernetes YAML (Helm templates, other configuration) is left out.
+//! `kustomize` entries in a comment (building them needs kubectl), Helm charts as `helm`
+//! entries (they need a release name and values); what cannot be parsed as Kubernetes YAML
+//! (other configuration) is left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -18,6 +19,8 @@ pub(crate) struct Found {
     /// Directories holding a `kustomization.yaml` (their files are patches and bases, not
     /// objects to load one by one).
     pub kustomizations: BTreeSet<String>,
+    /// Helm chart directories (a `Chart.yaml`): templates, not manifests; not walked.
+    pub charts: BTreeSet<String>,
 }
 
 /// Directories never walked: version control, meshplan's own output, build and tool trees.
@@ -32,7 +35,7 @@ fn is_system_namespace(ns: &str) -> bool {
 pub(crate) fn discover(dir: &Path) -> Found {
     let mut found = Found::default();
     let mut per_dir: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
-    let walker = walkdir::WalkDir::new(dir)
+    let mut walker = walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
@@ -42,7 +45,20 @@ pub(crate) fn discover(dir: &Path) -> Found {
                         .to_str()
                         .is_none_or(|n| n.starts_with('.') || SKIPPED_DIRS.contains(&n)))
         });
-    for entry in walker.filter_map(Result::ok) {
+    while let Some(entry) = walker.next() {
+        let Ok(entry) = entry else {
+            continue;
+        };
+        if entry.file_type().is_dir()
+            && entry.depth() > 0
+            && entry.path().join("Chart.yaml").is_file()
+        {
+            if let Some(rel) = entry.path().strip_prefix(dir).ok().and_then(Path::to_str) {
+                found.charts.insert(rel.replace('\\', "/"));
+            }
+            walker.skip_current_dir();
+            continue;
+        }
         if !entry.file_type().is_file() {
             continue;
         }
@@ -76,9 +92,13 @@ pub(crate) fn discover(dir: &Path) -> Found {
         };
         let mut objects = 0;
         for doc in &docs {
-            let (Some(_), Some(kind)) = (doc["apiVersion"].as_str(), doc["kind"].as_str()) else {
+            let (Some(api), Some(kind)) = (doc["apiVersion"].as_str(), doc["kind"].as_str()) else {
                 continue;
             };
+            // meshplan's own files (a spec being replaced with --force) are not manifests.
+            if api.starts_with("meshplan.dev/") {
+                continue;
+            }
             objects += 1;
             if kind == "Namespace" {
                 if let Some(n) = doc["metadata"]["name"].as_str() {
@@ -114,7 +134,7 @@ pub(crate) fn discover(dir: &Path) -> Found {
 /// placeholders (the starter itself when nothing was found).
 pub(crate) fn spec_for(found: &Found) -> String {
     let starter = crate::spec::starter_yaml();
-    if found.globs.is_empty() && found.namespaces.is_empty() {
+    if found == &Found::default() {
         return starter.to_string();
     }
     let mut waves = String::from(
@@ -149,6 +169,12 @@ pub(crate) fn spec_for(found: &Found) -> String {
     }
     for glob in &found.globs {
         manifests.push_str(&format!("    - {}\n", yaml_string(glob)));
+    }
+    for c in &found.charts {
+        manifests.push_str(&format!(
+            "    # - {{helm: {{chart: {}, release: RELEASE, namespace: NAMESPACE}}}}   # a Helm chart\n",
+            yaml_string(c)
+        ));
     }
     for k in &found.kustomizations {
         let dir = if k.is_empty() { "." } else { k.as_str() };
@@ -193,6 +219,60 @@ mod tests {
     use super::*;
 
     #[test]
+    fn discovery_skips_meshplans_own_files_hidden_and_output_dirs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |rel: &str, text: &str| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        write("meshplan.yaml", crate::spec::starter_yaml());
+        write(
+            "apps/shop/cart.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart, namespace: shop}\n",
+        );
+        write(
+            "apps/ns.yml",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: payments}\n---\nnot: kubernetes\n",
+        );
+        write(
+            "rendered/istio-system/x.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: istio-system}\n",
+        );
+        write(
+            ".github/workflows/ci.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y, namespace: hidden}\n",
+        );
+        write(
+            "charts/shop/Chart.yaml",
+            "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+        );
+        write(
+            "charts/shop/templates/svc.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n  namespace: templated\n",
+        );
+        write(
+            "overlays/prod/kustomization.yaml",
+            "resources: [../../apps/shop]\n",
+        );
+        write(
+            "overlays/prod/patch.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart, namespace: kube-system}\n",
+        );
+        let found = discover(dir.path());
+        assert_eq!(
+            found.namespaces,
+            ["payments", "shop"].map(String::from).into()
+        );
+        assert_eq!(
+            found.globs,
+            ["apps/*.yml", "apps/shop/*.yaml"].map(String::from).into()
+        );
+        assert_eq!(found.kustomizations, ["overlays/prod".to_string()].into());
+        assert_eq!(found.charts, ["charts/shop".to_string()].into());
+    }
+
+    #[test]
     fn nothing_found_keeps_the_starter() {
         assert_eq!(spec_for(&Found::default()), crate::spec::starter_yaml());
     }
@@ -205,6 +285,7 @@ mod tests {
                 .map(String::from)
                 .into(),
             kustomizations: ["overlays/prod".to_string()].into(),
+            charts: ["charts/shop".to_string()].into(),
         };
         let text = spec_for(&found);
         let spec = crate::spec::parse(Path::new("meshplan.yaml"), &text)
