@@ -1,9 +1,8 @@
 //! `meshplan check`: judge every remaining step (or only the next) with the policies.
 
 use super::context::Context;
-use super::reports::{ReportTarget, parse_target, write_reports};
+use super::reports::{MinSeverity, ReportTarget, parse_target, write_reports};
 use super::{FailOn, SpecArgs, emit};
-use crate::diagnostic::Severity;
 use crate::error::{Error, ExitCode};
 use crate::facts::Facts;
 use crate::policy::{self, PolicySet};
@@ -65,27 +64,6 @@ pub(crate) struct CheckArgs {
     /// The templates `render` was run with, for the rendered-drift check (MP502).
     #[arg(long, value_name = "DIR")]
     pub charts: Option<PathBuf>,
-}
-
-/// `--min-severity`: the lowest severity a report shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum MinSeverity {
-    /// Only deny findings.
-    Deny,
-    /// Deny and warn findings.
-    Warn,
-    /// Every finding.
-    Info,
-}
-
-impl MinSeverity {
-    fn severity(self) -> Severity {
-        match self {
-            MinSeverity::Deny => Severity::Deny,
-            MinSeverity::Warn => Severity::Warn,
-            MinSeverity::Info => Severity::Info,
-        }
-    }
 }
 
 /// Refuses option combinations that would make a report lie, before anything is loaded.

@@ -1,7 +1,9 @@
-//! Report files: `check --output FILE` and `--report FORMAT=FILE`. Every report file meshplan
-//! writes goes through [`write_reports`], so the rules about where a report may land live in
-//! one place, and a run that cannot write one of its reports writes none of them.
+//! Report options and files: `check --min-severity`, `--output FILE` and `--report
+//! FORMAT=FILE`. Every report file meshplan writes goes through [`write_reports`], so the
+//! rules about where a report may land live in one place, and a run that cannot write one of
+//! its reports writes none of them.
 
+use crate::diagnostic::Severity;
 use crate::error::Error;
 use crate::report::OutputFormat;
 use clap::ValueEnum;
@@ -15,6 +17,28 @@ pub(crate) struct ReportTarget {
     pub format: OutputFormat,
     /// The file, relative to `-C DIR` unless absolute.
     pub path: PathBuf,
+}
+
+/// `--min-severity`: the lowest severity a report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MinSeverity {
+    /// Only deny findings.
+    Deny,
+    /// Deny and warn findings.
+    Warn,
+    /// Every finding.
+    Info,
+}
+
+impl MinSeverity {
+    /// The severity this stands for.
+    pub(crate) fn severity(self) -> Severity {
+        match self {
+            MinSeverity::Deny => Severity::Deny,
+            MinSeverity::Warn => Severity::Warn,
+            MinSeverity::Info => Severity::Info,
+        }
+    }
 }
 
 /// Parses `FORMAT=FILE` (clap's value parser: an error here is a usage error, exit 2).
