@@ -204,3 +204,32 @@ fn mp104_one_finding_per_running_or_targeted_version() {
     let (_, report) = check_json(d);
     assert_eq!(versions(&report), ["1.24.6", "1.26.8"], "{report}");
 }
+
+/// A settled cluster (nothing left to plan) is judged as its lock stands: the traffic
+/// Service left on a colour the gateway lacks is MP401 without any step.
+#[test]
+fn mp401_fires_on_a_settled_cluster_too() {
+    let dir = example();
+    let d = dir.path();
+    edit(d, "meshplan.yaml", "version: 1.26.8", "version: 1.22.8");
+    let (code, plan, err) = run_in(d, &["plan", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&plan).expect("plan json");
+    assert_eq!(plan["steps"], serde_json::json!([]), "settled: {plan}");
+    let (code, report) = check_json(d);
+    assert_eq!(code, 0, "{report}");
+    assert!(findings(&report, "MP401").is_empty(), "{report}");
+
+    edit(
+        d,
+        "rendered/meshplan.lock",
+        "    active: blue",
+        "    active: green",
+    );
+    let (code, report) = check_json(d);
+    assert_eq!(code, 1, "{report}");
+    let mp401 = findings(&report, "MP401");
+    assert_eq!(mp401.len(), 1, "{report}");
+    assert!(mp401[0].get("step").is_none(), "no step: {}", mp401[0]);
+    assert_at_gateway(mp401[0], d);
+}

@@ -454,6 +454,24 @@ pub(crate) fn step_inputs(
         out.push(transition_input(ctx, &plan, header, &before, &after)?);
         before = after;
     }
+    // Nothing left to do: `check` still judges the committed lock as it stands (a step that
+    // changes nothing, named by no step), so a hand edit that leaves the traffic Service on
+    // a missing colour (MP401) or a proxy out of skew (MP105) is reported on a settled
+    // cluster too; rules comparing before and after stay quiet.
+    if steps.is_empty()
+        && !one_change
+        && let Some(lock) = &ctx.lock
+    {
+        let header = serde_json::json!({
+            "name": null,
+            "kind": "settled",
+            "hop": null,
+            "restarts": [],
+            "manual": [],
+            "stranded": [],
+        });
+        out.push(transition_input(ctx, &plan, header, lock, lock)?);
+    }
     if let (Some(start), Some(first), Some(last)) = (start, steps.first(), steps.last()) {
         let header = serde_json::json!({
             "name": format!("{} .. {}", first.name, last.name),
