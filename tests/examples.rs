@@ -40,6 +40,9 @@ fn run_json(dir: &str) -> (i32, Value) {
             String::from_utf8_lossy(&out.stderr)
         )
     });
+    // The exit code is the report's own verdict (examples run with the default --fail-on deny).
+    let deny = report["summary"]["deny"].as_u64().expect("summary.deny");
+    assert_eq!(code, i32::from(deny > 0), "{dir}: exit code vs {report}");
     (code, report)
 }
 
@@ -78,7 +81,7 @@ fn every_example_meets_its_expected_grid() {
         let diags = report["diagnostics"]
             .as_array()
             .cloned()
-            .unwrap_or_default();
+            .expect("the report has a diagnostics array");
         if let Some(want) = expected.get("exitCode").and_then(Value::as_i64)
             && i64::from(code) != want
         {
@@ -114,7 +117,8 @@ fn example_reports_are_pinned() {
         let text = String::from_utf8(out.stdout).expect("utf-8 output");
         let name = dir.replace('/', "__");
         insta::assert_snapshot!(format!("text__{name}"), text);
-        let (_, json) = run_json(&dir);
+        let (code, json) = run_json(&dir);
+        assert_eq!(out.status.code(), Some(code), "{dir}: text and JSON agree");
         insta::assert_json_snapshot!(format!("json__{name}"), json);
     }
 }
@@ -215,15 +219,19 @@ fn run_format(dir: &str, format: &str) -> (i32, String) {
 #[test]
 fn every_example_gives_valid_sarif_and_junit() {
     for dir in example_dirs() {
-        let (_, json) = run_json(&dir);
-        let diags = json["diagnostics"].as_array().cloned().unwrap_or_default();
-        let (_, sarif) = run_format(&dir, "sarif");
+        let (code, json) = run_json(&dir);
+        let diags = json["diagnostics"]
+            .as_array()
+            .cloned()
+            .expect("the report has a diagnostics array");
+        let (sarif_code, sarif) = run_format(&dir, "sarif");
+        assert_eq!(sarif_code, code, "{dir}");
         crate::report_formats::assert_valid_sarif(&sarif);
         let sarif: Value = serde_json::from_str(&sarif).expect("SARIF is JSON");
         let results = sarif["runs"][0]["results"]
             .as_array()
             .cloned()
-            .unwrap_or_default();
+            .expect("the SARIF run has results");
         assert_eq!(results.len(), diags.len(), "{dir}: one result per finding");
         assert!(
             results
@@ -231,7 +239,8 @@ fn every_example_gives_valid_sarif_and_junit() {
                 .all(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"].is_u64()),
             "{dir}: every SARIF result is located"
         );
-        let (_, junit) = run_format(&dir, "junit");
+        let (junit_code, junit) = run_format(&dir, "junit");
+        assert_eq!(junit_code, code, "{dir}");
         let suites = crate::report_formats::junit_counts(&junit);
         let failures: usize = suites.iter().map(|(_, _, f)| f).sum();
         let denies = diags.iter().filter(|d| d["severity"] == "deny").count();
@@ -246,8 +255,10 @@ fn every_example_gives_valid_sarif_and_junit() {
 #[test]
 fn every_format_of_two_examples_is_pinned() {
     for dir in ["examples/bookinfo", "examples/workloads"] {
+        let (code, _) = run_json(dir);
         for format in ["sarif", "junit", "github", "markdown"] {
-            let (_, text) = run_format(dir, format);
+            let (format_code, text) = run_format(dir, format);
+            assert_eq!(format_code, code, "{dir} --format {format}");
             // The crate version appears in SARIF; mask it so releases do not churn snapshots.
             let text = text.replace(env!("CARGO_PKG_VERSION"), "[version]");
             insta::assert_snapshot!(format!("{format}__{}", dir.replace('/', "__")), text);

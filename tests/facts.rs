@@ -17,7 +17,10 @@ fn load(files: &[&str], namespace: &str) -> Inventory {
             std::fs::read_to_string(format!("{CORPUS}/{file}")).expect("corpus file present");
         let docs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("corpus file parses");
         for (i, body) in docs.into_iter().filter(|d| d.is_object()).enumerate() {
-            let kind = body["kind"].as_str().unwrap_or_default().to_string();
+            let kind = body["kind"]
+                .as_str()
+                .expect("the object has a kind")
+                .to_string();
             let ns = if kind == "Namespace" {
                 String::new()
             } else {
@@ -27,13 +30,16 @@ fn load(files: &[&str], namespace: &str) -> Inventory {
                     .to_string()
             };
             let id = ObjectRef {
-                api_version: body["apiVersion"].as_str().unwrap_or_default().to_string(),
+                api_version: body["apiVersion"]
+                    .as_str()
+                    .expect("the object has an apiVersion")
+                    .to_string(),
                 kind,
                 namespace: ns,
                 name: body
                     .pointer("/metadata/name")
                     .and_then(Value::as_str)
-                    .unwrap_or_default()
+                    .expect("the object has a name")
                     .to_string(),
             };
             inv.index.insert(id.key(), inv.objects.len());

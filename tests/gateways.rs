@@ -357,6 +357,7 @@ fn a_colour_release_in_the_manifests_is_judged_too() {
         "    revision: 1-26-8\n    service: {type: None}\n",
     );
     std::fs::write(d.join("apps/bookinfo/gateway-green.yaml"), fixed).unwrap();
-    let (_, out, err) = run(d, &["check", "--format", "json"]);
+    let (code, out, err) = run(d, &["check", "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
     assert!(findings(&out, "MP402").is_empty(), "{out}{err}");
 }

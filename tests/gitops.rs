@@ -7,7 +7,7 @@
 // A panic is how a test fails: unwrapping here reports the broken expectation.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{TODAY, root, run_in as run};
+use crate::common::{TODAY, check_json, findings, root, run_in as run};
 use std::path::Path;
 use std::process::Command;
 
@@ -141,9 +141,12 @@ fn render_step_by_step_until_the_plan_is_done() {
         assert_eq!(revisions(&lock), ["1-26-8=1.26.8"], "after {name}");
         assert!(d.join("rendered/kustomization.yaml").is_file());
         // Nothing drifted: check agrees with what render wrote.
-        let (code, out, _) = run(d, &["check", "--format", "json"]);
-        assert!(!out.contains("MP502"), "after {name}: {out}");
-        assert_eq!(code, 0, "{out}");
+        let (code, report) = check_json(d);
+        assert!(
+            findings(&report, "MP502").is_empty(),
+            "after {name}: {report}"
+        );
+        assert_eq!(code, 0, "{report}");
     }
     let done = read_lock(d);
     assert!(done.get("upgrade").is_none(), "the plan is done: {done}");
@@ -259,7 +262,8 @@ fn check_reports_hand_edits_of_rendered_files_as_mp502() {
         ]
     );
     // Text output names the file and the rule's hint.
-    let (_, text, _) = run(d, &["check"]);
+    let (code, text, _) = run(d, &["check"]);
+    assert_eq!(code, 1, "{text}");
     assert!(text.contains("MP502") && text.contains("re-run meshplan render or revert the edit"));
     // A deleted rendered file drifts too.
     std::fs::write(&file, &original).unwrap();
@@ -406,9 +410,9 @@ fn commit_an_upgrade_step_by_step_on_the_cluster_branch() {
     git(d, &["fsck", "--strict", "--no-progress"]);
     // The branch's render is what spec and lock describe: no drift once checked out.
     git(d, &["checkout", "-q", BRANCH]);
-    let (code, out, _) = run(d, &["check", "--format", "json"]);
-    assert!(!out.contains("MP502"), "{out}");
-    assert_eq!(code, 0, "{out}");
+    let (code, report) = check_json(d);
+    assert!(findings(&report, "MP502").is_empty(), "{report}");
+    assert_eq!(code, 0, "{report}");
 }
 
 #[test]

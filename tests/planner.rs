@@ -182,7 +182,7 @@ fn three_minors_take_one_intermediate_hop_at_its_latest_patch() {
     let middle = Catalog::builtin()
         .latest_patch(1, 25)
         .map(|v| v.to_string())
-        .unwrap_or_default();
+        .expect("the catalogue has a 1.25 patch");
     assert_eq!(middle, "1.25.5", "the catalogue's latest 1.25 patch");
     assert_eq!(plan.hops, ["1.23.6", middle.as_str(), "1.26.8"]);
     let expected: Vec<String> = ["1.25.5", "1.26.8"]
@@ -256,7 +256,7 @@ fn unsupported_kubernetes_on_an_intermediate_hop_is_a_problem_naming_it() {
         p.message
     );
     assert!(!plan.steps.is_empty(), "a finding, not a refusal");
-    let json = serde_json::to_value(&plan).unwrap_or_default();
+    let json = serde_json::to_value(&plan).expect("serializes to JSON");
     assert_eq!(json["problems"][0]["rule"], "MP103");
 
     // Too old a cluster for the intermediate 1.26 hop: upgrade Kubernetes first.
@@ -280,7 +280,7 @@ fn unsupported_kubernetes_on_an_intermediate_hop_is_a_problem_naming_it() {
         &Catalog::builtin(),
     );
     assert!(plan.problems.is_empty());
-    let json = serde_json::to_value(&plan).unwrap_or_default();
+    let json = serde_json::to_value(&plan).expect("serializes to JSON");
     assert!(json.get("problems").is_none());
 }
 

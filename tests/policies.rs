@@ -233,7 +233,7 @@ fn rules_doc_is_up_to_date() {
     if std::env::var_os("MESHPLAN_BLESS").is_some() {
         std::fs::write(&path, &want).expect("write docs/rules.md");
     }
-    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    let have = std::fs::read_to_string(&path).expect("the file is readable");
     assert!(
         have == want,
         "docs/rules.md is stale: run `MESHPLAN_BLESS=1 cargo test --test tests rules_doc`"

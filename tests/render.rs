@@ -81,12 +81,13 @@ fn namespace(name: &str, rev: &str, elsewhere: bool) -> RenderNamespace {
 
 /// A new cluster: one revision, one blue/green gateway (blue only), two namespaces, one of
 /// which the user's manifests define.
-fn new_cluster(delivery: Delivery) -> RenderModel {
+pub(crate) fn new_cluster(delivery: Delivery) -> RenderModel {
     RenderModel {
         cluster: "prod-eu-1".into(),
         delivery,
         chart_repository: "https://istio-release.storage.googleapis.com/charts".into(),
         hub: None,
+        argocd: Default::default(),
         values: Map::new(),
         config: IstioConfig::default(),
         revisions: vec![revision("1.26.8", &["default"])],
@@ -115,7 +116,7 @@ fn restart(api: &str, kind: &str, ns: &str, name: &str, value: &str) -> RestartB
 /// Mid-upgrade: 1-24-6 (tag `prod`, default) beside 1-26-8 (tag `canary`), blue on 1-24-6
 /// active, green on 1-26-8, one namespace moved and three workloads restarted. Extra values
 /// and config exercise the merge.
-fn mid_upgrade(delivery: Delivery) -> RenderModel {
+pub(crate) fn mid_upgrade(delivery: Delivery) -> RenderModel {
     let values = json!({"pilot": {"resources": {"requests": {"cpu": "250m"}}},
                         "meshConfig": {"accessLogFile": "/dev/stdout"}});
     RenderModel {
@@ -123,6 +124,7 @@ fn mid_upgrade(delivery: Delivery) -> RenderModel {
         delivery,
         chart_repository: "https://istio-release.storage.googleapis.com/charts".into(),
         hub: Some("registry.example.com/istio".into()),
+        argocd: Default::default(),
         values: serde_json::from_value(values).expect("object"),
         config: IstioConfig {
             num_trusted_proxies: 2,
@@ -178,7 +180,7 @@ fn tree_text(tree: &RenderedTree) -> String {
         .collect()
 }
 
-fn docs(text: &str) -> Vec<Value> {
+pub(crate) fn docs(text: &str) -> Vec<Value> {
     serde_saphyr::from_multiple::<Value>(text)
         .expect("rendered YAML parses")
         .into_iter()
@@ -205,7 +207,10 @@ fn every_rendered_object_fits_the_real_schemas() {
         let mut validated = 0;
         for (path, text) in &tree {
             for doc in docs(text) {
-                let kind = doc["kind"].as_str().unwrap_or_default().to_string();
+                let kind = doc["kind"]
+                    .as_str()
+                    .expect("the object has a kind")
+                    .to_string();
                 match schema::check(&doc).expect("schemas compile") {
                     Checked::Valid => validated += 1,
                     Checked::NoSchema => assert!(
@@ -284,8 +289,8 @@ fn a_broken_template_fails_the_render_naming_it() {
         ),
         (
             "argocd-helm/application.yaml.j2",
-            "project: default",
-            "projekt: default",
+            "project: {{ argocd.project }}",
+            "projekt: {{ argocd.project }}",
         ),
         (
             "common/service.yaml.j2",
@@ -364,7 +369,7 @@ fn deliveries_agree_on_values() {
 }
 
 /// `helm template <release> <chart> -n <ns> -f values.yaml` with the real chart of `version`.
-fn helm_template(
+pub(crate) fn helm_template(
     helm: &Path,
     version: &str,
     chart: &str,

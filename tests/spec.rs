@@ -581,7 +581,7 @@ fn design_example_loads() {
         .gateways
         .first()
         .map(|g| g.service.ports.clone())
-        .unwrap_or_default();
+        .expect("the spec has a gateway");
     assert_eq!(
         ports.first().map(|p| (p.port, p.target_port)),
         Some((80, Some(80)))
@@ -653,11 +653,11 @@ fn starter_parses_and_documents_the_defaults() {
 #[test]
 fn schema_is_printable_and_accepts_the_examples() {
     let schema = spec::json_schema();
-    let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    let text = serde_json::to_string_pretty(&schema).expect("serializes to JSON");
     assert!(text.contains("kubernetesVersion"));
     for doc in [DESIGN_EXAMPLE, spec::starter_yaml()] {
         let s = parse(doc).unwrap_or_else(|e| panic!("{e}"));
-        let json = serde_json::to_value(&s).unwrap_or_default();
+        let json = serde_json::to_value(&s).expect("serializes to JSON");
         assert_eq!(spec::schema::validate_value(&json), Ok(vec![]));
     }
 }
@@ -689,7 +689,7 @@ fn schema_rejects_what_the_semantic_checks_reject() {
             .unwrap_or_else(|| panic!("no case {name}"));
         // Typed without the loader's checks, then judged by the schema alone.
         let typed: Spec = serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let json = serde_json::to_value(&typed).unwrap_or_default();
+        let json = serde_json::to_value(&typed).expect("serializes to JSON");
         let errors = spec::schema::validate_value(&json).unwrap_or_else(|e| panic!("{e}"));
         assert!(!errors.is_empty(), "{name}: the schema accepts it");
     }

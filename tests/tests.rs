@@ -1,17 +1,22 @@
 //! The one integration-test binary (`autotests = false`): CLI tests, example acceptance
 //! grids, and per-stage integration tests, one module per area.
 
+mod action;
 mod argocd_plugin;
 mod catalog;
+mod check_reports;
 mod cli;
 mod common;
+mod controllers;
 mod examples;
 mod facts;
 mod flux_gate;
 mod gate;
+mod gate_rules;
 mod gateways;
 mod git;
 mod gitops;
+mod init;
 mod inventory;
 mod planner;
 mod policies;

@@ -3,7 +3,7 @@
 //! is empty. After each step the lock is checked, the tree validates against the real
 //! schemas, `check` sees no drift, and the whole rendered tree is pinned as a snapshot.
 
-use crate::common::{copy_tree, root, run_in as run};
+use crate::common::{check_json, copy_tree, findings, root, run_in as run};
 use serde_json::Value;
 use std::path::Path;
 
@@ -93,14 +93,15 @@ fn upgrade_from_1_22_to_1_26_step_by_step() {
     assert_eq!(revisions(&start), ["1-22-8=1.22.8"]);
     assert_eq!(start["namespaces"]["bookinfo"], "1-22-8");
     assert!(start.get("upgrade").is_none(), "{start}");
-    let (code, out, err) = run(d, &["check", "--format", "json"]);
+    let (_, report) = check_json(d);
     assert!(
-        !out.contains("MP502"),
-        "the committed render is current: {out}"
+        findings(&report, "MP502").is_empty(),
+        "the committed render is current: {report}"
     );
-    assert_ne!(code, 2, "{err}");
 
-    let (_, plan, _) = run(d, &["plan", "--format", "json"]);
+    let (code, plan, plan_err) = run(d, &["plan", "--format", "json"]);
+
+    assert_eq!(code, 0, "{plan_err}");
     let plan: Value = serde_json::from_str(&plan).expect("plan json");
     assert_eq!(
         plan["hops"],
@@ -153,8 +154,8 @@ fn upgrade_from_1_22_to_1_26_step_by_step() {
             other => panic!("unexpected step kind {other}"),
         }
         // What was rendered is what check would render: no drift, and valid objects.
-        let (_, out, _) = run(d, &["check", "--format", "json"]);
-        assert!(!out.contains("MP502"), "{name}: {out}");
+        let (_, report) = check_json(d);
+        assert!(findings(&report, "MP502").is_empty(), "{name}: {report}");
         validate_rendered(d, name);
         let snapshot = format!("step_{:02}_{}", i + 1, name.replace([':', ' ', '.'], "_"));
         insta::assert_snapshot!(snapshot, tree_text(d));
@@ -167,7 +168,9 @@ fn upgrade_from_1_22_to_1_26_step_by_step() {
     assert_eq!(revisions(&end), ["1-26-8=1.26.8"]);
     assert_eq!(end["tags"]["default"], "1-26-8");
     assert!(end.get("upgrade").is_none(), "{end}");
-    let (_, plan, _) = run(d, &["plan", "--format", "json"]);
+    let (code, plan, plan_err) = run(d, &["plan", "--format", "json"]);
+
+    assert_eq!(code, 0, "{plan_err}");
     let plan: Value = serde_json::from_str(&plan).expect("plan json");
     assert_eq!(plan["steps"], serde_json::json!([]), "the plan is empty");
 }
@@ -329,8 +332,8 @@ fn pinned_workload_stays_on_its_revision_and_blocks_the_cleanup() {
             text.contains("meshplan.dev/restarted-for: \"1-22-8.1\""),
             "{name}: {text}"
         );
-        let (_, out, _) = run(d, &["check", "--format", "json"]);
-        assert!(!out.contains("MP502"), "{name}: {out}");
+        let (_, report) = check_json(d);
+        assert!(findings(&report, "MP502").is_empty(), "{name}: {report}");
     }
     let opted_in =
         std::fs::read_to_string(d.join("rendered/restarts/legacy/deployment-opted-in.yaml"))
@@ -385,7 +388,8 @@ fn a_decommissioned_namespace_is_released_and_its_workloads_forgotten() {
         "{steps:?}"
     );
     // What the committed lock renders no longer patches the deleted Deployment.
-    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    let (code, out, _) = run(d, &["check", "--format", "json"]);
+    assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("MP502") && out.contains("deployment-podinfo.yaml"),
         "{out}"
@@ -404,8 +408,8 @@ fn a_decommissioned_namespace_is_released_and_its_workloads_forgotten() {
     assert_eq!(l["workloads"].as_object().map(|w| w.len()), Some(7), "{l}");
     assert!(!d.join("rendered/namespaces/podinfo.yaml").exists());
     assert!(!d.join("rendered/restarts/podinfo").exists());
-    let (_, out, _) = run(d, &["check", "--format", "json"]);
-    assert!(!out.contains("MP502"), "{out}");
+    let (_, report) = check_json(d);
+    assert!(findings(&report, "MP502").is_empty(), "{report}");
 
     for (name, _) in steps.iter().skip(1) {
         let (code, out, err) = run(d, &["render"]);
@@ -419,8 +423,8 @@ fn a_decommissioned_namespace_is_released_and_its_workloads_forgotten() {
         serde_json::json!({"bookinfo": "1-26-8"}),
         "{end}"
     );
-    let (_, out, _) = run(d, &["check", "--format", "json"]);
-    assert!(!out.contains("MP502"), "{out}");
+    let (_, report) = check_json(d);
+    assert!(findings(&report, "MP502").is_empty(), "{report}");
 }
 
 /// A settled cluster whose manifests lose a Deployment: the committed render still patches
@@ -442,7 +446,8 @@ fn a_workload_deleted_from_a_settled_cluster_is_forgotten_by_a_release_step() {
 
     let steps = planned_restarts(d);
     assert_eq!(steps, [("release".to_string(), Vec::new())]);
-    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    let (code, out, _) = run(d, &["check", "--format", "json"]);
+    assert_eq!(code, 1, "{out}");
     assert!(out.contains("deployment-podinfo.yaml"), "{out}");
 
     let (code, out, err) = run(d, &["render"]);
@@ -459,8 +464,8 @@ fn a_workload_deleted_from_a_settled_cluster_is_forgotten_by_a_release_step() {
     );
     assert!(l.get("upgrade").is_none(), "{l}");
     assert!(!d.join("rendered/restarts/podinfo").exists());
-    let (_, out, _) = run(d, &["check", "--format", "json"]);
-    assert!(!out.contains("MP502"), "{out}");
+    let (_, report) = check_json(d);
+    assert!(findings(&report, "MP502").is_empty(), "{report}");
     assert!(planned_restarts(d).is_empty());
 }
 
@@ -484,12 +489,14 @@ fn a_config_change_without_restart_bumps_is_restart_not_bumped() {
         let mut all = vec!["check", "--format", "json"];
         all.extend_from_slice(args);
         let (code, out, err) = run(d, &all);
-        assert_ne!(code, 2, "{err}");
-        let report: Value = serde_json::from_str(&out).expect("report json");
+        let report: Value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("no JSON report (exit {code}): {e}\n{err}"));
+        let deny = report["summary"]["deny"].as_u64().expect("summary.deny");
+        assert_eq!(code, i32::from(deny > 0), "exit code vs {report}\n{err}");
         let list = report["diagnostics"]
             .as_array()
             .cloned()
-            .unwrap_or_default();
+            .expect("the report has a diagnostics array");
         (code, list)
     };
     let mp501 = |list: &[Value]| -> Vec<String> {
@@ -512,7 +519,9 @@ fn a_config_change_without_restart_bumps_is_restart_not_bumped() {
         keys
     };
 
-    let (_, plan, _) = run(d, &["plan", "--format", "json"]);
+    let (code, plan, plan_err) = run(d, &["plan", "--format", "json"]);
+
+    assert_eq!(code, 0, "{plan_err}");
     let plan: Value = serde_json::from_str(&plan).expect("plan json");
     let names: Vec<&str> = plan["steps"]
         .as_array()
@@ -541,7 +550,9 @@ fn a_config_change_without_restart_bumps_is_restart_not_bumped() {
     );
     assert_ne!(edited, lock_text);
     std::fs::write(&lock_path, edited).expect("lock edited");
-    let (_, plan, _) = run(d, &["plan", "--format", "json"]);
+    let (code, plan, plan_err) = run(d, &["plan", "--format", "json"]);
+
+    assert_eq!(code, 0, "{plan_err}");
     let plan: Value = serde_json::from_str(&plan).expect("plan json");
     assert_eq!(
         plan["steps"],
@@ -598,13 +609,11 @@ fn trusted_proxies_restart_the_gateway_colours_or_are_restart_not_bumped() {
         );
     std::fs::write(&spec_path, &text).expect("spec written");
     let mp501 = |d: &Path| -> Vec<Value> {
-        let (code, out, err) = run(d, &["check", "--format", "json"]);
-        assert_ne!(code, 2, "{err}");
-        let report: Value = serde_json::from_str(&out).expect("report json");
+        let (_, report) = check_json(d);
         report["diagnostics"]
             .as_array()
             .cloned()
-            .unwrap_or_default()
+            .expect("the report has a diagnostics array")
             .into_iter()
             .filter(|x| x["rule"] == "MP501")
             .collect()
@@ -652,8 +661,8 @@ fn trusted_proxies_restart_the_gateway_colours_or_are_restart_not_bumped() {
         "{release}"
     );
     assert!(mp501(d).is_empty());
-    let (_, out, _) = run(d, &["check", "--format", "json"]);
-    assert!(!out.contains("MP502"), "{out}");
+    let (_, report) = check_json(d);
+    assert!(findings(&report, "MP502").is_empty(), "{report}");
 }
 
 /// A namespace dropped from the spec keeps the lock's label until its `release` step is

@@ -25,7 +25,7 @@ metadata := {
 	"remediation": "Switch the traffic Service to the other colour before removing this one.",
 }
 
-deny contains util.step_finding(msg, hint) if {
+deny contains util.gateway_finding(gateway, msg, hint) if {
 	some gateway, state in util.step_after.gateways
 	util.step_before.gateways[gateway].colours[state.active]
 	not state.colours[state.active]

@@ -31,7 +31,7 @@ before_versions := util.versions_of(util.step_before)
 
 after_versions := util.versions_of(util.step_after)
 
-warn contains util.step_finding(msg, hint) if {
+warn contains util.gateway_finding(gateway, msg, hint) if {
 	some gateway, state in util.step_after.gateways
 	some colour, revision in state.colours
 	old_revision := util.step_before.gateways[gateway].colours[colour]

@@ -29,7 +29,7 @@ metadata := {
 
 after_versions := util.versions_of(util.step_after)
 
-deny contains util.step_finding(msg, hint) if {
+deny contains util.gateway_finding(gateway, msg, hint) if {
 	some gateway, state in util.step_after.gateways
 	not state.colours[state.active]
 	# A colour the step removed is MP404's case.
@@ -38,7 +38,7 @@ deny contains util.step_finding(msg, hint) if {
 	hint := "install the colour (the install step) before the gateway step switches to it"
 }
 
-deny contains util.step_finding(msg, hint) if {
+deny contains util.gateway_finding(gateway, msg, hint) if {
 	some gateway, state in util.step_after.gateways
 	revision := state.colours[state.active]
 	not after_versions[revision]

@@ -66,3 +66,21 @@ in_place_strategy := object.get(object.get(input.spec, "upgrade", {}), "strategy
 
 # step_finding is a finding about the judged step itself.
 step_finding(msg, hint) := {"msg": msg, "hint": hint, "step": input.step.name}
+
+# gateway_service_ref is the traffic Service meshplan renders for a gateway `namespace/name`:
+# what the blue/green switch moves, so a gateway finding names it (and points at the
+# gateway's entry in spec.gateways).
+gateway_service_ref(gateway) := {
+	"apiVersion": "v1",
+	"kind": "Service",
+	"namespace": split(gateway, "/")[0],
+	"name": split(gateway, "/")[1],
+}
+
+# gateway_finding is a finding about one gateway in the judged step.
+gateway_finding(gateway, msg, hint) := {
+	"msg": msg,
+	"object": gateway_service_ref(gateway),
+	"hint": hint,
+	"step": input.step.name,
+}

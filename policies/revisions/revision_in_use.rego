@@ -37,7 +37,7 @@ after_names := {r.name | some r in util.step_after.revisions}
 
 removed := before_names - after_names
 
-deny contains util.step_finding(msg, hint) if {
+deny contains object.union(util.step_finding(msg, hint), {"object": util.namespace_ref({"name": ns})}) if {
 	some rev in removed
 	some ns, label in util.step_after.namespaces
 	util.resolve(util.step_after, label) == rev
@@ -53,7 +53,7 @@ deny contains util.step_finding(msg, hint) if {
 	hint := "move the tag to the new revision before the cleanup step"
 }
 
-deny contains util.step_finding(msg, hint) if {
+deny contains util.gateway_finding(gateway, msg, hint) if {
 	some rev in removed
 	some gateway, state in util.step_after.gateways
 	some colour, target in state.colours

@@ -53,7 +53,7 @@ deny contains util.workload_finding(w, msg, hint) if {
 # each step's lock; the traffic-Service side of it is MP401).
 after_revisions := {r.name | some r in util.step_after.revisions}
 
-deny contains util.step_finding(msg, "keep the revision installed until the gateway colour is removed") if {
+deny contains util.gateway_finding(gateway, msg, "keep the revision installed until the gateway colour is removed") if {
 	some gateway, state in util.step_after.gateways
 	some colour, revision in state.colours
 	not revision in after_revisions

@@ -35,7 +35,13 @@ namespace_version := {ns: after_versions[util.resolve(util.step_after, label)] |
 	some ns, label in util.step_after.namespaces
 }
 
-deny contains util.step_finding(msg, hint) if {
+# skew_finding names the workload's object when the manifests define it (so the finding
+# points at its file and line), else it is a finding about the step.
+skew_finding(key, msg, hint) := object.union(util.step_finding(msg, hint), {"object": input.step.objects[key]}) if input.step.objects[key]
+
+skew_finding(key, msg, hint) := util.step_finding(msg, hint) if not input.step.objects[key]
+
+deny contains skew_finding(key, msg, hint) if {
 	some key, w in util.step_after.workloads
 	ns := split(key, "/")[1]
 	served := namespace_version[ns]
@@ -44,7 +50,7 @@ deny contains util.step_finding(msg, hint) if {
 	hint := "restart the workload in this step so its proxy follows the namespace"
 }
 
-deny contains util.step_finding(msg, hint) if {
+deny contains skew_finding(key, msg, hint) if {
 	some key, w in util.step_after.workloads
 	ns := split(key, "/")[1]
 	served := namespace_version[ns]

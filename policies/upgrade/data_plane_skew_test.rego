@@ -35,3 +35,13 @@ test_ok_one_minor if {
 test_ok_through_tag if {
 	count(data_plane_skew.deny) == 0 with input as fixture_ok_through_tag
 }
+
+test_names_the_workload_object_when_the_manifests_define_it if {
+	cart := {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "cart"}
+	input_with_objects := object.union(fixture_fires_ahead, {"step": {"objects": {"Deployment/shop/cart": cart}}})
+	findings := data_plane_skew.deny with input as input_with_objects
+	count(findings) == 1
+	some f in findings
+	f.object == cart
+	f.step == "wave main"
+}

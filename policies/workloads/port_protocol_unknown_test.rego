@@ -32,3 +32,15 @@ test_ok_named if {
 test_ok_not_injected if {
 	count(port_protocol_unknown.warn) == 0 with input as fixture_ok_not_injected
 }
+
+test_one_finding_per_service_naming_every_port if {
+	ports := [
+		{"name": "web", "port": 8080, "protocol": "unknown"},
+		{"name": "", "port": 8083, "protocol": "unknown"},
+		{"name": "http-metrics", "port": 9090, "protocol": "http"},
+	]
+	findings := port_protocol_unknown.warn with input as {"facts": {"services": [object.union(cart, {"ports": ports})]}}
+	count(findings) == 1
+	some f in findings
+	f.msg == "ports 8080 (name \"web\"), 8083 (name \"\") have no protocol Istio can tell, so traffic is sniffed"
+}

@@ -1,7 +1,8 @@
 //! `meshplan check`: judge every remaining step (or only the next) with the policies.
 
 use super::context::Context;
-use super::{FailOn, SpecArgs, emit, write_atomic};
+use super::reports::{MinSeverity, ReportTarget, parse_target, write_reports};
+use super::{FailOn, SpecArgs, emit};
 use crate::error::{Error, ExitCode};
 use crate::facts::Facts;
 use crate::policy::{self, PolicySet};
@@ -25,7 +26,8 @@ pub(crate) enum StepRange {
   meshplan check                                   # meshplan.yaml in the current directory
   meshplan check -C clusters/prod-eu-1 --fail-on warn
   kustomize build apps | meshplan check -f -       # manifests from stdin
-  meshplan check --format sarif --output meshplan.sarif
+  meshplan check --report sarif=meshplan.sarif --report junit=junit.xml   # text on stdout too
+  meshplan check --summary --min-severity warn     # one line per rule, infos left out
   meshplan check --today 2026-11-23                # reproducible end-of-life checks
 
 Exit codes: 0 passed; 1 findings at or above --fail-on; 2 invalid input (file and line are named,
@@ -42,9 +44,20 @@ pub(crate) struct CheckArgs {
     /// Lowest severity that makes the run fail (exit 1).
     #[arg(long, value_enum, default_value_t = FailOn::Deny)]
     pub fail_on: FailOn,
-    /// Also write the report to FILE (written atomically).
+    /// Write the --format report to FILE instead of printing it (written atomically).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write a machine report, e.g. `sarif=meshplan.sarif` (repeatable; atomic; the
+    /// --format report is still printed).
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_target)]
+    pub reports: Vec<ReportTarget>,
+    /// Leave findings below this severity out of every report (the verdict is unchanged).
+    #[arg(long, value_enum, default_value_t = MinSeverity::Info)]
+    pub min_severity: MinSeverity,
+    /// Print one line per rule (its count and first three objects) instead of each finding
+    /// (text format only).
+    #[arg(long)]
+    pub summary: bool,
     /// Judge all remaining steps or only the next one.
     #[arg(long, value_enum, default_value_t = StepRange::All)]
     pub step: StepRange,
@@ -53,8 +66,26 @@ pub(crate) struct CheckArgs {
     pub charts: Option<PathBuf>,
 }
 
+/// Refuses option combinations that would make a report lie, before anything is loaded.
+fn validate_args(args: &CheckArgs) -> Result<(), Error> {
+    if args.min_severity.severity() > args.fail_on.threshold() {
+        return Err(Error::Usage(format!(
+            "--min-severity {} would hide findings that fail the run under --fail-on {}",
+            args.min_severity.severity(),
+            args.fail_on.threshold()
+        )));
+    }
+    if args.summary && args.format != OutputFormat::Text {
+        return Err(Error::Usage(
+            "--summary is a text report; use it without --format (or with --format text)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Runs `check`.
 pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
+    validate_args(&args)?;
     let ctx = Context::load(&args.spec)?;
     let policies = load_policies(&ctx, &args.policies)?;
     let judged = match args.step {
@@ -91,8 +122,23 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     let rules = rule_infos(&policies);
     let mut warnings = ctx.inventory.warnings.clone();
     warnings.extend(ctx.base.warnings.iter().cloned());
-    let report = Report {
+    // The verdict is the whole run's; --min-severity only trims what the reports show, and
+    // cannot hide a finding that fails the run (see `validate_args`).
+    let failed = Report {
         diagnostics: &diagnostics,
+        plan: None,
+        warnings: &[],
+        rules: &[],
+        fail_on: args.fail_on.threshold(),
+    }
+    .failed();
+    let min = args.min_severity.severity();
+    let shown: Vec<_> = diagnostics
+        .into_iter()
+        .filter(|d| d.severity >= min)
+        .collect();
+    let report = Report {
+        diagnostics: &shown,
         plan: Some(&ctx.plan),
         warnings: &warnings,
         rules: &rules,
@@ -102,13 +148,33 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
         && args.output.is_none()
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
-    let text = report::render(&report, args.format, &ctx.dir, color);
-    if let Some(path) = &args.output {
-        write_atomic(&args.spec.dir.join(path), &text)?;
+    let text = if args.summary {
+        report::text::render_summary(&report)
     } else {
+        report::render(&report, args.format, &ctx.dir, color)
+    };
+    let mut files: Vec<(PathBuf, String)> = args
+        .reports
+        .iter()
+        .map(|t| {
+            let body = report::render(&report, t.format, &ctx.dir, false);
+            (args.spec.dir.join(&t.path), body)
+        })
+        .collect();
+    let printed = match &args.output {
+        Some(path) => {
+            files.push((args.spec.dir.join(path), text));
+            None
+        }
+        None => Some(text),
+    };
+    // Files first: when one cannot be written, the run is exit 2 and nothing is printed as
+    // if it had passed.
+    write_reports(&files)?;
+    if let Some(text) = printed {
         emit(&text)?;
     }
-    Ok(if report.failed() {
+    Ok(if failed {
         ExitCode::Findings
     } else {
         ExitCode::Ok
@@ -401,6 +467,24 @@ pub(crate) fn step_inputs(
         out.push(transition_input(ctx, &plan, header, &before, &after)?);
         before = after;
     }
+    // Nothing left to do: `check` still judges the committed lock as it stands (a step that
+    // changes nothing, named by no step), so a hand edit that leaves the traffic Service on
+    // a missing colour (MP401) or a proxy out of skew (MP105) is reported on a settled
+    // cluster too; rules comparing before and after stay quiet.
+    if steps.is_empty()
+        && !one_change
+        && let Some(lock) = &ctx.lock
+    {
+        let header = serde_json::json!({
+            "name": null,
+            "kind": "settled",
+            "hop": null,
+            "restarts": [],
+            "manual": [],
+            "stranded": [],
+        });
+        out.push(transition_input(ctx, &plan, header, lock, lock)?);
+    }
     if let (Some(start), Some(first), Some(last)) = (start, steps.first(), steps.last()) {
         let header = serde_json::json!({
             "name": format!("{} .. {}", first.name, last.name),
@@ -437,9 +521,23 @@ fn transition_input(
 ) -> Result<serde_json::Value, Error> {
     let (before_json, after_json) =
         step_locks(before, after).map_err(|e| Error::Internal(e.to_string()))?;
+    // The manifests' objects of the workloads the step's locks keep, so a finding about one
+    // (MP105) names the object and points at its file and line.
+    let objects: serde_json::Map<String, serde_json::Value> = after_json["workloads"]
+        .as_object()
+        .into_iter()
+        .flat_map(|w| w.keys())
+        .filter_map(|key| {
+            let mut parts = key.splitn(3, '/');
+            let (kind, namespace, name) = (parts.next()?, parts.next()?, parts.next()?);
+            let object = &ctx.inventory.get(kind, namespace, name)?.id;
+            Some((key.clone(), serde_json::to_value(object).ok()?))
+        })
+        .collect();
     if let Some(step) = header.as_object_mut() {
         step.insert("before".into(), before_json);
         step.insert("after".into(), after_json);
+        step.insert("objects".into(), serde_json::Value::Object(objects));
     }
     Ok(policy::build_step_input(
         &ctx.spec.spec.metadata.name,
@@ -466,9 +564,10 @@ fn stranded_input(ctx: &Context, step: &crate::plan::Step) -> Vec<serde_json::Va
 
 /// The locks before and after a step as the transition rules see them: complete, except
 /// that `workloads` keeps only those the step concerns — whose proxy or restart generation
-/// changes, or whose namespace the step moves to another control plane. The others cannot
-/// skip a minor or change skew in this step, and leaving them out keeps each step's input
-/// proportional to the step rather than to the whole inventory.
+/// changes, whose namespace the step moves to another control plane, or whose recorded proxy
+/// is outside its control plane's skew after the step. The others cannot skip a minor or
+/// change skew in this step, and leaving them out keeps each step's input proportional to
+/// the step rather than to the whole inventory.
 fn step_locks(
     before: &crate::state::Lock,
     after: &crate::state::Lock,
@@ -488,9 +587,30 @@ fn step_locks(
         .filter(|ns| serving(before, ns) != serving(after, ns))
         .map(String::as_str)
         .collect();
+    // A proxy the lock already records outside its control plane's skew (a hand-edited
+    // lock, or one left by a release that did not restart it) is judged in every step
+    // until it is restarted, whether or not the step touches it: MP105 must see it.
+    let out_of_skew = |key: &str| -> bool {
+        use crate::catalog::Version;
+        let Some(w) = after.workloads.get(key) else {
+            return false;
+        };
+        let served = key
+            .split('/')
+            .nth(1)
+            .and_then(|ns| serving(after, ns))
+            .and_then(|v| v.parse::<Version>().ok());
+        match (served, w.proxy.parse::<Version>().ok()) {
+            (Some(served), Some(proxy)) => {
+                served < proxy || served.major != proxy.major || served.minor > proxy.minor + 1
+            }
+            _ => false,
+        }
+    };
     let concerned = |key: &str| -> bool {
         before.workloads.get(key) != after.workloads.get(key)
             || key.split('/').nth(1).is_some_and(|ns| moved.contains(ns))
+            || out_of_skew(key)
     };
     let keep = |lock: &crate::state::Lock| -> Result<serde_json::Value, serde_json::Error> {
         let mut slim = lock.clone();

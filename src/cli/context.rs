@@ -258,7 +258,38 @@ impl Context {
                     None => vec![Seg::Key("spec"), Seg::Key("namespaces")],
                 }
             }
+            // Gateway findings (and MP201/MP202 about a colour) name the gateway's traffic
+            // Service or a colour's release: its entry in spec.gateways is what to change.
+            (rule, Some(o)) if rule.starts_with("MP40") || o.kind == "Service" => {
+                let of_gateway = |g: &crate::spec::model::Gateway| {
+                    g.namespace == o.namespace
+                        && (o.name == g.name
+                            || o.name
+                                .strip_prefix(g.name.as_str())
+                                .is_some_and(|rest| rest.starts_with('-')))
+                };
+                match spec.gateways.iter().position(of_gateway) {
+                    Some(i) => vec![Seg::Key("spec"), Seg::Key("gateways"), Seg::Index(i)],
+                    None => vec![Seg::Key("spec"), Seg::Key("gateways")],
+                }
+            }
             ("MP103", _) => vec![Seg::Key("spec"), Seg::Key("kubernetesVersion")],
+            ("MP110", _) => vec![Seg::Key("spec"), Seg::Key("istio"), Seg::Key("delivery")],
+            ("MP203", _) => vec![
+                Seg::Key("spec"),
+                Seg::Key("upgrade"),
+                Seg::Key("maxRevisions"),
+            ],
+            ("MP202" | "MP206", _) => vec![
+                Seg::Key("spec"),
+                Seg::Key("istio"),
+                Seg::Key("revisionTags"),
+            ],
+            ("MP315", _) => vec![
+                Seg::Key("spec"),
+                Seg::Key("upgrade"),
+                Seg::Key("maxRestartsPerCluster"),
+            ],
             ("MP101" | "MP102" | "MP104" | "MP106" | "MP107" | "MP108", _) => {
                 vec![Seg::Key("spec"), Seg::Key("istio"), Seg::Key("version")]
             }

@@ -1,4 +1,5 @@
-//! The small commands: `explain`, `policy test`, `schema`, `init`.
+//! The small commands: `explain`, `policy test`, `schema`, `init` (its discovery is in
+//! `init.rs`).
 
 use super::{emit, write_atomic};
 use crate::error::{Error, ExitCode};
@@ -34,7 +35,7 @@ pub(crate) enum DebugCommand {
     Load(super::SpecArgs),
 }
 
-/// Arguments of `meshplan init`.
+/// Arguments of `meshplan init`: the spec is written into DIR from the manifests below it.
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
     /// Directory to write meshplan.yaml into.
@@ -94,7 +95,8 @@ pub(crate) fn schema() -> Result<ExitCode, Error> {
     Ok(ExitCode::Ok)
 }
 
-/// Writes the starter spec, refusing to overwrite one unless `--force`.
+/// Writes a starter spec filled in from the repository in `-C DIR` (the namespaces and
+/// manifest directories it finds), refusing to overwrite one unless `--force`.
 pub(crate) fn init(args: InitArgs) -> Result<ExitCode, Error> {
     let path = args.dir.join("meshplan.yaml");
     if path.exists() && !args.force {
@@ -103,11 +105,23 @@ pub(crate) fn init(args: InitArgs) -> Result<ExitCode, Error> {
             path.display()
         )));
     }
-    write_atomic(&path, crate::spec::starter_yaml())?;
-    emit(&format!(
-        "wrote {}\nnext: edit it, then run `meshplan check`\n",
-        path.display()
-    ))?;
+    let found = super::init::discover(&args.dir);
+    write_atomic(&path, &super::init::spec_for(&found))?;
+    let mut summary = format!("wrote {}\n", path.display());
+    if found.globs.is_empty() {
+        summary.push_str(
+            "found no Kubernetes manifests: the spec keeps example namespaces and globs\n",
+        );
+    } else {
+        summary.push_str(&format!(
+            "found {} namespace(s) and {} manifest director{}\n",
+            found.namespaces.len(),
+            found.globs.len(),
+            if found.globs.len() == 1 { "y" } else { "ies" }
+        ));
+    }
+    summary.push_str("next: review it (the canary wave, the gateways, the Istio version), then run `meshplan check`\n");
+    emit(&summary)?;
     Ok(ExitCode::Ok)
 }
 

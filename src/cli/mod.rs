@@ -8,12 +8,14 @@ mod context;
 mod diff;
 mod drift;
 mod facts;
+mod init;
 mod misc;
 pub mod model;
 mod plan;
 mod refusals;
 mod render;
 mod rendered;
+mod reports;
 
 use crate::diagnostic::Severity;
 use crate::error::{Error, ExitCode};
@@ -68,7 +70,7 @@ enum Command {
     Policy(misc::PolicyCommand),
     /// Print the JSON Schema of meshplan.yaml (for editors and CI validation).
     Schema,
-    /// Write a commented starter meshplan.yaml.
+    /// Write a commented meshplan.yaml for the repository in -C DIR (its namespaces and manifests).
     Init(misc::InitArgs),
     /// Print shell completions (e.g. `meshplan completions bash > /etc/bash_completion.d/meshplan`).
     Completions {
@@ -194,17 +196,8 @@ pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), Err
         path: path.to_path_buf(),
         source,
     };
-    // `--output /dev/stderr` is how a caller without a shell to redirect (an Argo CD plugin)
-    // gets the report on stderr. A rename would replace the device node or the /dev symlink
-    // itself (as root, even when stderr is redirected to a file), so such paths, and pipes,
-    // are written through.
-    let special = path.starts_with("/dev") || path.starts_with("/proc");
-    if special || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        let mut sink = std::fs::OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(io)?;
-        return sink.write_all(text.as_bytes()).map_err(io);
+    if reports::is_stream(path) {
+        return reports::write_through(path, text);
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -225,23 +218,34 @@ mod tests {
     /// /dev: a regression must not be able to replace a device of the machine.)
     #[test]
     fn a_pipe_is_written_through_not_replaced() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let fifo = dir.path().join("report.fifo");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .expect("mkfifo runs");
-        assert!(made.success());
-        let reader = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read the FIFO"))
-        };
-        super::write_atomic(&fifo, "passed: 0 deny\n").expect("written");
-        let still_fifo = std::fs::metadata(&fifo)
-            .expect("exists")
-            .file_type()
-            .is_fifo();
-        assert!(still_fifo, "the FIFO was replaced by a regular file");
-        assert_eq!(reader.join().expect("reader"), "passed: 0 deny\n");
+        // `check --output/--report` go through `write_reports`, `init` through `write_atomic`.
+        type Writer = fn(&std::path::Path, &str);
+        let writers: [(&str, Writer); 2] = [
+            ("write_atomic", |p, t| super::write_atomic(p, t).expect("written")),
+            ("write_reports", |p, t| {
+                super::reports::write_reports(&[(p.to_path_buf(), t.to_string())])
+                    .expect("written")
+            }),
+        ];
+        for (name, write) in writers {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let fifo = dir.path().join("report.fifo");
+            let made = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .expect("mkfifo runs");
+            assert!(made.success());
+            let reader = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read the FIFO"))
+            };
+            write(&fifo, "passed: 0 deny\n");
+            let still_fifo = std::fs::metadata(&fifo)
+                .expect("exists")
+                .file_type()
+                .is_fifo();
+            assert!(still_fifo, "{name}: the FIFO was replaced by a regular file");
+            assert_eq!(reader.join().expect("reader"), "passed: 0 deny\n");
+        }
     }
 }

@@ -142,6 +142,7 @@ pub fn render_model(
         delivery: istio.delivery,
         chart_repository: istio.chart_repository.clone(),
         hub: istio.hub.clone(),
+        argocd: istio.argocd.clone(),
         values: istio.values.clone(),
         config: istio.config.clone(),
         revisions,

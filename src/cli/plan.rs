@@ -209,7 +209,7 @@ mod tests {
         let details = text
             .split_once("what each step moves:\n")
             .map(|(_, d)| d)
-            .unwrap_or_default();
+            .expect("the text lists what each step moves");
         assert!(
             !details.contains("wave canary"),
             "done steps are history: {text}"

@@ -389,7 +389,7 @@ mod tests {
             {"name": "ingress", "namespace": "istio-ingress", "strategy": "blue-green"},
             {"name": "edge", "namespace": "istio-ingress", "strategy": "in-place"},
         ]))
-        .unwrap_or_default()
+        .expect("the test input parses")
     }
 
     fn gateway(name: &str, strategy: GatewayStrategy, values: Value) -> RenderGateway {
@@ -404,7 +404,7 @@ mod tests {
             .into(),
             active: Some("blue".into()),
             service: GatewayService::default(),
-            values: serde_json::from_value(values).unwrap_or_default(),
+            values: serde_json::from_value(values).expect("the test input parses"),
             restarts: BTreeMap::new(),
         }
     }
@@ -422,6 +422,7 @@ mod tests {
             delivery,
             chart_repository: repository.into(),
             hub: None,
+            argocd: Default::default(),
             values: serde_json::Map::new(),
             config: IstioConfig::default(),
             revisions: vec![revision("1.24.6"), revision("1.26.8")],

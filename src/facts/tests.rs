@@ -31,7 +31,10 @@ pub(crate) fn spec_with(namespaces: &[(&str, &[(&str, &str)])], kubernetes: &str
 pub(crate) fn inventory(bodies: Vec<Value>) -> Inventory {
     let mut inv = Inventory::default();
     for (i, body) in bodies.into_iter().enumerate() {
-        let kind = body["kind"].as_str().unwrap_or_default().to_string();
+        let kind = body["kind"]
+            .as_str()
+            .expect("the object has a kind")
+            .to_string();
         let cluster_scoped = kind == "Namespace";
         let namespace = if cluster_scoped {
             String::new()
@@ -42,13 +45,16 @@ pub(crate) fn inventory(bodies: Vec<Value>) -> Inventory {
                 .to_string()
         };
         let id = ObjectRef {
-            api_version: body["apiVersion"].as_str().unwrap_or_default().to_string(),
+            api_version: body["apiVersion"]
+                .as_str()
+                .expect("the object has an apiVersion")
+                .to_string(),
             kind,
             namespace,
             name: body
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)
-                .unwrap_or_default()
+                .expect("the object has a name")
                 .to_string(),
         };
         inv.index.insert(id.key(), i);

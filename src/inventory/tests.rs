@@ -60,7 +60,7 @@ fn multi_document_lines_match_the_corpus_text() {
 fn list_items_keep_their_own_lines() {
     let rel = "corpus/kube-prometheus/manifests/prometheus-roleSpecificNamespaces.yaml";
     let path = data(rel);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let text = std::fs::read_to_string(&path).expect("the file is readable");
     let want: Vec<u32> = text
         .lines()
         .enumerate()
@@ -131,7 +131,7 @@ fn secret_values_never_reach_the_inventory() {
 #[test]
 fn secret_in_real_corpus_file_is_redacted() {
     let path = data("corpus/kube-prometheus/manifests/alertmanager-secret.yaml");
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let text = std::fs::read_to_string(&path).expect("the file is readable");
     assert!(text.contains("stringData"), "the fixture must carry values");
     let dir = path.parent().unwrap_or(Path::new("."));
     let inv = load(dir, &[Source::Path(path.clone())], &Limits::default())

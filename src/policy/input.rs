@@ -300,12 +300,10 @@ mod tests {
         ));
         assert_eq!(fine.get("MP103"), None);
         assert_eq!(fine.get("MP104"), None);
-        let old_installed = codes(&input(
-            "1.30",
-            "2025-05-01",
-            &["1.23.4", "1.24.3"],
-            "1.24.3",
-        ));
+        // MP104 judges what runs: the lock's revisions (here 1.23.4 still installed).
+        let mut running = input("1.30", "2025-05-01", &["1.23.4", "1.24.3"], "1.24.3");
+        running["state"] = json!({"revisions": [{"name": "1-23-4", "version": "1.23.4"}]});
+        let old_installed = codes(&running);
         assert_eq!(
             old_installed.get("MP104"),
             Some(&1),

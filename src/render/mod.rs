@@ -393,7 +393,7 @@ fn is_dns_subdomain(s: &str) -> bool {
 }
 
 /// Refuses models the planner should never build: names that cannot be paths or object
-/// names, colours on unknown revisions, an active colour that does not exist.
+/// names, colours on unknown revisions.
 fn check_model(m: &RenderModel) -> Result<(), RenderError> {
     let bad =
         |what: &str, name: &str| RenderError::Model(format!("{what} `{name}` is not a DNS label"));
@@ -440,14 +440,8 @@ fn check_model(m: &RenderModel) -> Result<(), RenderError> {
                 )));
             }
         }
-        if let Some(a) = &g.active
-            && !g.colours.contains_key(a)
-        {
-            return Err(RenderError::Model(format!(
-                "gateway {}/{}: active colour `{a}` is not installed",
-                g.namespace, g.name
-            )));
-        }
+        // An active colour the gateway lacks is not refused here: a hand-edited lock can
+        // say so, and the policies report it (MP401, MP404) before anything is written.
     }
     let mut namespaces = BTreeSet::new();
     for n in &m.namespaces {
@@ -655,6 +649,7 @@ fn render_argocd(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<()
                             "wave": rel.wave.to_string(),
                             "skipSchemaValidation": rel.skip_schema_validation},
                 "source": {"url": url},
+                "argocd": {"project": m.argocd.project, "namespace": m.argocd.namespace},
                 "labels": labels,
             }),
             None,

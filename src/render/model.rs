@@ -19,6 +19,8 @@ pub struct RenderModel {
     pub chart_repository: String,
     /// Optional image hub (`global.hub`).
     pub hub: Option<String>,
+    /// Argo CD project and namespace of the Applications (`delivery: argocd-helm`).
+    pub argocd: crate::spec::model::ArgoCd,
     /// `spec.istio.values`, deep-merged over the istiod values meshplan writes.
     pub values: serde_json::Map<String, serde_json::Value>,
     /// Settings that shape the istiod values.

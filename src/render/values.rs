@@ -190,8 +190,9 @@ mod tests {
             delivery: Delivery::FluxHelm,
             chart_repository: "https://example/charts".into(),
             hub: Some("registry.example/istio".into()),
+            argocd: Default::default(),
             values: serde_json::from_value(json!({"pilot": {"env": {"A": "1"}}, "meshConfig": {"accessLogFile": "/dev/stdout"}}))
-                .unwrap_or_default(),
+                .expect("the test input parses"),
             config: IstioConfig {
                 native_sidecars: NativeSidecars::Enabled,
                 compatibility_version: Some("1.23".into()),
@@ -269,7 +270,7 @@ mod tests {
             colours: BTreeMap::new(),
             active: None,
             service: GatewayService::default(),
-            values: serde_json::from_value(values).unwrap_or_default(),
+            values: serde_json::from_value(values).expect("the test input parses"),
             restarts: BTreeMap::new(),
         }
     }

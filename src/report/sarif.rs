@@ -359,7 +359,7 @@ mod tests {
     }
 
     fn json(d: &Diagnostic) -> serde_json::Value {
-        serde_json::to_value(result(d, 0)).unwrap_or_default()
+        serde_json::to_value(result(d, 0)).expect("serializes to JSON")
     }
 
     #[test]

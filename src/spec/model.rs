@@ -101,6 +101,41 @@ pub struct Istio {
     /// Settings whose change restarts workloads.
     #[serde(default)]
     pub config: IstioConfig,
+    /// Where the Argo CD Applications live (`delivery: argocd-helm`).
+    #[serde(default)]
+    pub argocd: ArgoCd,
+}
+
+/// `spec.istio.argocd`: the Argo CD project and namespace of the rendered Applications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ArgoCd {
+    /// The AppProject the Applications belong to.
+    #[serde(default = "default_argocd_project")]
+    #[schemars(length(min = 1))]
+    pub project: String,
+    /// The namespace Argo CD watches for Applications (where it is installed, unless
+    /// `application.namespaces` lets it watch others).
+    #[serde(default = "default_argocd_namespace")]
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    pub namespace: String,
+}
+
+impl Default for ArgoCd {
+    fn default() -> Self {
+        ArgoCd {
+            project: default_argocd_project(),
+            namespace: default_argocd_namespace(),
+        }
+    }
+}
+
+fn default_argocd_project() -> String {
+    "default".to_string()
+}
+
+fn default_argocd_namespace() -> String {
+    "argocd".to_string()
 }
 
 fn default_chart_repository() -> String {

@@ -363,15 +363,9 @@ impl Lock {
                     ));
                 }
             }
-            if !g.colours.contains_key(&g.active.value) {
-                return Err(err(
-                    g.active.referenced.line(),
-                    format!(
-                        "gateway `{gateway}` selects colour `{}`, which it does not have",
-                        g.active.value
-                    ),
-                ));
-            }
+            // An active colour the gateway does not have is a well-formed lock whose traffic
+            // Service selects nothing: MP401 (and MP404 when a step removed it) reports it at
+            // the gateway, as a finding a reviewer can act on, rather than a load error.
         }
         for (file, digest) in &raw.files {
             if !is_output_path(file) {
@@ -685,10 +679,13 @@ impl Lock {
                 next.gateways
                     .retain(|key, _| gateways.iter().any(|g| &g.key == key));
                 for state in next.gateways.values_mut() {
+                    let has_new = state.colours.values().any(|r| r == rev);
                     state.colours.retain(|_, r| r == rev);
-                    if !state.colours.contains_key(&state.active) {
-                        // Only reachable when a gateway was never switched (added to the spec
-                        // mid-upgrade): keep it serving on the surviving revision.
+                    if !has_new && !state.colours.contains_key(&state.active) {
+                        // A gateway with no colour on the surviving revision was never given
+                        // one (added to the spec mid-upgrade): keep it serving there. One that
+                        // has a new colour but still selects the old one (traffic switched
+                        // back by hand) loses its active colour: MP404 refuses that.
                         state.colours.insert(state.active.clone(), rev.clone());
                     }
                 }

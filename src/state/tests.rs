@@ -216,11 +216,6 @@ fn load_checks_point_at_the_offending_line() {
             "is not a version",
         ),
         (
-            "revisions:\n- {name: a, version: 1.24.6}\ngateways:\n  ns/gw:\n    colours: {blue: a}\n    active: green\n",
-            9,
-            "does not have",
-        ),
-        (
             "revisions:\n- {name: a, version: 1.24.6}\ngateways:\n  ns/gw:\n    colours:\n      blue: b\n    active: blue\n",
             9,
             "not installed",
@@ -235,6 +230,14 @@ fn load_checks_point_at_the_offending_line() {
         assert_eq!(err.line, line, "{err}\n{text}");
         assert!(err.message.contains(words), "{err}");
     }
+    // A traffic Service selecting a colour the gateway lacks is MP401's to report, not a
+    // load error.
+    let dangling = format!(
+        "{head}revisions:\n- {{name: a, version: 1.24.6}}\ngateways:\n  ns/gw:\n    colours: {{blue: a}}\n    active: green\n"
+    );
+    let lock = Lock::parse(Path::new("meshplan.lock"), &dangling, "prod")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lock.gateways["ns/gw"].active, "green");
     let wrong_kind = "apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\ncluster: prod\n";
     let err = Lock::parse(Path::new("l"), wrong_kind, "prod").err();
     assert_eq!(err.map(|e| e.line), Some(2));
