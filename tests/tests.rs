@@ -4,6 +4,7 @@
 mod catalog;
 mod cli;
 mod common;
+mod delivery;
 mod examples;
 mod facts;
 mod gate;
