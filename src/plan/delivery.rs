@@ -63,3 +63,61 @@ pub(super) fn problem(spec: &Spec, catalog: &Catalog, steps: &[Step]) -> Option<
         last_supported: Some(last),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::plan;
+    use super::*;
+    use std::path::Path;
+
+    fn spec(version: &str, delivery: &str) -> Spec {
+        let text = format!(
+            "apiVersion: meshplan.dev/v1alpha1
+kind: Mesh
+metadata: {{name: prod}}
+spec:
+  kubernetesVersion: \"1.30\"
+  istio: {{version: {version}, delivery: {delivery}}}
+  namespaces: [{{name: a}}]
+"
+        );
+        crate::spec::parse(Path::new("meshplan.yaml"), &text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn problems(version: &str, delivery: &str, catalog: &Catalog) -> Vec<PlanProblem> {
+        plan(&spec(version, delivery), None, catalog).problems
+    }
+
+    #[test]
+    fn istio_operator_stops_at_the_catalogues_newest_1_23_patch() {
+        let catalog = Catalog::builtin();
+        assert!(problems("1.23.6", "istio-operator", &catalog).is_empty());
+        let found = problems("1.24.6", "istio-operator", &catalog);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].kind, ProblemKind::DeliveryUnsupported);
+        assert_eq!(found[0].rule, "MP110");
+        assert_eq!(found[0].step.as_deref(), Some("install"));
+        assert_eq!(found[0].hop.as_deref(), Some("1.24.6"));
+        assert_eq!(found[0].last_supported.as_deref(), Some("1.23.6"));
+        for delivery in ["flux-helm", "argocd-helm"] {
+            assert!(
+                problems("1.28.10", delivery, &catalog).is_empty(),
+                "{delivery}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_catalogue_without_1_23_still_names_the_minor() {
+        let text = "schema_version: 1
+minors:
+  - minor: \"1.24\"
+    patches: [{version: 1.24.6, date: 2025-05-01}]
+";
+        let catalog = Catalog::parse(Path::new("cat.yaml"), text).unwrap_or_else(|e| panic!("{e}"));
+        let found = problems("1.24.6", "istio-operator", &catalog);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].last_supported.as_deref(), Some("1.23"));
+        assert!(found[0].message.ends_with("supports is 1.23"), "{found:?}");
+    }
+}
