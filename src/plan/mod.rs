@@ -286,7 +286,7 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
                         from: Some(current),
                         to: target,
                         steps: Vec::new(),
-                        problems: vec![problem],
+                        problems: vec![*problem],
                         start,
                         gateways,
                         config: Some(ConfigHash::of(&spec.spec.istio.config)),
@@ -460,16 +460,19 @@ fn route(
     spec: &Spec,
     lock: &Lock,
     catalog: &Catalog,
-) -> Result<Vec<String>, PlanProblem> {
+) -> Result<Vec<String>, Box<PlanProblem>> {
     let target = &spec.spec.istio.version;
-    let problem = |kind: ProblemKind, message: String| PlanProblem {
-        rule: kind.rule().to_string(),
-        kind,
-        message,
-        hop: None,
-        kubernetes: Vec::new(),
-        step: None,
-        last_supported: None,
+    // Boxed: a problem is rare and larger than the hops.
+    let problem = |kind: ProblemKind, message: String| {
+        Box::new(PlanProblem {
+            rule: kind.rule().to_string(),
+            kind,
+            message,
+            hop: None,
+            kubernetes: Vec::new(),
+            step: None,
+            last_supported: None,
+        })
     };
     let (Ok(from), Ok(to)) = (Version::parse(current), Version::parse(target)) else {
         return Err(problem(
