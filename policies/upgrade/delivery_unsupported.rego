@@ -38,5 +38,7 @@ metadata := {
 deny contains {"msg": p.message, "hint": hint, "step": object.get(p, "step", null)} if {
 	some p in object.get(input.plan, "problems", [])
 	p.rule == "MP110"
-	hint := sprintf("set spec.istio.version to %s and stop there, then change spec.istio.delivery to flux-helm, argocd-helm or sail; meshplan does not yet plan that migration step, so review it by hand", [p.lastSupported])
+	# Never undefined: a problem without the field is still reported.
+	last := object.get(p, "lastSupported", "the last version the delivery supports")
+	hint := sprintf("set spec.istio.version to %s and stop there, then change spec.istio.delivery to flux-helm, argocd-helm or sail; meshplan does not yet plan that migration step, so review it by hand", [last])
 }

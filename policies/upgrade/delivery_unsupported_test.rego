@@ -50,3 +50,10 @@ test_step_is_null_without_one if {
 	some f in findings
 	f.step == null
 }
+
+test_fires_without_a_last_supported_version if {
+	findings := delivery_unsupported.deny with input as {"plan": {"problems": [object.remove(problem, ["lastSupported"])]}}
+	count(findings) == 1
+	some f in findings
+	contains(f.hint, "the last version the delivery supports")
+}
