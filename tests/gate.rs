@@ -142,13 +142,24 @@ fn scenario(kind: ProblemKind) -> (tempfile::TempDir, Vec<&'static str>) {
             );
             (dir, vec![])
         }
+        ProblemKind::DeliveryUnsupported => {
+            // 1.22.8 → 1.24.6 → 1.26.8 through the IstioOperator, whose controller is gone
+            // from 1.24 on.
+            let dir = upgrade_example();
+            edit_spec(
+                dir.path(),
+                "delivery: flux-helm",
+                "delivery: istio-operator",
+            );
+            (dir, vec![])
+        }
     }
 }
 
 #[test]
 fn every_problem_the_planner_can_meet_is_a_finding_of_check() {
     let kinds = ProblemKind::all();
-    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    assert_eq!(kinds.len(), 6, "{kinds:?}");
     for kind in kinds {
         let (dir, extra) = scenario(kind);
         let d = dir.path();
@@ -177,6 +188,7 @@ fn every_problem_the_planner_can_meet_is_a_finding_of_check() {
         );
         let field = match kind.rule() {
             "MP103" => "kubernetesVersion:",
+            "MP110" => "delivery:",
             _ => "version:",
         };
         for f in &found {

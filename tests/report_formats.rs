@@ -789,6 +789,8 @@ fn markdown_plan_lists_the_planners_problems() {
             message: "istio 1.24.6 is older than the installed 1.26.8".to_string(),
             hop: None,
             kubernetes: Vec::new(),
+            step: None,
+            last_supported: None,
         }],
         ..upgrade_plan()
     };

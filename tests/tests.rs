@@ -8,6 +8,7 @@ mod check_reports;
 mod cli;
 mod common;
 mod controllers;
+mod delivery;
 mod examples;
 mod facts;
 mod flux_gate;

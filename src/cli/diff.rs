@@ -11,6 +11,7 @@ use super::render::{ChangeArgs, charts, prepare, print_findings, stuck};
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
 use crate::git::{self, FileDiff, GitError};
+use crate::plan::ProblemKind;
 use crate::render::RenderedTree;
 use clap::Args;
 use std::io::IsTerminal;
@@ -45,23 +46,27 @@ pub(crate) struct DiffArgs {
 /// Runs `diff`.
 pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
+    let undeliverable = ctx
+        .plan
+        .problems
+        .iter()
+        .any(|p| p.kind == ProblemKind::DeliveryUnsupported);
+    if undeliverable || (!ctx.plan.problems.is_empty() && ctx.plan.remaining().next().is_none()) {
+        // A plan the planner could not make (no steps) is not a done plan, and one whose
+        // steps the delivery cannot install (MP110) will not be rendered: say why, as
+        // `render` would refuse it, rather than show a change nobody can write.
+        let policies = super::check::load_policies(&ctx, &[])?;
+        if let Some(stuck) = stuck(&ctx, &policies)? {
+            print_findings(&ctx, &policies, &stuck, false);
+            return Ok(ExitCode::Findings);
+        }
+    }
     let rendered = match prepare(&ctx, &args.change, None)? {
         Some(change) => change.tree,
-        None => {
-            if !ctx.plan.problems.is_empty() {
-                // A plan the planner could not make is not a done plan: say why, as
-                // `render` would refuse it.
-                let policies = super::check::load_policies(&ctx, &[])?;
-                if let Some(stuck) = stuck(&ctx, &policies)? {
-                    print_findings(&ctx, &policies, &stuck, false);
-                    return Ok(ExitCode::Findings);
-                }
-            }
-            match committed(&ctx, &args)? {
-                Some(tree) => tree,
-                None => return Ok(ExitCode::Ok),
-            }
-        }
+        None => match committed(&ctx, &args)? {
+            Some(tree) => tree,
+            None => return Ok(ExitCode::Ok),
+        },
     };
     let out = output_dir(&ctx);
     let diffs = match git2::Repository::discover(&ctx.dir) {

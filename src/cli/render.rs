@@ -219,9 +219,10 @@ pub(crate) fn prepare_into(
 
 /// The findings of a plan the planner could not make (a major version change, a downgrade,
 /// a minor missing from the catalogue): such a plan has no step left, yet it is not done.
-/// `render`, `commit` and `diff` report them (exit 1) instead of saying the plan is done.
-/// Only the problems' rules are kept: with no step, nothing else is judged. `None` when the
-/// plan has no problem, or every problem finding is waived or switched off.
+/// `render`, `commit` and `diff` report them (exit 1) instead of saying the plan is done;
+/// `diff` also for a plan whose steps the delivery cannot install (MP110). Only the
+/// problems' rules are kept: nothing else is judged. `None` when the plan has no problem,
+/// or every problem finding is waived or switched off.
 pub(crate) fn stuck(
     ctx: &Context,
     policies: &crate::policy::PolicySet,

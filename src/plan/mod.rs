@@ -14,6 +14,10 @@ use crate::state::{ConfigHash, FIRST_COLOUR, Lock, PlannedGateway, UpgradeState}
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+mod delivery;
+
+pub use delivery::last_supported_minor;
+
 /// What kind of change a step makes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -126,6 +130,9 @@ pub enum ProblemKind {
     MissingMinor,
     /// An intermediate hop does not support the spec's Kubernetes version.
     IntermediateKubernetes,
+    /// A step renders a version the spec's delivery cannot install (`istio-operator` from
+    /// Istio 1.24 on).
+    DeliveryUnsupported,
 }
 
 impl ProblemKind {
@@ -141,14 +148,15 @@ impl ProblemKind {
                 ProblemKind::MajorChange => Some(ProblemKind::UnorderedVersions),
                 ProblemKind::UnorderedVersions => Some(ProblemKind::MissingMinor),
                 ProblemKind::MissingMinor => Some(ProblemKind::IntermediateKubernetes),
-                ProblemKind::IntermediateKubernetes => None,
+                ProblemKind::IntermediateKubernetes => Some(ProblemKind::DeliveryUnsupported),
+                ProblemKind::DeliveryUnsupported => None,
             };
         }
         out
     }
 
     /// The rule whose policy reports it: MP102 (downgrade), MP103 (Kubernetes), MP108 (no
-    /// upgrade path).
+    /// upgrade path), MP110 (delivery).
     pub fn rule(self) -> &'static str {
         match self {
             ProblemKind::Downgrade => "MP102",
@@ -156,6 +164,7 @@ impl ProblemKind {
             ProblemKind::MajorChange
             | ProblemKind::UnorderedVersions
             | ProblemKind::MissingMinor => "MP108",
+            ProblemKind::DeliveryUnsupported => "MP110",
         }
     }
 }
@@ -176,6 +185,12 @@ pub struct PlanProblem {
     /// Kubernetes minors that would work for the hop (MP103).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kubernetes: Vec<String>,
+    /// The first remaining step that meets it, when the plan keeps its steps (MP110).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// The newest version the spec's delivery can install, from the catalogue (MP110).
+    #[serde(rename = "lastSupported", skip_serializing_if = "Option::is_none")]
+    pub last_supported: Option<String>,
 }
 
 /// The whole plan. Serialized fields are the `plan` object of DESIGN.md.
@@ -271,7 +286,7 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
                         from: Some(current),
                         to: target,
                         steps: Vec::new(),
-                        problems: vec![problem],
+                        problems: vec![*problem],
                         start,
                         gateways,
                         config: Some(ConfigHash::of(&spec.spec.istio.config)),
@@ -280,7 +295,7 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
             },
         },
     };
-    let problems = kubernetes_problems(spec, catalog, &hops, from.is_some());
+    let mut problems = kubernetes_problems(spec, catalog, &hops, from.is_some());
     // The simulation needs no workloads: leaving them out keeps each step's copy of the lock
     // small at 100k workloads.
     let mut state = lock.without_workloads();
@@ -308,6 +323,7 @@ pub fn plan(spec: &Spec, lock: Option<&Lock>, catalog: &Catalog) -> Plan {
     if let Some(last) = steps.iter_mut().rev().find(|s| !s.done) {
         last.config_hash = Some(ConfigHash::of(&spec.spec.istio.config));
     }
+    problems.extend(delivery::problem(spec, catalog, &steps));
     Plan {
         from,
         to: target,
@@ -444,14 +460,19 @@ fn route(
     spec: &Spec,
     lock: &Lock,
     catalog: &Catalog,
-) -> Result<Vec<String>, PlanProblem> {
+) -> Result<Vec<String>, Box<PlanProblem>> {
     let target = &spec.spec.istio.version;
-    let problem = |kind: ProblemKind, message: String| PlanProblem {
-        rule: kind.rule().to_string(),
-        kind,
-        message,
-        hop: None,
-        kubernetes: Vec::new(),
+    // Boxed: a problem is rare and larger than the hops.
+    let problem = |kind: ProblemKind, message: String| {
+        Box::new(PlanProblem {
+            rule: kind.rule().to_string(),
+            kind,
+            message,
+            hop: None,
+            kubernetes: Vec::new(),
+            step: None,
+            last_supported: None,
+        })
     };
     let (Ok(from), Ok(to)) = (Version::parse(current), Version::parse(target)) else {
         return Err(problem(
@@ -563,6 +584,8 @@ fn kubernetes_problems(
             message,
             hop: Some(hop.clone()),
             kubernetes: supported,
+            step: None,
+            last_supported: None,
         });
     }
     out

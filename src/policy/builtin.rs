@@ -36,6 +36,7 @@ pub(crate) const RULES: &[[Embedded; 2]] = &[
     rule!("upgrade/in_place_upgrade"),
     rule!("upgrade/unknown_version"),
     rule!("upgrade/no_upgrade_path"),
+    rule!("upgrade/delivery_unsupported"),
     rule!("revisions/unknown_revision"),
     rule!("revisions/revision_in_use"),
     rule!("revisions/too_many_revisions"),
