@@ -12,6 +12,7 @@ mod gitops;
 mod inventory;
 mod planner;
 mod policies;
+mod realrepos;
 mod render;
 mod report_formats;
 mod spec;

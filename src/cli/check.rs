@@ -328,7 +328,7 @@ pub(crate) fn policy_input(
         Some(lock) => Some(serde_json::to_value(lock).map_err(|e| Error::Internal(e.to_string()))?),
         None => None,
     };
-    Ok(policy::build_input(policy::InputParts {
+    let mut input = policy::build_input(policy::InputParts {
         cluster: &ctx.spec.spec.metadata.name,
         spec: &ctx.spec.spec.spec,
         state: state.as_ref(),
@@ -336,7 +336,18 @@ pub(crate) fn policy_input(
         step,
         facts,
         rendered,
-    })?)
+    })?;
+    // What the built manifest entries could not render offline (MP504): an inventory
+    // fact, the same for every step.
+    if let Some(facts) = input
+        .get_mut("facts")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        let unrendered = serde_json::to_value(&ctx.inventory.unrendered)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        facts.insert("unrendered".to_string(), unrendered);
+    }
+    Ok(input)
 }
 
 /// One input per judged step for the transition rules (MP101, MP105, MP106, MP202, MP203,

@@ -61,6 +61,7 @@ pub(crate) const RULES: &[[Embedded; 2]] = &[
     rule!("config/restart_not_bumped"),
     rule!("config/rendered_drift"),
     rule!("config/waiver_expired"),
+    rule!("config/unrendered_source"),
 ];
 
 /// The label regorus reports for an embedded file, e.g. `policies/workloads/missing_pdb.rego`.
