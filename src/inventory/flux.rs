@@ -14,6 +14,7 @@
 //! Kustomization whose source is another repository.
 
 use super::build::{BuildResult, Built, BuiltDoc, Repo, Tools, Unrendered};
+use super::flux_files::{Artifact, deep_merge, generated_resources, materialize, pulled_chart};
 use super::kustomize::{self, LineFinder, Wrapper};
 use crate::diagnostic::ObjectRef;
 use serde_json::{Map, Value};
@@ -77,13 +78,6 @@ enum Source {
     /// An artifact materialized from this repository: its directory and each copied file's
     /// origin in the repository.
     Artifact(std::rc::Rc<Artifact>),
-}
-
-/// An `ExternalArtifact` copied out of the repository as source-watcher copies it.
-struct Artifact {
-    dir: PathBuf,
-    origins: BTreeMap<PathBuf, PathBuf>,
-    _temp: tempfile::TempDir,
 }
 
 /// The outcome of following one Kustomization.
@@ -288,14 +282,13 @@ impl Walk<'_> {
             let mut rules = Vec::new();
             for c in copies.into_iter().flatten() {
                 let from = str_at(c, "/from");
-                let Some((alias, pattern)) = from
+                let Some((_, pattern)) = from
                     .strip_prefix('@')
                     .and_then(|f| f.split_once('/'))
                     .filter(|(a, _)| own.contains(a))
                 else {
                     return Ok(None);
                 };
-                let _ = alias;
                 let to = str_at(c, "/to").trim_start_matches("@artifact").to_string();
                 rules.push((pattern.to_string(), to));
             }
@@ -387,9 +380,9 @@ impl Walk<'_> {
                 (given, _) => given.to_string(),
             };
             let values = self.values(&hr, &id)?;
-            let in_repo = self.repo.display(&chart.0).is_some();
+            let in_repo = self.repo.display(&chart).is_some();
             let release = super::helm::Release {
-                chart: &chart.0,
+                chart: &chart,
                 name: &name,
                 namespace: &namespace,
                 values_files: &[],
@@ -404,7 +397,7 @@ impl Walk<'_> {
 
     /// The chart of a HelmRelease: in the repository, or pulled into `--chart-dir`;
     /// `Ok(Err(why))` when it cannot be had offline.
-    fn chart(&self, hr: &Value, id: &ObjectRef) -> BuildResult<Result<(PathBuf,), String>> {
+    fn chart(&self, hr: &Value, id: &ObjectRef) -> BuildResult<Result<PathBuf, String>> {
         let (kind, name, chart, version) = if hr.pointer("/spec/chartRef").is_some() {
             let kind = str_at(hr, "/spec/chartRef/kind");
             let name = str_at(hr, "/spec/chartRef/name");
@@ -443,10 +436,10 @@ impl Walk<'_> {
             ns => ns,
         };
         if kind == "GitRepository" && name == "flux-system" && src_ns == "flux-system" {
-            return self.repo.dir(&chart).map(|p| Ok((p,)));
+            return self.repo.dir(&chart).map(Ok);
         }
         if let Some(found) = pulled_chart(self.tools, &chart, &version) {
-            return Ok(Ok((found,)));
+            return Ok(Ok(found));
         }
         let version_text = if version.is_empty() {
             String::new()
@@ -508,125 +501,6 @@ impl Walk<'_> {
         }
         Ok(merged)
     }
-}
-
-/// A chart pulled into `--chart-dir`: `<chart>-<version>/` or `.tgz`, else the only
-/// `<chart>-*` there when the version is a range.
-fn pulled_chart(tools: &Tools, chart: &str, version: &str) -> Option<PathBuf> {
-    let dir = tools.chart_dir.as_ref()?;
-    for candidate in [
-        dir.join(format!("{chart}-{version}")),
-        dir.join(format!("{chart}-{version}.tgz")),
-    ] {
-        if !version.is_empty() && candidate.exists() {
-            return candidate.canonicalize().ok();
-        }
-    }
-    let prefix = format!("{chart}-");
-    let mut matches: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name().map(|n| n.to_string_lossy()).and_then(|n| {
-                n.strip_prefix(&prefix)
-                    .map(|v| v.starts_with(|c: char| c.is_ascii_digit()))
-            }) == Some(true)
-        })
-        .collect();
-    matches.sort();
-    (matches.len() == 1)
-        .then(|| matches.pop())
-        .flatten()
-        .and_then(|p| p.canonicalize().ok())
-}
-
-/// Copies the files an artifact's rules select into a temporary directory, remembering
-/// where each came from. A rule `from: "@src/apps/base/**", to: "@artifact/base/"` copies
-/// `apps/base/x/y.yaml` to `base/x/y.yaml`.
-fn materialize(repo: &Repo, rules: &[(String, String)]) -> BuildResult<Artifact> {
-    let temp = tempfile::Builder::new()
-        .prefix("meshplan-artifact-")
-        .tempdir()
-        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
-    let dir = temp
-        .path()
-        .canonicalize()
-        .map_err(|e| format!("cannot open a temporary directory: {e}"))?;
-    let mut origins = BTreeMap::new();
-    for (pattern, to) in rules {
-        let parts: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
-        let literal = parts
-            .iter()
-            .take_while(|p| !p.contains(['*', '?', '[', '{']))
-            .count();
-        let prefix: PathBuf = parts.iter().take(literal).collect();
-        let matcher = globset::GlobBuilder::new(&parts.join("/"))
-            .literal_separator(true)
-            .build()
-            .map_err(|e| format!("ArtifactGenerator copy `{pattern}`: {e}"))?
-            .compile_matcher();
-        let start = repo.inside(&prefix.to_string_lossy())?;
-        let to = to.trim_start_matches('/');
-        for entry in walkdir::WalkDir::new(&start).sort_by_file_name() {
-            let entry = entry.map_err(|e| format!("cannot read {}: {e}", start.display()))?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let Ok(rel) = entry.path().strip_prefix(&repo.canon) else {
-                continue;
-            };
-            let rel_text = super::build::slash(rel);
-            if literal < parts.len() && !matcher.is_match(&rel_text) {
-                continue;
-            }
-            let below = entry.path().strip_prefix(&start).unwrap_or(rel);
-            let dest = if literal == parts.len() && start.is_file() {
-                dir.join(to).join(entry.file_name())
-            } else {
-                dir.join(to).join(below)
-            };
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| format!("cannot copy: {e}"))?;
-            }
-            std::fs::copy(entry.path(), &dest).map_err(|e| format!("cannot copy: {e}"))?;
-            origins.insert(dest, entry.path().to_path_buf());
-        }
-    }
-    Ok(Artifact {
-        dir,
-        origins,
-        _temp: temp,
-    })
-}
-
-/// What kustomize-controller generates for a path without a kustomization: every
-/// `*.yaml`/`*.yml` file below it, and every subdirectory holding a kustomization (whose
-/// own files are then left to it), sorted.
-fn generated_resources(dir: &Path) -> BuildResult<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut walk = walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .sort_by_file_name()
-        .into_iter();
-    while let Some(entry) = walk.next() {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        let path = entry.path();
-        if entry.file_type().is_dir() {
-            if kustomize::has_kustomization(path) {
-                out.push(path.to_path_buf());
-                walk.skip_current_dir();
-            }
-            continue;
-        }
-        if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        ) {
-            out.push(path.to_path_buf());
-        }
-    }
-    Ok(out)
 }
 
 /// The wrapper fields a Flux Kustomization's spec asks for.
@@ -706,21 +580,4 @@ fn object_ref(doc: &BuiltDoc) -> ObjectRef {
 /// A relative path as Flux compares it: no leading `./`, no trailing `/`.
 fn normalize_rel(path: &str) -> String {
     super::build::slash(&super::build::normalize(Path::new(path)))
-}
-
-/// Merges `over` into `base` as Helm merges values: maps key by key, anything else replaced.
-fn deep_merge(base: &mut Value, over: Value) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                match b.get_mut(&k) {
-                    Some(existing) => deep_merge(existing, v),
-                    None => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (slot, other) => *slot = other,
-    }
 }

@@ -9,6 +9,7 @@
 mod argocd;
 mod build;
 mod flux;
+mod flux_files;
 mod helm;
 mod kinds;
 mod kustomize;
