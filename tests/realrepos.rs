@@ -498,23 +498,60 @@ fn changed(before: &BTreeMap<String, Value>, after: &BTreeMap<String, Value>) ->
     keys
 }
 
-/// Three namespaces hold same-named Deployments (one behind a `namePrefix`), one wave each:
-/// every step of the upgrade changes the real kustomize build of the overlays in exactly
-/// the step's planned restarts and relabelled namespaces, and each bump reaches its own
-/// workload only.
+/// Runs git in `dir` without the user's configuration; panics with its stderr.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Commits whatever changed in the checkout of `main` (a user's pull request, merged).
+fn commit_all(dir: &Path, message: &str) {
+    git(dir, &["add", "-A"]);
+    if !git(dir, &["status", "--porcelain"]).trim().is_empty() {
+        git(dir, &["commit", "-q", "-m", message]);
+    }
+}
+
+/// A Flux monorepo in miniature, as a Git repository: three namespaces hold same-named
+/// Deployments (one behind a `namePrefix`), one wave each. Every step of the upgrade is
+/// committed by `meshplan commit` and merged into `main` as a pull request would be; after
+/// each merge the real kustomize build of the overlays differs from the previous one in
+/// exactly the step's planned restarts and relabelled namespaces, and each bump reaches its
+/// own workload only, with a value it never had.
 #[test]
 fn each_step_changes_exactly_its_planned_restarts_and_relabels() {
     let dir = repo_with(&["{flux: clusters/prod}"]);
     let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.name", "Mesh Owner"]);
+    git(d, &["config", "user.email", "owner@example.com"]);
+    commit_all(d, "fleet");
     // The cluster runs 1.26.8 (a first render of everything), then upgrades to 1.28.10.
     let (code, _, err) = run(d, &["render", "--step", "all"]);
     assert_eq!(code, 0, "{err}");
+    build_apps(d);
+    commit_all(d, "Istio 1.26.8, components wired into apps/prod");
     let spec = std::fs::read_to_string(d.join("meshplan.yaml")).expect("spec");
     std::fs::write(
         d.join("meshplan.yaml"),
         spec.replace("version: 1.26.8", "version: 1.28.10"),
     )
     .expect("write");
+    commit_all(d, "upgrade to 1.28.10");
     let waves: BTreeMap<&str, &str> = [
         ("wave a", "team-a"),
         ("wave b", "team-b"),
@@ -523,6 +560,7 @@ fn each_step_changes_exactly_its_planned_restarts_and_relabels() {
     .into();
     let mut seen_waves = Vec::new();
     let mut bumped: BTreeMap<String, String> = BTreeMap::new();
+    let mut merged = 0;
     for _ in 0..20 {
         let (code, out, err) = run(d, &["plan", "--format", "json"]);
         assert_eq!(code, 0, "{err}");
@@ -549,9 +587,25 @@ fn each_step_changes_exactly_its_planned_restarts_and_relabels() {
             seen_waves.push(wave.to_string());
         }
         expected.sort();
+        // A component rendered for the first time is wired in by the user first.
+        let _ = build_apps(d);
+        commit_all(d, "wire meshplan's components");
         let before = build_apps(d);
-        let (code, _, err) = run(d, &["render"]);
+        let (code, _, err) = run(d, &["commit"]);
         assert_eq!(code, 0, "{name}: {err}");
+        git(
+            d,
+            &[
+                "merge",
+                "-q",
+                "--no-ff",
+                "meshplan/prod",
+                "-m",
+                &format!("Merge pull request: {name}"),
+            ],
+        );
+        git(d, &["branch", "-q", "-D", "meshplan/prod"]);
+        merged += 1;
         let after = build_apps(d);
         assert_eq!(changed(&before, &after), expected, "step {name}");
         for key in &expected {
@@ -559,12 +613,12 @@ fn each_step_changes_exactly_its_planned_restarts_and_relabels() {
                 .pointer("/spec/template/metadata/annotations/meshplan.dev~1restarted-for")
             {
                 let value = value.as_str().expect("string").to_string();
-                // A restart always carries a value the workload never had.
                 assert_ne!(bumped.get(key), Some(&value), "{name}: {key}");
                 bumped.insert(key.clone(), value);
             }
         }
     }
+    assert!(merged >= 8, "install, 2 x 3 waves, cleanup: {merged}");
     // Two hops (1.27, then 1.28), each moving the namespaces wave by wave.
     assert_eq!(
         seen_waves,
@@ -581,4 +635,6 @@ fn each_step_changes_exactly_its_planned_restarts_and_relabels() {
             "{key}: {bumped:?}"
         );
     }
+    // Nothing is left uncommitted: every change went through a merged pull request.
+    assert_eq!(git(d, &["status", "--porcelain"]).trim(), "");
 }
