@@ -154,7 +154,24 @@ fn flux_entry_follows_kustomizations_substitutions_and_local_charts() {
 
     // The remote chart is MP504 on its HelmRelease, at its line; nothing fails.
     let (code, out, err) = run(dir.path(), &["check", "--format", "json"]);
-    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+    // The overlays do not include meshplan's restart Component yet: MP505 on each
+    // Deployment a wave restarts, naming the Flux Kustomization that builds it.
+    assert_eq!(code, 1, "stdout: {out}\nstderr: {err}");
+    let mp505: Vec<String> = json(&out)["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "MP505")
+        .map(|d| {
+            let msg = d["message"].as_str().unwrap_or("");
+            let from = "its build (Flux Kustomization flux-system/apps) does not include rendered/restarts";
+            assert!(msg.starts_with(from), "{msg}");
+            assert_eq!(d["severity"], "deny");
+            let o = &d["object"];
+            format!("{}/{}", o["namespace"].as_str().unwrap_or(""), o["name"].as_str().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(mp505, ["team-a/a-web", "team-b/web", "team-c/web"]);
     let report = json(&out);
     let mp504: Vec<&Value> = report["diagnostics"]
         .as_array()
@@ -192,7 +209,8 @@ fn chart_dir_renders_a_pulled_chart_instead_of_mp504() {
             charts.path().to_str().expect("utf-8"),
         ],
     );
-    assert_eq!(code, 0, "stderr: {err}");
+    // Exit 1 for MP505 only: the overlays are not wired yet.
+    assert_eq!(code, 1, "stderr: {err}");
     let report = json(&out);
     assert!(
         !report["diagnostics"]
@@ -231,7 +249,20 @@ fn argocd_entry_builds_kustomize_and_helm_sources_of_this_repository() {
     // valuesObject wins over the chart's values.yaml.
     assert_eq!(w["Deployment/echo/echo"]["replicas"], 4);
     let (code, out, _) = run(dir.path(), &["check", "--format", "json"]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 1, "{out}");
+    // The Application's kustomization does not include the restart Component.
+    let mp505: Vec<String> = json(&out)["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "MP505")
+        .map(|d| d["message"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(mp505.len(), 1, "{mp505:?}");
+    assert!(
+        mp505[0].starts_with("its build (kustomize apps/prod/team-b)"),
+        "{mp505:?}"
+    );
     let report = json(&out);
     let mp504: Vec<String> = report["diagnostics"]
         .as_array()
@@ -541,7 +572,12 @@ fn each_step_changes_exactly_its_planned_restarts_and_relabels() {
     git(d, &["config", "user.email", "owner@example.com"]);
     commit_all(d, "fleet");
     // The cluster runs 1.26.8 (a first render of everything), then upgrades to 1.28.10.
+    // The restart Component does not exist before this first render, so nothing can
+    // include it yet: MP505 refuses the render until forced; then the user wires it.
     let (code, _, err) = run(d, &["render", "--step", "all"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("MP505"), "{err}");
+    let (code, _, err) = run(d, &["render", "--step", "all", "--force"]);
     assert_eq!(code, 0, "{err}");
     build_apps(d);
     commit_all(d, "Istio 1.26.8, components wired into apps/prod");

@@ -134,6 +134,7 @@ fn build_source(
                         file: display.clone(),
                         line: doc.line,
                         namespace: None,
+                        built_by: None,
                     });
                 }
             }

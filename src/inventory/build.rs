@@ -75,6 +75,16 @@ pub struct Unrendered {
     pub reason: String,
 }
 
+/// The kustomization build an object comes from, and the Components that build includes
+/// (directories relative to the base directory), for rule MP505.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuiltBy {
+    /// The build, e.g. `kustomize apps/prod` or `Flux Kustomization flux-system/apps`.
+    pub build: String,
+    /// Every Component directory the build's kustomizations include, sorted.
+    pub components: Vec<String>,
+}
+
 /// One object a build produced, with where it comes from.
 #[derive(Debug, Clone)]
 pub(crate) struct BuiltDoc {
@@ -86,6 +96,8 @@ pub(crate) struct BuiltDoc {
     pub line: u64,
     /// The namespace namespaced objects without one land in.
     pub namespace: Option<String>,
+    /// The kustomization build that produced it; None for chart renders and plain files.
+    pub built_by: Option<BuiltBy>,
 }
 
 /// Everything one entry built.

@@ -34,7 +34,8 @@ pub(crate) fn follow(repo: &Repo, tools: &Tools, dir: &str) -> BuildResult<Built
         artifacts: BTreeMap::new(),
     };
     let entry = repo.dir(dir)?;
-    let docs = walk.build_path(&Source::Repo, &entry, &Map::new(), None)?;
+    let label = format!("Flux entry {dir}");
+    let docs = walk.build_path(&Source::Repo, &entry, &Map::new(), None, label)?;
     walk.built.docs.extend(docs);
     let entry_key = normalize_rel(dir);
     // Follow Kustomizations until no new one can be built: one found in a build may need a
@@ -169,8 +170,9 @@ impl Walk<'_> {
             ));
         }
         let fields = wrapper_fields(ks, &dir);
+        let label = format!("Flux Kustomization {}/{}", id.namespace, id.name);
         let docs = self
-            .build_path(&source, &dir, &fields, vars.as_ref())
+            .build_path(&source, &dir, &fields, vars.as_ref(), label)
             .map_err(|e| format!("Flux Kustomization {}: {e}", id.key()))?;
         self.built.docs.extend(docs);
         Ok(Step::Done)
@@ -306,6 +308,7 @@ impl Walk<'_> {
         dir: &Path,
         fields: &Map<String, Value>,
         vars: Option<&BTreeMap<String, String>>,
+        label: String,
     ) -> BuildResult<Vec<BuiltDoc>> {
         let resources = if kustomize::has_kustomization(dir) {
             vec![dir.to_path_buf()]
@@ -342,6 +345,28 @@ impl Walk<'_> {
             }
             docs.push(kustomize::finish(value, &out.dir, &mut lines, &map)?);
         }
+        // Components are judged in the repository: an artifact's are where they were copied from.
+        let in_repo = |p: &Path| match source {
+            Source::Artifact(a) => a.origins_dir(p),
+            Source::Repo => Some(p.to_path_buf()),
+        };
+        let extra: Vec<PathBuf> = fields
+            .get("components")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter_map(|c| in_repo(Path::new(c)))
+            .collect();
+        let components = if kustomize::has_kustomization(dir) {
+            match in_repo(dir) {
+                Some(repo_dir) => kustomize::components_of(self.repo, &repo_dir, &extra),
+                None => kustomize::components_of(self.repo, dir, &extra),
+            }
+        } else {
+            kustomize::components_of(self.repo, dir, &extra)
+        };
+        kustomize::mark_built(&mut docs, label, components);
         Ok(docs)
     }
 

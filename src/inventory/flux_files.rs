@@ -18,6 +18,20 @@ pub(crate) struct Artifact {
     _temp: tempfile::TempDir,
 }
 
+impl Artifact {
+    /// The repository directory a directory of the artifact was copied from (the parent of
+    /// the origin of any file copied below it), None when nothing was.
+    pub fn origins_dir(&self, dir: &Path) -> Option<PathBuf> {
+        let (copied, origin) = self.origins.iter().find(|(c, _)| c.starts_with(dir))?;
+        let depth = copied.strip_prefix(dir).ok()?.components().count();
+        let mut out = origin.clone();
+        for _ in 0..depth {
+            out.pop();
+        }
+        Some(out)
+    }
+}
+
 /// A chart pulled into `--chart-dir`: `<chart>-<version>/` or `.tgz`, else the only
 /// `<chart>-*` there when the version is a range.
 pub(crate) fn pulled_chart(tools: &Tools, chart: &str, version: &str) -> Option<PathBuf> {

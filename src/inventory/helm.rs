@@ -88,6 +88,7 @@ pub(crate) fn template(
             file,
             line,
             namespace: Some(release.namespace.to_string()),
+            built_by: None,
         });
     }
     Ok(out)

@@ -7,7 +7,9 @@
 //! file. The annotation is removed again; the object's line is found in that file by kind
 //! and name (before kustomize's name transformations), else it is line 1.
 
-use super::build::{BuildResult, BuiltDoc, Repo, Tools, find_in_path, normalize, run_tool};
+use super::build::{
+    BuildResult, BuiltBy, BuiltDoc, Repo, Tools, find_in_path, normalize, run_tool,
+};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,13 +43,17 @@ pub(crate) fn build(repo: &Repo, tools: &Tools, dir: &Path) -> BuildResult<Vec<B
     };
     let out = wrapper.run(tools)?;
     let mut lines = LineFinder::default();
-    out.texts
+    let mut docs = out
+        .texts
         .iter()
         .map(|text| {
             let value = parse(text)?;
             finish(value, &out.dir, &mut lines, &|p| origin_in_repo(repo, p))
         })
-        .collect()
+        .collect::<BuildResult<Vec<_>>>()?;
+    let name = format!("kustomize {}", repo.display(dir).unwrap_or_default());
+    mark_built(&mut docs, name, components_of(repo, dir, &[]));
+    Ok(docs)
 }
 
 /// A kustomization meshplan writes around the user's directories.
@@ -200,7 +206,63 @@ pub(crate) fn finish(
         file,
         line,
         namespace: None,
+        built_by: None,
     })
+}
+
+/// Every Component directory the kustomization in `dir` includes, directly or through the
+/// directories it builds (`resources`), plus `extra`; as reports name them, sorted. A
+/// kustomization that cannot be read is skipped: the build itself reports it.
+pub(crate) fn components_of(repo: &Repo, dir: &Path, extra: &[PathBuf]) -> Vec<String> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = vec![dir.to_path_buf()];
+    for c in extra {
+        found.insert(c.clone());
+    }
+    while let Some(d) = todo.pop() {
+        if !seen.insert(d.clone()) {
+            continue;
+        }
+        let Some(text) = KUSTOMIZATION_FILES
+            .iter()
+            .find_map(|f| std::fs::read_to_string(d.join(f)).ok())
+        else {
+            continue;
+        };
+        let Ok(docs) = super::parse::parse_documents(&text, &d) else {
+            continue;
+        };
+        let Some(k) = docs.into_iter().next().map(|doc| doc.value) else {
+            continue;
+        };
+        let list = |key: &str| -> Vec<PathBuf> {
+            k.get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|p| normalize(&d.join(p)))
+                .collect()
+        };
+        for c in list("components") {
+            found.insert(c.canonicalize().unwrap_or(c));
+        }
+        for r in list("resources").into_iter().chain(list("bases")) {
+            if r.is_dir() {
+                todo.push(r.canonicalize().unwrap_or(r));
+            }
+        }
+    }
+    found.iter().filter_map(|c| repo.display(c)).collect()
+}
+
+/// Marks every document as built by `build` with the Components of `dir`.
+pub(crate) fn mark_built(docs: &mut [BuiltDoc], build: String, components: Vec<String>) {
+    let by = BuiltBy { build, components };
+    for d in docs {
+        d.built_by = Some(by.clone());
+    }
 }
 
 /// `Kind/name` of an object, for messages.

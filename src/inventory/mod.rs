@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub use build::{BuildKind, BuildSource, Tools, Unrendered};
+pub use build::{BuildKind, BuildSource, BuiltBy, Tools, Unrendered};
 pub use kinds::{CLUSTER_SCOPED, group_of, is_cluster_scoped};
 pub(crate) use parse::{PARSER_STACK_BYTES, parse_documents};
 
@@ -67,6 +67,11 @@ pub struct Inventory {
     /// Sources a built entry could not render offline (remote charts, other
     /// repositories), each on the object naming it: rule MP504.
     pub unrendered: Vec<Unrendered>,
+    /// `group_key` → the kustomization build an object comes from (built entries only).
+    pub built_by: BTreeMap<String, BuiltBy>,
+    /// Whether a `{kustomize}`, `{flux}` or `{argocd}` entry was loaded, so that the wiring
+    /// of meshplan's Components can be checked (MP505).
+    pub wiring_checked: bool,
 }
 
 impl Inventory {
@@ -261,6 +266,9 @@ fn load_all(
             _ => None,
         })
         .collect();
+    inv.wiring_checked = builds
+        .iter()
+        .any(|b| !matches!(b.kind, BuildKind::Helm { .. }));
     let mut built = build::build_all(base_dir, &builds)?.into_iter();
     // A file matched by several sources is read once, for the first of them.
     let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -338,7 +346,13 @@ fn add_built(
             file: &file,
             display: Path::new(&doc.file),
         };
+        let before = objects.len();
         ctx.add(doc.value, doc.line, &[], objects, inv)?;
+        if let Some(by) = doc.built_by {
+            for obj in objects.iter().skip(before) {
+                inv.built_by.insert(group_key(&obj.id), by.clone());
+            }
+        }
     }
     inv.unrendered.extend(result.unrendered);
     Ok(())
