@@ -569,8 +569,9 @@ fn check_judges_drift_by_the_digests_of_what_render_wrote() {
     assert_eq!(code, 2, "{err}");
 }
 
-/// The restart patches are a Kustomize Component: an app kustomization that includes it gets
-/// every injected Deployment's pod template annotated, checked with the real Kustomize.
+/// The restart patches are a Kustomize Component: a kustomization above the app's that
+/// includes it gets every injected Deployment's pod template annotated, checked with the
+/// real Kustomize.
 #[test]
 fn rendered_restart_component_applies_to_the_apps_own_build() {
     let dir = bookinfo();
@@ -584,12 +585,19 @@ fn rendered_restart_component_applies_to_the_apps_own_build() {
     }
     std::fs::write(
         d.join("apps/bookinfo/kustomization.yaml"),
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: bookinfo\nresources: [bookinfo.yaml]\ncomponents: [../../rendered/restarts]\n",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: bookinfo\nresources: [bookinfo.yaml]\n",
+    )
+    .unwrap();
+    // The patches name the namespace: the component goes where the objects already carry
+    // it, one level above the kustomization that sets it (docs/render.md).
+    std::fs::write(
+        d.join("apps/kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [bookinfo]\ncomponents: [../rendered/restarts]\n",
     )
     .unwrap();
     let out = std::process::Command::new(crate::common::tool("kubectl"))
         .args(["kustomize"])
-        .arg(d.join("apps/bookinfo"))
+        .arg(d.join("apps"))
         .output()
         .unwrap();
     assert!(

@@ -21,6 +21,7 @@ mod init;
 mod inventory;
 mod planner;
 mod policies;
+mod realrepos;
 mod render;
 mod report_formats;
 mod spec;

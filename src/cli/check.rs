@@ -407,7 +407,7 @@ pub(crate) fn policy_input(
         }
         None => None,
     };
-    Ok(policy::build_input(policy::InputParts {
+    let mut input = policy::build_input(policy::InputParts {
         cluster: &ctx.spec.spec.metadata.name,
         spec: &ctx.spec.spec.spec,
         state: state.as_ref(),
@@ -415,7 +415,56 @@ pub(crate) fn policy_input(
         step,
         facts,
         rendered,
-    })?)
+    })?;
+    // What the built manifest entries could not render offline (MP504): an inventory
+    // fact, the same for every step.
+    if let Some(facts) = input
+        .get_mut("facts")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        let unrendered = serde_json::to_value(&ctx.inventory.unrendered)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        facts.insert("unrendered".to_string(), unrendered);
+        facts.insert("wiring".to_string(), wiring(ctx));
+    }
+    Ok(input)
+}
+
+/// Whether the workloads' builds include meshplan's restart Component (MP505):
+/// `{checked, component, workloads: {key: {build, included}}}`; `build` is null for a
+/// workload no kustomization meshplan sees builds.
+fn wiring(ctx: &Context) -> serde_json::Value {
+    use serde_json::json;
+    let output = ctx.spec.base_dir.join(&ctx.spec.spec.spec.output);
+    let component = format!(
+        "{}/restarts",
+        super::context::relative_to(&output, &ctx.dir)
+            .unwrap_or(output)
+            .to_string_lossy()
+            .replace('\\', "/")
+            .trim_end_matches('/')
+    );
+    let mut workloads = serde_json::Map::new();
+    for obj in &ctx.inventory.objects {
+        if !matches!(
+            obj.id.kind.as_str(),
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "CronJob"
+        ) {
+            continue;
+        }
+        let by = ctx
+            .inventory
+            .built_by
+            .get(&crate::inventory::group_key(&obj.id));
+        workloads.insert(
+            obj.id.key(),
+            json!({
+                "build": by.map(|b| b.build.as_str()),
+                "included": by.is_some_and(|b| b.components.contains(&component)),
+            }),
+        );
+    }
+    json!({"checked": ctx.inventory.wiring_checked, "component": component, "workloads": workloads})
 }
 
 /// One input per judged step for the transition rules (MP101, MP105, MP106, MP202, MP203,

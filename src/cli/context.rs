@@ -166,7 +166,16 @@ pub(crate) fn load_spec_and_inventory(args: &SpecArgs) -> Result<(LoadedSpec, In
 fn load_inventory(dir: &Path, spec: &LoadedSpec, args: &SpecArgs) -> Result<Inventory, Error> {
     let spec_dir = relative_to(&spec.base_dir, dir);
     let mut sources = Vec::new();
-    for entry in &spec.spec.spec.manifests {
+    let tools = inventory::Tools {
+        kustomize: args.kustomize.as_ref().map(|p| absolute(dir, p)),
+        helm: args.helm.as_ref().map(|p| absolute(dir, p)),
+        chart_dir: args.chart_dir.as_ref().map(|p| absolute(dir, p)),
+    };
+    for (i, entry) in spec.spec.spec.manifests.iter().enumerate() {
+        if let Some(build) = build_source(spec, dir, i, entry, &tools) {
+            sources.push(Source::Build(Box::new(build)));
+            continue;
+        }
         let pattern = match &spec_dir {
             Some(prefix) if !prefix.as_os_str().is_empty() => {
                 format!("{}/{}", prefix.to_string_lossy(), entry.path())
@@ -189,6 +198,38 @@ fn load_inventory(dir: &Path, spec: &LoadedSpec, args: &SpecArgs) -> Result<Inve
         max_file_bytes: args.max_manifest_bytes,
     };
     Ok(inventory::load(dir, &sources, &limits)?)
+}
+
+/// A tool or directory named on the command line, relative to `-C DIR` (builds run
+/// elsewhere, so relative paths would not resolve there).
+fn absolute(dir: &Path, p: &Path) -> PathBuf {
+    let joined = dir.join(p);
+    // A bare program name (`--helm helm3`) is looked up in PATH by the OS.
+    if p.components().count() == 1 && !joined.exists() {
+        return p.to_path_buf();
+    }
+    std::path::absolute(&joined).unwrap_or(joined)
+}
+
+/// The built `spec.manifests[i]` entry as an inventory source, located in the spec.
+fn build_source(
+    spec: &LoadedSpec,
+    dir: &Path,
+    i: usize,
+    entry: &crate::spec::model::ManifestEntry,
+    tools: &inventory::Tools,
+) -> Option<inventory::BuildSource> {
+    use crate::spec::located::Seg;
+    let pos = spec
+        .locations
+        .key_pos(&[Seg::Key("spec"), Seg::Key("manifests"), Seg::Index(i)]);
+    inventory::BuildSource::from_entry(
+        entry,
+        relative_to(&spec.base_dir, dir).unwrap_or_else(|| spec.base_dir.clone()),
+        relative_to(&spec.path, dir).unwrap_or_else(|| spec.path.clone()),
+        pos.line.max(1),
+        tools.clone(),
+    )
 }
 
 /// `path` relative to `base` when it lies below it (both as given, lexically).

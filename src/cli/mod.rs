@@ -103,6 +103,16 @@ pub(crate) struct SpecArgs {
     /// Refuse manifest files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_manifest_bytes: u64,
+    /// The kustomize for `{kustomize}` and `{flux}` entries: a `kustomize` or `kubectl`
+    /// binary [default: kustomize, else kubectl, from PATH].
+    #[arg(long, value_name = "PATH")]
+    pub kustomize: Option<PathBuf>,
+    /// The helm for `{helm}` entries and Flux HelmReleases [default: helm from PATH].
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<PathBuf>,
+    /// Pulled charts for HelmReleases of remote repositories: DIR/<chart>-<version>/ or .tgz.
+    #[arg(long, value_name = "DIR")]
+    pub chart_dir: Option<PathBuf>,
 }
 
 /// `--fail-on` threshold.

@@ -6,9 +6,16 @@
 //! file that cannot be read as Kubernetes objects is an error naming the file and line,
 //! never a silent skip. The behaviour is documented for users in `docs/inventory.md`.
 
+mod argocd;
+mod build;
+mod flux;
+mod flux_files;
+mod helm;
 mod kinds;
+mod kustomize;
 mod parse;
 mod sources;
+mod subst;
 
 use crate::diagnostic::ObjectRef;
 use serde_json::Value;
@@ -17,6 +24,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub use build::{BuildKind, BuildSource, BuiltBy, Tools, Unrendered};
 pub use kinds::{CLUSTER_SCOPED, group_of, is_cluster_scoped};
 pub(crate) use parse::{PARSER_STACK_BYTES, parse_documents};
 
@@ -56,6 +64,14 @@ pub struct Inventory {
     pub skipped: Vec<String>,
     /// `group/Kind/namespace/name` (see [`group_key`]) → position in `objects`.
     pub group_index: BTreeMap<String, usize>,
+    /// Sources a built entry could not render offline (remote charts, other
+    /// repositories), each on the object naming it: rule MP504.
+    pub unrendered: Vec<Unrendered>,
+    /// `group_key` → the kustomization build an object comes from (built entries only).
+    pub built_by: BTreeMap<String, BuiltBy>,
+    /// Whether a `{kustomize}`, `{flux}` or `{argocd}` entry was loaded, so that the wiring
+    /// of meshplan's Components can be checked (MP505).
+    pub wiring_checked: bool,
 }
 
 impl Inventory {
@@ -146,14 +162,26 @@ pub enum Source {
     Path(PathBuf),
     /// `-f -`: a stream of YAML or JSON documents on stdin, named `-` in reports.
     Stdin,
+    /// A `spec.manifests` entry built by kustomize, helm or Flux's rules.
+    Build(Box<BuildSource>),
 }
 
 impl From<&crate::spec::model::ManifestEntry> for Source {
-    /// A `spec.manifests` entry as a glob source.
+    /// A `spec.manifests` entry as a source relative to the base directory: a glob, or a
+    /// build with the tools from `PATH` (errors then name `meshplan.yaml`, line 0).
     fn from(entry: &crate::spec::model::ManifestEntry) -> Source {
-        Source::Glob {
-            pattern: entry.path().to_string(),
-            namespace: entry.namespace().map(str::to_string),
+        match BuildSource::from_entry(
+            entry,
+            PathBuf::new(),
+            PathBuf::from("meshplan.yaml"),
+            0,
+            Tools::default(),
+        ) {
+            Some(build) => Source::Build(Box::new(build)),
+            None => Source::Glob {
+                pattern: entry.path().to_string(),
+                namespace: entry.namespace().map(str::to_string),
+            },
         }
     }
 }
@@ -230,6 +258,18 @@ fn load_all(
     let resolver = Resolver::new(base_dir)?;
     let mut inv = Inventory::default();
     let mut objects = Vec::new();
+    // Builds are independent of each other and of the files read: run them all at once.
+    let builds: Vec<&BuildSource> = sources
+        .iter()
+        .filter_map(|s| match s {
+            Source::Build(b) => Some(b.as_ref()),
+            _ => None,
+        })
+        .collect();
+    inv.wiring_checked = builds
+        .iter()
+        .any(|b| !matches!(b.kind, BuildKind::Helm { .. }));
+    let mut built = build::build_all(base_dir, &builds)?.into_iter();
     // A file matched by several sources is read once, for the first of them.
     let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
     for source in sources {
@@ -257,6 +297,13 @@ fn load_all(
                 display: "-".to_string(),
                 namespace: None,
             }],
+            Source::Build(_) => {
+                let Some(result) = built.next() else {
+                    continue;
+                };
+                add_built(result, &mut objects, &mut inv)?;
+                continue;
+            }
         };
         for file in files {
             if let Some(first_ns) = seen.get(&file.display) {
@@ -281,6 +328,34 @@ fn load_all(
     sort_objects(&mut objects);
     index(&mut inv, objects)?;
     Ok(inv)
+}
+
+/// Adds the objects and unrendered sources of one built entry.
+fn add_built(
+    result: build::Built,
+    objects: &mut Vec<Object>,
+    inv: &mut Inventory,
+) -> Result<(), InventoryError> {
+    for doc in result.docs {
+        let file = FileInput {
+            path: PathBuf::from(&doc.file),
+            display: doc.file.clone(),
+            namespace: doc.namespace.clone(),
+        };
+        let ctx = DocContext {
+            file: &file,
+            display: Path::new(&doc.file),
+        };
+        let before = objects.len();
+        ctx.add(doc.value, doc.line, &[], objects, inv)?;
+        if let Some(by) = doc.built_by {
+            for obj in objects.iter().skip(before) {
+                inv.built_by.insert(group_key(&obj.id), by.clone());
+            }
+        }
+    }
+    inv.unrendered.extend(result.unrendered);
+    Ok(())
 }
 
 /// The report order: by file, then line (stable, so List items keep their order).

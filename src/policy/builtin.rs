@@ -63,6 +63,8 @@ pub(crate) const RULES: &[[Embedded; 2]] = &[
     rule!("config/restart_not_bumped"),
     rule!("config/rendered_drift"),
     rule!("config/waiver_expired"),
+    rule!("config/unrendered_source"),
+    rule!("config/component_not_applied"),
 ];
 
 /// The label regorus reports for an embedded file, e.g. `policies/workloads/missing_pdb.rego`.

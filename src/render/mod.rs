@@ -741,11 +741,14 @@ fn render_restarts(r: &mut Renderer, m: &RenderModel) -> Result<(), RenderError>
             .api_version
             .rsplit_once('/')
             .unwrap_or(("", &o.api_version));
-        // No namespace in the target: components run before the including kustomization's
-        // `namespace:` transformer, so manifests that get their namespace from it (as the
-        // spec's `{path, namespace}` entries model) would never match. Kind and name select
-        // within the one app build the component is included in.
-        let mut target = json!({"version": version, "kind": o.kind, "name": o.name});
+        // Exactly one object: group, version, kind, namespace and name as the controllers
+        // apply it (after the overlays' namespace and namePrefix, which kustomize-built
+        // inputs make visible). Without the namespace, a component included in a build of
+        // several namespaces bumped every same-named workload, in waves not yet due. So the
+        // component belongs in a kustomization whose objects already carry their final
+        // namespace and name (docs/render.md, "wiring the components").
+        let mut target = json!({"version": version, "kind": o.kind, "namespace": o.namespace,
+                                "name": o.name});
         if !group.is_empty() {
             target["group"] = json!(group);
         }

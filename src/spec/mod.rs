@@ -255,7 +255,10 @@ fn scalar_at(text: &str, pos: Pos) -> String {
 /// serde's untagged-enum failure names a Rust type; say what the user may write instead.
 fn untagged_hint(text: &str) -> Option<String> {
     text.contains("untagged enum ManifestEntry").then(|| {
-        "expected a glob string or a mapping `{path, namespace}` in `spec.manifests`".to_string()
+        "expected a glob string or a mapping `{path, namespace}`, `{kustomize: DIR}`, \
+         `{helm: {chart, release, namespace, values}}`, `{flux: DIR}` or `{argocd: PATH}` in \
+         `spec.manifests`"
+            .to_string()
     })
 }
 

@@ -54,7 +54,9 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), (Pos, String)> {
     let doc = serde_json::to_value(spec).map_err(|e| (Pos::default(), e.to_string()))?;
     if let Some((pos, pointer)) = sequence_for_mapping(&doc, tree, String::new()) {
         let message = if pointer.starts_with("/spec/manifests/") {
-            "expected a glob string or a mapping `{path, namespace}` in `spec.manifests`"
+            "expected a glob string or a mapping `{path, namespace}`, `{kustomize: DIR}`, \
+             `{helm: {chart, release, namespace, values}}`, `{flux: DIR}` or `{argocd: PATH}` \
+             in `spec.manifests`"
                 .to_string()
         } else {
             format!("expected a mapping at `{pointer}`, found a sequence")

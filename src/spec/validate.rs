@@ -177,12 +177,27 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), Failure> {
 
     // Paths stay inside the repository the spec lives in.
     for (i, m) in s.manifests.iter().enumerate() {
-        let path = match m {
-            ManifestEntry::Glob(_) => sp(&[K("manifests"), I(i)]),
-            ManifestEntry::WithNamespace(_) => sp(&[K("manifests"), I(i), K("path")]),
+        let path = match m.path_key() {
+            None => sp(&[K("manifests"), I(i)]),
+            Some(key) => sp(&[K("manifests"), I(i), K(key)]),
+        };
+        let what = if m.is_built() {
+            "manifest path"
+        } else {
+            "manifest glob"
         };
         if let Err(why) = check_relative(m.path()) {
-            return fail(&path, format!("manifest glob `{}` {why}", m.path()));
+            return fail(&path, format!("{what} `{}` {why}", m.path()));
+        }
+        if let ManifestEntry::Helm(h) = m {
+            for v in &h.helm.values {
+                if let Err(why) = check_relative(v) {
+                    return fail(&path, format!("helm values file `{v}` {why}"));
+                }
+            }
+            if !is_dns1123_label(&h.helm.release) {
+                return fail(&path, label_message("helm release name", &h.helm.release));
+            }
         }
         if let Some(ns) = m.namespace()
             && !is_dns1123_label(ns)
