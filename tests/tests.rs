@@ -1,6 +1,7 @@
 //! The one integration-test binary (`autotests = false`): CLI tests, example acceptance
 //! grids, and per-stage integration tests, one module per area.
 
+mod adopt;
 mod catalog;
 mod cli;
 mod common;

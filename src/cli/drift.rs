@@ -34,7 +34,12 @@ pub(crate) fn output_dir(ctx: &Context) -> PathBuf {
 
 /// `path` as diagnostics and summaries show it: relative to `-C DIR` when below it, with `/`.
 pub(crate) fn display_path(ctx: &Context, path: &Path) -> String {
-    relative_to(path, &ctx.dir)
+    display_path_in(&ctx.dir, path)
+}
+
+/// [`display_path`] for `-C DIR` `dir`, before a [`Context`] exists.
+pub(crate) fn display_path_in(dir: &Path, path: &Path) -> String {
+    relative_to(path, dir)
         .unwrap_or_else(|| path.to_path_buf())
         .to_string_lossy()
         .replace('\\', "/")
