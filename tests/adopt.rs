@@ -75,7 +75,7 @@ fn check_reports_the_running_install_collisions_and_committed_sidecars() {
     let mp207 = diagnostic(&report, "MP207", "istiod");
     assert_eq!(mp207["severity"], "deny");
     assert_eq!(mp207["file"], "apps/istio/releases.yaml");
-    assert_eq!(mp207["line"], 20);
+    assert_eq!(mp207["line"], 19);
     assert!(mp207["message"].as_str().unwrap().contains("Istio 1.24.6"), "{mp207}");
     assert!(mp207["hint"].as_str().unwrap().contains("meshplan adopt"), "{mp207}");
     let mp314 = diagnostic(&report, "MP314", "cart");
@@ -113,7 +113,7 @@ fn facts_show_installations_and_manual_sidecars() {
         summary,
         [
             "istio-base base default 1.24.6 flux-helm apps/istio/releases.yaml:2 managed=false",
-            "istiod istiod default 1.24.6 flux-helm apps/istio/releases.yaml:20 managed=false",
+            "istiod istiod default 1.24.6 flux-helm apps/istio/releases.yaml:19 managed=false",
         ]
     );
     let cart = facts["workloads"]
@@ -175,7 +175,7 @@ fn adopt_writes_the_first_lock_and_the_plan_upgrades_from_it() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.starts_with("wrote rendered/meshplan.lock\n"), "{out}");
     assert!(out.contains("revision default (Istio 1.24.6"), "{out}");
-    assert!(out.contains("HelmRelease/istio-system/istiod (apps/istio/releases.yaml:20)"), "{out}");
+    assert!(out.contains("HelmRelease/istio-system/istiod (apps/istio/releases.yaml:19)"), "{out}");
     let l = lock(d);
     assert_eq!(
         l["revisions"],
@@ -231,8 +231,11 @@ fn adopt_writes_the_first_lock_and_the_plan_upgrades_from_it() {
         .collect();
     assert!(!names.iter().any(|n| n.contains("default") || n == "istiod.yaml"), "{names:?}");
     let l = lock(d);
-    assert_eq!(l["revisions"][0]["installedBy"]["name"], "istiod");
-    assert_eq!(l["revisions"][1]["name"], "1-26-8");
+    // Sorted by name: meshplan's revision, then the adopted one, still installed by its object.
+    assert_eq!(l["revisions"][0]["name"], "1-26-8");
+    assert!(l["revisions"][0].get("installedBy").is_none(), "{l}");
+    assert_eq!(l["revisions"][1]["name"], "default");
+    assert_eq!(l["revisions"][1]["installedBy"]["name"], "istiod");
 
     // A lock exists now: adopt refuses and writes nothing.
     let before = std::fs::read_to_string(d.join("rendered/meshplan.lock")).unwrap();

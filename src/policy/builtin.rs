@@ -61,6 +61,9 @@ pub(crate) const RULES: &[[Embedded; 2]] = &[
     rule!("config/restart_not_bumped"),
     rule!("config/rendered_drift"),
     rule!("config/waiver_expired"),
+    rule!("revisions/unmanaged_control_plane"),
+    rule!("revisions/object_collision"),
+    rule!("workloads/manual_injection"),
 ];
 
 /// The label regorus reports for an embedded file, e.g. `policies/workloads/missing_pdb.rego`.
