@@ -28,7 +28,7 @@ metadata := {
 }
 
 deny contains finding if {
-	some c in object.get(object.get(input, "rendered", {}), "collisions", [])
+	some c in input.rendered.collisions
 	finding := {
 		"msg": sprintf("meshplan renders %s into %s, but the manifests declare the same object: two owners would fight over it", [c.key, c.rendered]),
 		"object": c.object,

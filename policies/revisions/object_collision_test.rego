@@ -30,3 +30,9 @@ test_ok_no_collision if {
 test_ok_without_render if {
 	count(object_collision.deny) == 0 with input as fixture_ok_not_rendered
 }
+
+fixture_ok_rendered_null := {"rendered": null}
+
+test_ok_rendered_null if {
+	count(object_collision.deny) == 0 with input as fixture_ok_rendered_null
+}

@@ -37,7 +37,7 @@ deny contains finding if {
 	i.managed == false
 	i.adopted == false
 	finding := {
-		"msg": sprintf("%s installs %s (revision %s, %s) but meshplan.lock does not record it: the plan would install a second control plane beside it", [i.object.kind, version_text(i), i.revision, i.delivery]),
+		"msg": sprintf("this %s installs %s (revision %s, %s) but meshplan.lock does not record it: the plan would install a second control plane beside it", [i.object.kind, version_text(i), i.revision, i.delivery]),
 		"object": i.object,
 		"hint": "run `meshplan adopt` to take the running installation over",
 	}

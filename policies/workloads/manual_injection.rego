@@ -38,6 +38,6 @@ warn contains util.workload_finding(w, msg, hint) if {
 	w.sidecar == "manual"
 	target := input.plan.to
 	object.get(w, "proxy", null) != target
-	msg := sprintf("%s carries a committed sidecar pinned to %s, but the plan reaches %s: a restart does not move it", [w.key, pinned(w), target])
+	msg := sprintf("the committed sidecar of %s is pinned to %s, but the plan reaches %s: a restart does not move it", [w.key, pinned(w), target])
 	hint := sprintf("re-inject it with the %s revision's `istioctl kube-inject`, or remove the committed sidecar and let the namespace's webhook inject it", [target])
 }
