@@ -46,7 +46,10 @@ fn diagnostic<'a>(report: &'a Value, rule: &str, key_end: &str) -> &'a Value {
         .unwrap()
         .iter()
         .find(|d| {
-            d["rule"] == rule && d["object"]["name"].as_str().is_some_and(|n| key_end.ends_with(n))
+            d["rule"] == rule
+                && d["object"]["name"]
+                    .as_str()
+                    .is_some_and(|n| key_end.ends_with(n))
         })
         .unwrap_or_else(|| panic!("no {rule} on {key_end}: {report}"))
 }
@@ -65,10 +68,19 @@ fn check_reports_the_running_install_collisions_and_committed_sidecars() {
     let found = findings(&report);
     let has = |rule: &str, key: &str| found.iter().any(|(r, k)| r == rule && k == key);
     assert!(has("MP207", "HelmRelease/istio-system/istiod"), "{found:?}");
-    assert!(!has("MP207", "HelmRelease/istio-system/istio-base"), "{found:?}");
+    assert!(
+        !has("MP207", "HelmRelease/istio-system/istio-base"),
+        "{found:?}"
+    );
     // meshplan's first render would declare the user's base release and its source again.
-    assert!(has("MP208", "HelmRelease/istio-system/istio-base"), "{found:?}");
-    assert!(has("MP208", "HelmRepository/istio-system/istio"), "{found:?}");
+    assert!(
+        has("MP208", "HelmRelease/istio-system/istio-base"),
+        "{found:?}"
+    );
+    assert!(
+        has("MP208", "HelmRepository/istio-system/istio"),
+        "{found:?}"
+    );
     assert!(has("MP314", "Deployment/shop/cart"), "{found:?}");
     assert!(!has("MP314", "Deployment/shop/web"), "{found:?}");
 
@@ -76,20 +88,32 @@ fn check_reports_the_running_install_collisions_and_committed_sidecars() {
     assert_eq!(mp207["severity"], "deny");
     assert_eq!(mp207["file"], "apps/istio/releases.yaml");
     assert_eq!(mp207["line"], 19);
-    assert!(mp207["message"].as_str().unwrap().contains("Istio 1.24.6"), "{mp207}");
-    assert!(mp207["hint"].as_str().unwrap().contains("meshplan adopt"), "{mp207}");
+    assert!(
+        mp207["message"].as_str().unwrap().contains("Istio 1.24.6"),
+        "{mp207}"
+    );
+    assert!(
+        mp207["hint"].as_str().unwrap().contains("meshplan adopt"),
+        "{mp207}"
+    );
     let mp314 = diagnostic(&report, "MP314", "cart");
     assert_eq!(mp314["severity"], "warn");
     assert_eq!(mp314["file"], "apps/shop/cart.yaml");
     let msg = mp314["message"].as_str().unwrap();
     assert!(msg.contains("1.24.6") && msg.contains("1.26.8"), "{msg}");
-    assert!(mp314["hint"].as_str().unwrap().contains("kube-inject"), "{mp314}");
+    assert!(
+        mp314["hint"].as_str().unwrap().contains("kube-inject"),
+        "{mp314}"
+    );
 }
 
 #[test]
 fn facts_show_installations_and_manual_sidecars() {
     let dir = running();
-    let (code, out, err) = run(dir.path(), &["facts", "--format", "json", "--step", "current"]);
+    let (code, out, err) = run(
+        dir.path(),
+        &["facts", "--format", "json", "--step", "current"],
+    );
     assert_eq!(code, 0, "{err}");
     let facts = json(&out);
     let installs = facts["installations"].as_array().unwrap();
@@ -130,7 +154,8 @@ fn facts_show_installations_and_manual_sidecars() {
     assert!(text.contains("INSTALLATIONS"), "{text}");
     assert!(text.contains("spec.chart.spec.version"), "{text}");
     assert!(
-        text.lines().any(|l| l.starts_with("Deployment/shop/cart") && l.contains("manual")),
+        text.lines()
+            .any(|l| l.starts_with("Deployment/shop/cart") && l.contains("manual")),
         "{text}"
     );
 }
@@ -140,7 +165,11 @@ fn an_unresolved_flux_variable_is_an_unknown_version_not_a_crash() {
     let dir = running();
     let path = dir.path().join("apps/istio/releases.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replace("version: 1.24.6", "version: \"${version}\"")).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("version: 1.24.6", "version: \"${version}\""),
+    )
+    .unwrap();
     let (code, out, err) = run(dir.path(), &["facts", "--step", "current"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("`${version}`"), "{out}");
@@ -175,7 +204,10 @@ fn adopt_writes_the_first_lock_and_the_plan_upgrades_from_it() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.starts_with("wrote rendered/meshplan.lock\n"), "{out}");
     assert!(out.contains("revision default (Istio 1.24.6"), "{out}");
-    assert!(out.contains("HelmRelease/istio-system/istiod (apps/istio/releases.yaml:19)"), "{out}");
+    assert!(
+        out.contains("HelmRelease/istio-system/istiod (apps/istio/releases.yaml:19)"),
+        "{out}"
+    );
     let l = lock(d);
     assert_eq!(
         l["revisions"],
@@ -205,20 +237,29 @@ fn adopt_writes_the_first_lock_and_the_plan_upgrades_from_it() {
     assert_eq!(plan["to"], "1.26.8");
     // A committed sidecar is never in a restart list: a bump does not move it.
     for step in plan["steps"].as_array().unwrap() {
-        assert!(
-            !step["restarts"].to_string().contains("cart"),
-            "{step}"
-        );
+        assert!(!step["restarts"].to_string().contains("cart"), "{step}");
     }
 
     // No MP207, no MP208 on what adopt took over; MP314 stays until re-injection.
     let (_, out, _) = run(d, &["check", "--format", "json"]);
     let found = findings(&json(&out));
-    assert!(!found.iter().any(|(r, _)| r == "MP207" || r == "MP208"), "{found:?}");
-    assert!(found.iter().any(|(r, k)| r == "MP314" && k == "Deployment/shop/cart"), "{found:?}");
+    assert!(
+        !found.iter().any(|(r, _)| r == "MP207" || r == "MP208"),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(r, k)| r == "MP314" && k == "Deployment/shop/cart"),
+        "{found:?}"
+    );
     let (code, out, _) = run(d, &["facts", "--step", "current"]);
     assert_eq!(code, 0);
-    assert!(out.lines().any(|l| l.starts_with("HelmRelease/istio-system/istiod") && l.contains("adopted")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("HelmRelease/istio-system/istiod") && l.contains("adopted")),
+        "{out}"
+    );
 
     // The first step installs meshplan's revision beside the adopted one, which meshplan
     // never renders itself: the user's object installs it.
@@ -229,7 +270,12 @@ fn adopt_writes_the_first_lock_and_the_plan_upgrades_from_it() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(!names.iter().any(|n| n.contains("default") || n == "istiod.yaml"), "{names:?}");
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("default") || n == "istiod.yaml"),
+        "{names:?}"
+    );
     let l = lock(d);
     // Sorted by name: meshplan's revision, then the adopted one, still installed by its object.
     assert_eq!(l["revisions"][0]["name"], "1-26-8");
@@ -242,7 +288,10 @@ fn adopt_writes_the_first_lock_and_the_plan_upgrades_from_it() {
     let (code, _, err) = run(d, &["adopt"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("a lock exists already"), "{err}");
-    assert_eq!(std::fs::read_to_string(d.join("rendered/meshplan.lock")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(d.join("rendered/meshplan.lock")).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -266,13 +315,19 @@ fn adopt_refuses_when_nothing_runs_or_candidates_cannot_be_told_apart() {
     .unwrap();
     let (code, _, err) = run(d, &["adopt"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("--revision NAME") && err.contains("canary"), "{err}");
+    assert!(
+        err.contains("--revision NAME") && err.contains("canary"),
+        "{err}"
+    );
     assert!(!d.join("rendered/meshplan.lock").exists());
     let (code, _, err) = run(d, &["adopt", "--revision", "nope"]);
     assert_eq!(code, 2, "{err}");
     let (code, out, err) = run(d, &["adopt", "--revision", "default"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("istiod-canary") && out.contains("not adopted"), "{out}");
+    assert!(
+        out.contains("istiod-canary") && out.contains("not adopted"),
+        "{out}"
+    );
     let l = lock(d);
     assert_eq!(l["revisions"].as_array().unwrap().len(), 1);
     assert_eq!(l["revisions"][0]["name"], "default");
@@ -280,11 +335,15 @@ fn adopt_refuses_when_nothing_runs_or_candidates_cannot_be_told_apart() {
     let (_, out, _) = run(d, &["check", "--format", "json"]);
     let found = findings(&json(&out));
     assert!(
-        found.iter().any(|(r, k)| r == "MP207" && k == "HelmRelease/istio-system/istiod-canary"),
+        found
+            .iter()
+            .any(|(r, k)| r == "MP207" && k == "HelmRelease/istio-system/istiod-canary"),
         "{found:?}"
     );
     assert!(
-        !found.iter().any(|(r, k)| r == "MP207" && k == "HelmRelease/istio-system/istiod"),
+        !found
+            .iter()
+            .any(|(r, k)| r == "MP207" && k == "HelmRelease/istio-system/istiod"),
         "{found:?}"
     );
 

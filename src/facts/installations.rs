@@ -125,10 +125,12 @@ fn base_of(obj: &Object, component: &str, delivery: &str) -> Installation {
 
 /// Fills revision, tags and default revision from chart values.
 fn read_values(inst: &mut Installation, values: &Value) {
-    if let Some(rev) = values.get("revision").and_then(Value::as_str) {
-        if !rev.is_empty() {
-            inst.revision = rev.to_string();
-        }
+    if let Some(rev) = values
+        .get("revision")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+    {
+        inst.revision = rev.to_string();
     }
     if let Some(tags) = values.get("revisionTags").and_then(Value::as_array) {
         inst.tags = tags
@@ -237,10 +239,12 @@ fn chart_component(chart: &str) -> Option<&'static str> {
 
 fn argocd_application(obj: &Object) -> Option<Installation> {
     let spec = obj.body.get("spec")?;
-    let sources = spec
-        .get("source")
-        .into_iter()
-        .chain(spec.get("sources").and_then(Value::as_array).into_iter().flatten());
+    let sources = spec.get("source").into_iter().chain(
+        spec.get("sources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten(),
+    );
     for source in sources {
         let Some(component) = source
             .get("chart")
@@ -277,7 +281,12 @@ fn argocd_application(obj: &Object) -> Option<Installation> {
             }
         }
         let version = source.get("targetRevision").and_then(Value::as_str);
-        set_version(&mut inst, version, "spec.source.targetRevision", &FluxVariables::default());
+        set_version(
+            &mut inst,
+            version,
+            "spec.source.targetRevision",
+            &FluxVariables::default(),
+        );
         inst.release = Some(
             helm.and_then(|h| h.get("releaseName"))
                 .and_then(Value::as_str)
@@ -306,10 +315,15 @@ fn operator(obj: &Object) -> Option<Installation> {
     {
         inst.revision = rev.to_string();
     }
-    if let Some(values) = spec.and_then(|s| s.get("values")) {
-        if let Some(tag) = values.pointer("/revisionTags").and_then(Value::as_array) {
-            inst.tags = tag.iter().filter_map(Value::as_str).map(str::to_string).collect();
-        }
+    if let Some(tags) = spec
+        .and_then(|s| s.pointer("/values/revisionTags"))
+        .and_then(Value::as_array)
+    {
+        inst.tags = tags
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
     }
     match spec.and_then(|s| s.get("tag")) {
         Some(Value::String(tag)) => {
@@ -347,7 +361,10 @@ fn sail(obj: &Object) -> Option<Installation> {
 /// The istiod Deployment of `helm template` / `istioctl manifest generate` output: a
 /// `discovery` container running the `pilot` image.
 fn rendered_istiod(obj: &Object) -> Option<Installation> {
-    let containers = obj.body.pointer("/spec/template/spec/containers")?.as_array()?;
+    let containers = obj
+        .body
+        .pointer("/spec/template/spec/containers")?
+        .as_array()?;
     let image = containers.iter().find_map(|c| {
         let image = c.get("image").and_then(Value::as_str)?;
         let name = c.get("name").and_then(Value::as_str)?;
@@ -452,10 +469,9 @@ impl FluxVariables {
                 let data = source.body.get("data").and_then(Value::as_object);
                 for (k, v) in data.into_iter().flatten() {
                     if let Some(v) = crate::facts::selector::scalar_string(v) {
-                        vars.entry(k.clone()).or_default().push((
-                            v,
-                            format!("{kind} {}/{name}", obj.id.namespace),
-                        ));
+                        vars.entry(k.clone())
+                            .or_default()
+                            .push((v, format!("{kind} {}/{name}", obj.id.namespace)));
                     }
                 }
             }

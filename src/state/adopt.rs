@@ -52,7 +52,15 @@ pub fn adopt(
     let list = |planes: &[&Installation]| -> String {
         planes
             .iter()
-            .map(|i| format!("{} ({}:{}, revision {})", i.object.key(), i.file, i.line, i.revision))
+            .map(|i| {
+                format!(
+                    "{} ({}:{}, revision {})",
+                    i.object.key(),
+                    i.file,
+                    i.line,
+                    i.revision
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -133,14 +141,14 @@ pub fn adopt(
                     other.component,
                     describe(other)
                 ));
-                if let Some(repo) = &other.source {
-                    if !lock.adopted.contains(repo) {
-                        lock.adopted.push(repo.clone());
-                        adopted.push(format!(
-                            "{} {}/{} (the source of {}), taken over in place",
-                            repo.kind, repo.namespace, repo.name, other.object.name
-                        ));
-                    }
+                if let Some(repo) = &other.source
+                    && !lock.adopted.contains(repo)
+                {
+                    lock.adopted.push(repo.clone());
+                    adopted.push(format!(
+                        "{} {}/{} (the source of {}), taken over in place",
+                        repo.kind, repo.namespace, repo.name, other.object.name
+                    ));
                 }
                 if other.component == "gateway" {
                     undecided.push(format!(
@@ -176,7 +184,10 @@ pub fn adopt(
         match &ns.rev_label {
             Some(label) if ns.injection_label.is_none() => {
                 lock.namespaces.insert(ns.name.clone(), label.clone());
-                adopted.push(format!("namespace {} labelled istio.io/rev={label}", ns.name));
+                adopted.push(format!(
+                    "namespace {} labelled istio.io/rev={label}",
+                    ns.name
+                ));
             }
             _ => match &ns.revision {
                 Some(rev) => adopted.push(format!(
@@ -217,7 +228,9 @@ pub fn adopt(
         }
     }
     let injected = lock.workloads.len();
-    adopted.push(format!("{injected} injected workload(s) with their proxy versions"));
+    adopted.push(format!(
+        "{injected} injected workload(s) with their proxy versions"
+    ));
     Ok(Adoption {
         lock,
         adopted,

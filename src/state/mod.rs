@@ -46,7 +46,11 @@ pub struct RevisionState {
     /// For a revision `meshplan adopt` took over: the object of the manifests that installs
     /// it (meshplan does not render it; the cleanup that retires it deletes that object).
     /// Absent for the revisions meshplan installed, and in locks written before adopt.
-    #[serde(default, rename = "installedBy", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "installedBy",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub installed_by: Option<ObjectOrigin>,
 }
 
