@@ -375,3 +375,94 @@ fn older_locks_without_adopt_fields_still_load() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out)["from"], "1.24.6");
 }
+
+/// Runs git in `dir` with no global or system configuration; panics with its stderr.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn commit_after_adopt_carries_the_lock_with_the_first_step_and_never_drops_base() {
+    let dir = running();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "user.name", "Mesh Owner"]);
+    git(d, &["config", "user.email", "owner@example.com"]);
+    git(d, &["add", "-A"]);
+    git(
+        d,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "Istio 1.24.6 as the platform team installed it",
+        ],
+    );
+    let (code, _, err) = run(d, &["adopt"]);
+    assert_eq!(code, 0, "{err}");
+    // Merged as a pull request would: the step's commit lands on main, and the next
+    // commit builds on it.
+    let mut merged = 0;
+    loop {
+        let (code, out, err) = run(d, &["commit", "--force"]);
+        assert_eq!(code, 0, "{out}{err}");
+        if out.starts_with("nothing to commit") {
+            break;
+        }
+        merged += 1;
+        assert!(merged < 20, "the plan never ends: {out}");
+        // The pull request carries the lock adopt wrote into the checkout.
+        let _ = std::fs::remove_file(d.join("rendered/meshplan.lock"));
+        git(d, &["merge", "-q", "--ff-only", "meshplan/running"]);
+        let changes = git(d, &["show", "--name-status", "--format=", "main"]);
+        if merged == 1 {
+            // The adopted lock arrives with the first step, not in a lock-only commit.
+            assert!(changes.contains("A\trendered/meshplan.lock"), "{changes}");
+            assert!(
+                changes.contains("A\trendered/istio-system/istiod-1-26-8.yaml"),
+                "{changes}"
+            );
+            let first = git(d, &["show", "main:rendered/meshplan.lock"]);
+            assert!(first.contains("installedBy:"), "{first}");
+            assert!(first.contains("name: default"), "{first}");
+        }
+        // No step removes a base release without adding one of the same name.
+        for line in changes.lines() {
+            if line.starts_with('D') && line.contains("istio-base") {
+                let added = changes
+                    .lines()
+                    .any(|l| l.starts_with('A') && l.ends_with("istio-base.yaml"));
+                assert!(added, "step {merged} removes a base release: {changes}");
+            }
+        }
+        // meshplan's commits touch only its output directory.
+        assert!(
+            changes.lines().all(|l| l.contains("\trendered/")),
+            "{changes}"
+        );
+    }
+    assert!(merged >= 3, "install, wave, cleanup at least: {merged}");
+    let done: Value =
+        serde_saphyr::from_str(&git(d, &["show", "main:rendered/meshplan.lock"])).unwrap();
+    assert_eq!(done["revisions"].as_array().unwrap().len(), 1, "{done}");
+    assert_eq!(done["revisions"][0]["name"], "1-26-8");
+    // The committed sidecar kept its pinned version through every restart.
+    assert_eq!(done["workloads"]["Deployment/shop/cart"]["proxy"], "1.24.6");
+    assert_eq!(done["workloads"]["Deployment/shop/cart"]["generation"], 0);
+    git(d, &["fsck", "--strict", "--no-progress"]);
+}

@@ -6,7 +6,7 @@
 //! the branch exists, else `HEAD` (where the branch starts) — not from the checkout's lock:
 //! the branch holds the steps already committed, so `commit` run again moves on to the next
 //! step while your checkout stays as it is. Spec, manifests and policies are read from the
-//! working tree.
+//! working tree, and so is a lock `meshplan adopt` wrote when the base commit has none.
 
 use super::check::load_policies;
 use super::context::Context;
@@ -84,6 +84,13 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         Err(_) => Some(None),
     };
     let base_lock = lock_at_base(&repo, &branch, &out_rel, &ctx.spec.spec.metadata.name)?;
+    // The lock `meshplan adopt` wrote and nobody committed is where the first step starts:
+    // that step's commit carries it (as the step leaves it), so the hand-over is reviewed
+    // in one pull request rather than a lock-only one.
+    let base_lock = match base_lock {
+        Some(lock) => Some(lock),
+        None => ctx.lock.clone().filter(Lock::is_adoption),
+    };
     let ctx = ctx.with_lock(base_lock);
     let policies = load_policies(&ctx, &args.policies)?;
     let Some(change) = prepare(&ctx, &args.change, Some(&policies))? else {

@@ -434,6 +434,15 @@ impl Lock {
         }
     }
 
+    /// Whether this is the lock `meshplan adopt` writes, before any step: it records an
+    /// adopted revision and no upgrade in progress or restart yet.
+    pub fn is_adoption(&self) -> bool {
+        self.revisions.iter().any(|r| r.installed_by.is_some())
+            && self.upgrade.is_none()
+            && self.config_hash.is_none()
+            && self.workloads.values().all(|w| w.generation == 0)
+    }
+
     /// Whether `meshplan adopt` took over the object `kind`/`namespace`/`name`: a revision's
     /// `installedBy` or an entry of `adopted`.
     pub fn adopted_object(&self, kind: &str, namespace: &str, name: &str) -> bool {
