@@ -247,6 +247,8 @@ fn adopt_writes_the_first_lock_and_the_plan_upgrades_from_it() {
         !found.iter().any(|(r, _)| r == "MP207" || r == "MP208"),
         "{found:?}"
     );
+    // Nothing is rendered yet: the adopted lock alone is no drift.
+    assert!(!found.iter().any(|(r, _)| r == "MP502"), "{found:?}");
     assert!(
         found
             .iter()

@@ -108,15 +108,17 @@ impl Drift {
 
 /// Reads `spec.output` once: compares it with what the current lock renders (with
 /// `charts`), and keeps the files `keep` asks for (by relative path and text) for other
-/// readers of the committed output. The drift is `None` when there is no lock (nothing has
-/// been rendered yet, so there is nothing to drift from).
+/// readers of the committed output. The drift is `None` when there is no lock, or only the
+/// one `meshplan adopt` wrote (nothing has been rendered yet, so there is nothing to drift
+/// from).
 pub(crate) fn rendered_drift(
     ctx: &Context,
     charts: &Charts,
     keep: impl Fn(&str, &str) -> bool,
 ) -> Result<(Option<Drift>, RenderedTree), Error> {
     let out = output_dir(ctx);
-    let Some(lock) = &ctx.lock else {
+    // The lock `meshplan adopt` wrote comes before any render: nothing to drift from yet.
+    let Some(lock) = ctx.lock.as_ref().filter(|l| !l.is_adoption()) else {
         let (_, kept) = scan_dir(&out, None, keep)?;
         return Ok((None, kept));
     };
