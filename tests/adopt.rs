@@ -468,3 +468,69 @@ fn commit_after_adopt_carries_the_lock_with_the_first_step_and_never_drops_base(
     assert_eq!(done["workloads"]["Deployment/shop/cart"]["generation"], 0);
     git(d, &["fsck", "--strict", "--no-progress"]);
 }
+
+#[test]
+fn adopt_an_istio_operator_or_a_rendered_install() {
+    // An IstioOperator with a revision, in place of the Flux releases.
+    let dir = running();
+    let d = dir.path();
+    std::fs::remove_dir_all(d.join("apps/istio")).unwrap();
+    std::fs::create_dir_all(d.join("apps/istio")).unwrap();
+    std::fs::write(
+        d.join("apps/istio/operator.yaml"),
+        "apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: control-plane\n  namespace: istio-system\nspec:\n  profile: default\n  revision: 1-24-6\n  tag: 1.24.6\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(d, &["check", "--format", "json"]);
+    assert_eq!(code, 1, "{out}");
+    let found = findings(&json(&out));
+    assert!(
+        found
+            .iter()
+            .any(|(r, k)| r == "MP207" && k == "IstioOperator/istio-system/control-plane"),
+        "{found:?}"
+    );
+    let (code, out, err) = run(d, &["adopt"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("revision 1-24-6 (Istio 1.24.6, spec.tag)"),
+        "{out}"
+    );
+    let l = lock(d);
+    assert_eq!(l["revisions"][0]["installedBy"]["kind"], "IstioOperator");
+    let (_, out, _) = run(d, &["plan", "--format", "json"]);
+    assert_eq!(json(&out)["hops"][0], "1.24.6");
+
+    // `helm template` output committed as it is: the istiod Deployment and its webhook.
+    let dir = running();
+    let d = dir.path();
+    std::fs::remove_dir_all(d.join("apps/istio")).unwrap();
+    std::fs::create_dir_all(d.join("apps/istio")).unwrap();
+    std::fs::write(
+        d.join("apps/istio/istiod.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: istiod\n  namespace: istio-system\n  labels: {app: istiod, istio.io/rev: default}\nspec:\n  selector: {matchLabels: {app: istiod}}\n  template:\n    metadata: {labels: {app: istiod}}\n    spec:\n      containers:\n        - name: discovery\n          image: docker.io/istio/pilot:1.24.6\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: istio-sidecar-injector\n  labels: {istio.io/rev: default}\nwebhooks: []\n",
+    )
+    .unwrap();
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    let found = findings(&json(&out));
+    assert!(
+        found
+            .iter()
+            .any(|(r, k)| r == "MP207" && k == "Deployment/istio-system/istiod"),
+        "{found:?}"
+    );
+    // The webhook is part of that install, not a second control plane.
+    assert_eq!(
+        found.iter().filter(|(r, _)| r == "MP207").count(),
+        1,
+        "{found:?}"
+    );
+    let (code, out, err) = run(d, &["adopt"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("the discovery container's image tag"), "{out}");
+    let l = lock(d);
+    assert_eq!(l["revisions"][0]["name"], "default");
+    assert_eq!(l["revisions"][0]["installedBy"]["kind"], "Deployment");
+    let (_, out, _) = run(d, &["check", "--format", "json"]);
+    assert!(!out.contains("MP207"), "{out}");
+}
