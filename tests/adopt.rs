@@ -87,7 +87,7 @@ fn check_reports_the_running_install_collisions_and_committed_sidecars() {
     let mp207 = diagnostic(&report, "MP207", "istiod");
     assert_eq!(mp207["severity"], "deny");
     assert_eq!(mp207["file"], "apps/istio/releases.yaml");
-    assert_eq!(mp207["line"], 19);
+    assert_eq!(mp207["line"], 22);
     assert!(
         mp207["message"].as_str().unwrap().contains("Istio 1.24.6"),
         "{mp207}"
@@ -137,7 +137,7 @@ fn facts_show_installations_and_manual_sidecars() {
         summary,
         [
             "istio-base base default 1.24.6 flux-helm apps/istio/releases.yaml:2 managed=false",
-            "istiod istiod default 1.24.6 flux-helm apps/istio/releases.yaml:19 managed=false",
+            "istiod istiod default 1.24.6 flux-helm apps/istio/releases.yaml:22 managed=false",
         ]
     );
     let cart = facts["workloads"]
@@ -205,7 +205,7 @@ fn adopt_writes_the_first_lock_and_the_plan_upgrades_from_it() {
     assert!(out.starts_with("wrote rendered/meshplan.lock\n"), "{out}");
     assert!(out.contains("revision default (Istio 1.24.6"), "{out}");
     assert!(
-        out.contains("HelmRelease/istio-system/istiod (apps/istio/releases.yaml:19)"),
+        out.contains("HelmRelease/istio-system/istiod (apps/istio/releases.yaml:22)"),
         "{out}"
     );
     let l = lock(d);
@@ -452,6 +452,7 @@ fn commit_after_adopt_carries_the_lock_with_the_first_step_and_never_drops_base(
                 assert!(added, "step {merged} removes a base release: {changes}");
             }
         }
+        helm_renders_every_release(d);
         // meshplan's commits touch only its output directory.
         assert!(
             changes.lines().all(|l| l.contains("\trendered/")),
@@ -533,4 +534,53 @@ fn adopt_an_istio_operator_or_a_rendered_install() {
     assert_eq!(l["revisions"][0]["installedBy"]["kind"], "Deployment");
     let (_, out, _) = run(d, &["check", "--format", "json"]);
     assert!(!out.contains("MP207"), "{out}");
+}
+
+/// `helm template` (the real Helm, the real Istio charts of `../shared/data`) of every
+/// HelmRelease of Istio's charts in the checkout, the user's and meshplan's: each must render.
+fn helm_renders_every_release(d: &Path) {
+    let mut rendered = 0;
+    for entry in walkdir::WalkDir::new(d)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        .filter(|e| !e.path().to_string_lossy().contains("/.git/"))
+    {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        let Ok(docs) = serde_saphyr::from_multiple::<Value>(&text) else {
+            continue;
+        };
+        for doc in docs.iter().filter(|d| d["kind"] == "HelmRelease") {
+            let spec = &doc["spec"]["chart"]["spec"];
+            let (Some(chart), Some(version)) = (spec["chart"].as_str(), spec["version"].as_str())
+            else {
+                continue;
+            };
+            let values = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(
+                values.path(),
+                serde_json::to_string(&doc["spec"]["values"]).unwrap(),
+            )
+            .unwrap();
+            let out = std::process::Command::new(crate::common::tool("helm"))
+                .args(["template", doc["metadata"]["name"].as_str().unwrap()])
+                .arg(crate::common::shared_data().join(format!("istio-charts/{version}/{chart}")))
+                .args(["-n", doc["metadata"]["namespace"].as_str().unwrap(), "-f"])
+                .arg(values.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "helm template of {} ({chart} {version}) in {}: {}",
+                doc["metadata"]["name"],
+                entry.path().display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            rendered += 1;
+        }
+    }
+    assert!(
+        rendered >= 3,
+        "the user's base and istiod, meshplan's istiod: {rendered}"
+    );
 }
