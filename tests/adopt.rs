@@ -453,6 +453,12 @@ fn commit_after_adopt_carries_the_lock_with_the_first_step_and_never_drops_base(
             }
         }
         helm_renders_every_release(d);
+        // The adopted base release and its HelmRepository stay the user's, in place:
+        // meshplan renders no second object of the same name.
+        assert!(!d.join("rendered/istio-system/istio-base.yaml").exists());
+        assert!(!d.join("rendered/istio-system/helmrepository.yaml").exists());
+        let kustomization = std::fs::read_to_string(d.join("rendered/kustomization.yaml")).unwrap();
+        assert!(!kustomization.contains("istio-base"), "{kustomization}");
         // meshplan's commits touch only its output directory.
         assert!(
             changes.lines().all(|l| l.contains("\trendered/")),

@@ -23,6 +23,7 @@ pub(crate) fn render_lock(
 ) -> Result<RenderedTree, Error> {
     let model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, lock, &ctx.base);
     let mut tree = render::render(&model, charts).map_err(|e| ctx.render_error(e))?;
+    super::collisions::drop_adopted(&mut tree, lock);
     tree.insert(LOCK_FILE.to_string(), lock.to_yaml());
     Ok(tree)
 }
