@@ -16,7 +16,7 @@ const CODES: &[&str] = &[
     "MP101", "MP102", "MP103", "MP105", "MP106", "MP202", "MP203", "MP401", "MP402", "MP403",
     "MP404", "MP104", "MP107", "MP201", "MP204", "MP205", "MP206", "MP301", "MP302", "MP303",
     "MP304", "MP305", "MP306", "MP307", "MP308", "MP309", "MP310", "MP311", "MP312", "MP313",
-    "MP501", "MP502", "MP503", "MP108", "MP110", "MP504", "MP505",
+    "MP501", "MP502", "MP503", "MP108", "MP110", "MP504", "MP505", "MP207", "MP208", "MP314",
 ];
 
 /// `code → (name, severity)` from the tables of the shared RULES.md.

@@ -2,6 +2,7 @@
 //! grids, and per-stage integration tests, one module per area.
 
 mod action;
+mod adopt;
 mod argocd_plugin;
 mod catalog;
 mod check_reports;

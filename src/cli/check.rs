@@ -101,6 +101,8 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
         super::drift::rendered_drift(&ctx, &charts, super::rendered::may_hold_release)?;
     let gateways = super::rendered::check_gateways(&ctx, &judged, &charts, &committed)?;
     let mut rendered = super::rendered::to_input(drift.as_ref(), &gateways)?;
+    let collisions = super::collisions::check_collisions(&ctx, &judged, &charts)?;
+    super::collisions::add_to(&mut rendered, collisions);
     let transitions = step_inputs(&ctx, &judged, false)?;
     let refusals = super::refusals::render_refusals(&ctx, &judged, &charts, &transitions.after)?;
     if let Some(fields) = rendered.as_object_mut() {
@@ -291,6 +293,7 @@ pub(crate) fn judged_facts(ctx: &Context, judged: &[usize], after: &crate::state
     facts.versions = ctx.version_facts();
     facts.config_hash = ctx.plan.config.clone();
     fill_running_proxies(ctx, &mut facts, indices, after);
+    crate::facts::installations::mark_adopted(&mut facts.installations, ctx.lock.as_ref());
     facts
 }
 
@@ -326,6 +329,11 @@ fn fill_running_proxies(
         }
     }
     for w in &mut facts.workloads {
+        w.next_restart = next_restart.get(w.key.as_str()).map(|s| (*s).to_string());
+        // A committed sidecar runs the version its image pins, whatever was recorded.
+        if w.sidecar == "manual" {
+            continue;
+        }
         match after.workloads.get(&w.key) {
             Some(record) => {
                 w.proxy = Some(record.proxy.clone());
@@ -340,7 +348,6 @@ fn fill_running_proxies(
                 w.proxy_config = w.proxy.as_ref().and(committed_config.clone());
             }
         }
-        w.next_restart = next_restart.get(w.key.as_str()).map(|s| (*s).to_string());
     }
     let committed_gateways = committed
         .and_then(|l| l.config_hash.as_ref())

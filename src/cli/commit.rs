@@ -9,6 +9,8 @@
 //! working tree. A branch that does not build on `HEAD` any more (its steps were
 //! squash-merged, or the base moved on) is rebuilt from `HEAD`, whose lock says what was
 //! merged, instead of stacking on the stale tip ([`stale_branch`]).
+//! A lock `meshplan adopt` wrote in the working tree, when the base commit has none, is where
+//! the first step starts.
 
 use super::check::load_policies;
 use super::context::Context;
@@ -106,6 +108,13 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
             &ctx.spec.spec.metadata.name,
         )?,
         None => lock_at_base(&repo, &branch, &out_rel, &ctx.spec.spec.metadata.name)?,
+    };
+    // The lock `meshplan adopt` wrote and nobody committed is where the first step starts:
+    // that step's commit carries it (as the step leaves it), so the hand-over is reviewed
+    // in one pull request rather than a lock-only one.
+    let base_lock = match base_lock {
+        Some(lock) => Some(lock),
+        None => ctx.lock.clone().filter(Lock::is_adoption),
     };
     let ctx = ctx.with_lock(base_lock);
     let policies = load_policies(&ctx, &args.policies)?;

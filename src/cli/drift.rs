@@ -57,7 +57,10 @@ pub(crate) fn try_render(
     charts: &Charts,
 ) -> Result<RenderedTree, render::RenderError> {
     let model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, lock, &ctx.base);
-    render::render(&model, charts)
+    let mut tree = render::render(&model, charts)?;
+    // What `adopt` took over stays the user's document: never rendered a second time.
+    super::collisions::drop_adopted(&mut tree, lock);
+    Ok(tree)
 }
 
 /// The output directory of the spec (`spec.output` beside the spec file).
@@ -67,7 +70,12 @@ pub(crate) fn output_dir(ctx: &Context) -> PathBuf {
 
 /// `path` as diagnostics and summaries show it: relative to `-C DIR` when below it, with `/`.
 pub(crate) fn display_path(ctx: &Context, path: &Path) -> String {
-    relative_to(path, &ctx.dir)
+    display_path_in(&ctx.dir, path)
+}
+
+/// [`display_path`] for `-C DIR` `dir`, before a [`Context`] exists.
+pub(crate) fn display_path_in(dir: &Path, path: &Path) -> String {
+    relative_to(path, dir)
         .unwrap_or_else(|| path.to_path_buf())
         .to_string_lossy()
         .replace('\\', "/")
@@ -185,6 +193,7 @@ impl Drift {
 /// (written before meshplan recorded them) is re-rendered with `charts` and compared as it
 /// was. Without a lock, any file there is drift (kind `no-lock`, one finding at the missing
 /// lock); the drift is `None` when there is no lock and no file (nothing rendered yet).
+/// The lock `meshplan adopt` wrote comes before any render: nothing to drift from yet.
 pub(crate) fn rendered_drift(
     ctx: &Context,
     charts: &Charts,
@@ -201,6 +210,10 @@ pub(crate) fn rendered_drift(
         });
         return Ok((drift, kept));
     };
+    if lock.is_adoption() {
+        let (_, kept) = scan_dir(&out, None, keep)?;
+        return Ok((None, kept));
+    }
     let tree;
     let expected = if lock.files.is_empty() {
         tree = render_recorded(ctx, lock, charts)?;

@@ -43,7 +43,11 @@ pub(crate) struct FactsArgs {
 pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
     let mut facts = match args.step {
-        FactsPoint::Current => ctx.base.at(&ctx.plan.start),
+        FactsPoint::Current => {
+            let mut facts = ctx.base.at(&ctx.plan.start);
+            crate::facts::installations::mark_adopted(&mut facts.installations, ctx.lock.as_ref());
+            facts
+        }
         FactsPoint::Next | FactsPoint::Final => {
             let count = if args.step == FactsPoint::Next {
                 1

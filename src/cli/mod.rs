@@ -2,7 +2,9 @@
 //! stages; stages never parse arguments or print. [`main`] maps results to the exit codes
 //! of DESIGN.md: 0 passed, 1 findings, 2 invalid input or usage, 3 internal error.
 
+mod adopt;
 mod check;
+mod collisions;
 mod commit;
 mod context;
 mod diff;
@@ -72,6 +74,13 @@ enum Command {
     Schema,
     /// Write a commented meshplan.yaml for the repository in -C DIR (its namespaces and manifests).
     Init(misc::InitArgs),
+    /// Write the first meshplan.lock from the Istio installation found in the manifests.
+    ///
+    /// Takes over the running control plane (HelmRelease, Argo CD Application,
+    /// IstioOperator, Sail Istio, or rendered istiod) so the first plan upgrades it instead of
+    /// installing a second one beside it. Exit 2, nothing written, when a lock exists,
+    /// nothing is found, or the candidates cannot be told apart (--revision NAME chooses).
+    Adopt(adopt::AdoptArgs),
     /// Print shell completions (e.g. `meshplan completions bash > /etc/bash_completion.d/meshplan`).
     Completions {
         /// The shell.
@@ -171,6 +180,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Policy(p) => misc::policy(p),
         Command::Schema => misc::schema(),
         Command::Init(a) => misc::init(a),
+        Command::Adopt(a) => adopt::run(a),
         Command::Debug(d) => misc::debug(d),
         Command::Completions { shell } => {
             let mut out = Vec::new();

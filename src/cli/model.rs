@@ -37,9 +37,12 @@ pub fn render_model(
             .or_default()
             .push(tag.clone());
     }
+    // An adopted revision is installed by the user's own object: rendering it too would be
+    // a second copy of the same release (MP208); its cleanup deletes that object instead.
     let revisions = lock
         .revisions
         .iter()
+        .filter(|r| r.installed_by.is_none())
         .map(|r| RenderRevision {
             name: r.name.clone(),
             version: r.version.clone(),
@@ -197,10 +200,12 @@ mod tests {
             RevisionState {
                 name: "1-28-1".into(),
                 version: "1.28.1".into(),
+                installed_by: None,
             },
             RevisionState {
                 name: "1-26-8".into(),
                 version: "1.26.8".into(),
+                installed_by: None,
             },
         ];
         lock.tags.insert("default".into(), "1-28-1".into());

@@ -201,7 +201,9 @@ pub(crate) fn prepare_into(
             )?;
             let gateways =
                 super::rendered::merge(vec![rendered, super::rendered::inventory_releases(ctx)]);
-            let rendered = super::rendered::to_input(None, &gateways)?;
+            let mut rendered = super::rendered::to_input(None, &gateways)?;
+            let collisions = super::collisions::collisions(ctx, &tree, &display_path(ctx, out));
+            super::collisions::add_to(&mut rendered, collisions);
             let diagnostics = evaluate(ctx, p, &applied, single, Some(&rendered), &transitions)?;
             (tree, diagnostics)
         }

@@ -12,6 +12,7 @@
 //! `at` is O(W + S + P + namespaces).
 
 pub mod injection;
+pub mod installations;
 pub mod model;
 pub mod pdb;
 pub mod protocol;
@@ -70,6 +71,8 @@ pub struct FactsBase {
     pdbs: Vec<PdbFacts>,
     kubernetes_version: String,
     native_sidecars: NativeSidecars,
+    /// Istio installations found in the manifests.
+    installations: Vec<installations::Installation>,
     /// Inputs that were malformed and how they were read, as `file:line: object: problem`.
     pub warnings: Vec<String>,
 }
@@ -164,6 +167,7 @@ impl FactsBase {
             pdbs,
             kubernetes_version: spec.spec.kubernetes_version.clone(),
             native_sidecars: spec.spec.istio.config.native_sidecars,
+            installations: installations::find(inventory),
             warnings,
         }
     }
@@ -184,6 +188,10 @@ impl FactsBase {
             .map(|w| {
                 let f = &w.facts;
                 let ns = seen.get(f.object.namespace.as_str()).unwrap_or(&no_labels);
+                // A committed sidecar is not the webhook's: no relabel or restart moves it.
+                if w.manual.is_some() {
+                    return (f.key.as_str(), f.restartable, None);
+                }
                 let decision =
                     decide_injection(ns, &f.pod_labels, &f.pod_annotations, w.host_network, view);
                 (f.key.as_str(), f.restartable, decision.revision)
@@ -238,6 +246,18 @@ impl FactsBase {
                     .to_string(),
                 };
                 f.revision = decision.revision;
+                if let Some(pinned) = &w.manual {
+                    f.injected = true;
+                    f.sidecar = "manual".to_string();
+                    f.revision = None;
+                    f.proxy = pinned.clone();
+                    f.reason = format!(
+                        "committed sidecar (istioctl kube-inject output) pinned to {}; \
+                         the webhooks leave it as it is",
+                        pinned.as_deref().unwrap_or("an unknown version")
+                    );
+                    return f;
+                }
                 f.reason = if w.is_vm {
                     format!(
                         "WorkloadEntry (VM proxy, restarted by hand): {}",
@@ -293,6 +313,7 @@ impl FactsBase {
             },
             config_hash: None,
             gateways: Vec::new(),
+            installations: self.installations.clone(),
         }
     }
 }

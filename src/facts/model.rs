@@ -36,6 +36,9 @@ pub struct Facts {
     /// The gateway colours' Deployments after the judged change (meshplan renders them; they
     /// are not in the inventory). Sorted by key; filled by the CLI from the lock.
     pub gateways: Vec<GatewayDeploymentFacts>,
+    /// Istio installations found in the manifests (HelmReleases, Applications,
+    /// IstioOperators, Sail CRs, rendered istiod), in file order.
+    pub installations: Vec<super::installations::Installation>,
 }
 
 /// One gateway colour's Deployment, as meshplan's lock records it.
@@ -118,7 +121,8 @@ pub struct WorkloadFacts {
     pub owner_kind: String,
     /// Whether a rolling restart (pod-template annotation bump) restarts it.
     pub restartable: bool,
-    /// `native`, `legacy` or `none` (not injected).
+    /// `native`, `legacy`, `manual` (a committed sidecar, `istioctl kube-inject` output,
+    /// whose `proxy` is its image's tag) or `none` (not injected).
     pub sidecar: String,
     /// `sidecar.istio.io/proxyImage`, when set.
     pub custom_proxy_image: Option<String>,

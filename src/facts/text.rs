@@ -1,5 +1,6 @@
-//! `meshplan facts --format text`: the facts as two readable tables, namespaces then
-//! workloads, so a person can answer "who injects what" at a glance.
+//! `meshplan facts --format text`: the facts as readable tables, namespaces then workloads
+//! (then the Istio installations found in the manifests, when there are any), so a person
+//! can answer "who injects what" at a glance.
 
 use super::model::Facts;
 use std::fmt::Write;
@@ -65,6 +66,47 @@ pub fn render_text(facts: &Facts) -> String {
         ],
         &wl_rows,
     );
+    // Only when there are some, so the tables of a mesh meshplan installed stay as they were.
+    if !facts.installations.is_empty() {
+        let rows: Vec<Vec<String>> = facts
+            .installations
+            .iter()
+            .map(|i| {
+                let status = if i.managed {
+                    "meshplan"
+                } else if i.adopted {
+                    "adopted"
+                } else {
+                    "unmanaged"
+                };
+                vec![
+                    i.object.key(),
+                    i.component.clone(),
+                    i.revision.clone(),
+                    i.version.clone().unwrap_or_else(|| "unknown".to_string()),
+                    i.delivery.clone(),
+                    status.to_string(),
+                    format!("{}:{}", i.file, i.line),
+                    i.version_source.clone(),
+                ]
+            })
+            .collect();
+        out.push_str("\nINSTALLATIONS\n");
+        table(
+            &mut out,
+            &[
+                "INSTALLATION",
+                "COMPONENT",
+                "REVISION",
+                "VERSION",
+                "DELIVERY",
+                "STATUS",
+                "WHERE",
+                "VERSION FROM",
+            ],
+            &rows,
+        );
+    }
     out
 }
 

@@ -47,6 +47,10 @@ pub(crate) struct WorkloadBase {
     pub host_network: bool,
     /// A WorkloadEntry (VM), not a pod.
     pub is_vm: bool,
+    /// A committed sidecar (`istioctl kube-inject` output: an `istio-proxy` container or the
+    /// `sidecar.istio.io/status` annotation): the proxy version its image pins (None when
+    /// the tag is not a version). A restart does not move it; re-injection does.
+    pub manual: Option<Option<String>>,
 }
 
 /// Reads `obj` when it is a workload; problems go to `warnings` naming file and line.
@@ -118,6 +122,7 @@ pub(crate) fn extract(obj: &Object, warnings: &mut Vec<String>) -> Option<Worklo
                 .is_some_and(|p| !p.is_null())
     });
     let drain = proxy_drain(&pod_annotations, &mut warn);
+    let manual = manual_sidecar(containers, spec, &pod_annotations);
     Some(WorkloadBase {
         facts: WorkloadFacts {
             object: obj.id.clone(),
@@ -153,7 +158,37 @@ pub(crate) fn extract(obj: &Object, warnings: &mut Vec<String>) -> Option<Worklo
         },
         host_network,
         is_vm,
+        manual,
     })
+}
+
+/// Annotation `istioctl kube-inject` (and the webhook) leave on an injected pod template.
+const SIDECAR_STATUS_ANNOTATION: &str = "sidecar.istio.io/status";
+
+/// Whether the template carries a committed sidecar, and the version its `proxyv2` image
+/// pins (see [`WorkloadBase::manual`]).
+fn manual_sidecar(
+    containers: &[Value],
+    spec: Option<&Value>,
+    annotations: &BTreeMap<String, String>,
+) -> Option<Option<String>> {
+    let proxy = containers
+        .iter()
+        .chain(init_containers(spec))
+        .find(|c| c.get("name").and_then(Value::as_str) == Some("istio-proxy"));
+    // An `istio-proxy` entry without an image is an override the webhook merges into what
+    // it injects, not a committed sidecar.
+    let image = proxy.and_then(|c| c.get("image")).and_then(Value::as_str);
+    if image.is_none() && !annotations.contains_key(SIDECAR_STATUS_ANNOTATION) {
+        return None;
+    }
+    Some(image.and_then(|i| {
+        let tag = super::installations::image_tag(i)?;
+        let core = tag.trim_start_matches('v').split('-').next().unwrap_or(tag);
+        crate::catalog::Version::parse(core)
+            .ok()
+            .map(|_| core.to_string())
+    }))
 }
 
 /// The pod template's metadata and spec for `kind`.

@@ -128,6 +128,7 @@ fn a_leftover_revision_is_only_cleaned_up() {
     lock.revisions.push(RevisionState {
         name: "1-24-6".into(),
         version: "1.24.6".into(),
+        installed_by: None,
     });
     lock.gateways.insert(
         "istio-ingress/ingress".into(),

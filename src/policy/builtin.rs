@@ -65,6 +65,9 @@ pub(crate) const RULES: &[[Embedded; 2]] = &[
     rule!("config/waiver_expired"),
     rule!("config/unrendered_source"),
     rule!("config/component_not_applied"),
+    rule!("revisions/unmanaged_control_plane"),
+    rule!("revisions/object_collision"),
+    rule!("workloads/manual_injection"),
 ];
 
 /// The label regorus reports for an embedded file, e.g. `policies/workloads/missing_pdb.rego`.

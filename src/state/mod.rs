@@ -5,6 +5,8 @@
 //! a time. Written only by meshplan, in one canonical YAML form (sorted maps, no timestamps),
 //! so two renders of the same state are byte-identical. The format is in `docs/lock.md`.
 
+pub mod adopt;
+
 use crate::facts::MeshView;
 use crate::plan::{Plan, Step, StepKind};
 use crate::spec::{GatewayStrategy, IstioConfig};
@@ -41,6 +43,37 @@ pub struct RevisionState {
     pub name: String,
     /// Istio version it runs, e.g. `1.24.6`.
     pub version: String,
+    /// For a revision `meshplan adopt` took over: the object of the manifests that installs
+    /// it (meshplan does not render it; the cleanup that retires it deletes that object).
+    /// Absent for the revisions meshplan installed, and in locks written before adopt.
+    #[serde(
+        default,
+        rename = "installedBy",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub installed_by: Option<ObjectOrigin>,
+}
+
+/// An object of the user's manifests that `meshplan adopt` took over: where it is defined.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectOrigin {
+    /// Its file, relative to `-C DIR` when adopt ran.
+    pub file: String,
+    /// Its kind, e.g. `HelmRelease`.
+    pub kind: String,
+    /// Its namespace (empty for cluster-scoped kinds).
+    #[serde(default)]
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+}
+
+impl ObjectOrigin {
+    /// Whether it is the object `kind`/`namespace`/`name`.
+    pub fn is(&self, kind: &str, namespace: &str, name: &str) -> bool {
+        self.kind == kind && self.namespace == namespace && self.name == name
+    }
 }
 
 /// One ingress gateway: its colours and which one the traffic Service selects.
@@ -188,6 +221,11 @@ pub struct Lock {
     /// The upgrade in progress (absent when none is).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upgrade: Option<UpgradeState>,
+    /// Installation objects `meshplan adopt` took over that install no revision (the `base`
+    /// release, gateway releases), sorted; the adopted revisions record theirs in
+    /// `installedBy`. Absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub adopted: Vec<ObjectOrigin>,
     /// Every file meshplan rendered into `spec.output` with this lock (path relative to
     /// `spec.output`, `/`-separated; the lock itself aside) → `sha256:<hex>` of its bytes:
     /// what MP502 compares the committed files with. Empty in locks written before meshplan
@@ -256,6 +294,7 @@ impl Lock {
             config_hash: None,
             upgrade: None,
             files: BTreeMap::new(),
+            adopted: Vec::new(),
         }
     }
 
@@ -336,6 +375,7 @@ impl Lock {
             revisions.push(RevisionState {
                 name: r.name.value.clone(),
                 version: r.version.value.clone(),
+                installed_by: r.installed_by.clone(),
             });
         }
         revisions.sort_by(|a, b| a.name.cmp(&b.name));
@@ -406,6 +446,7 @@ impl Lock {
             config_hash: raw.config_hash,
             upgrade: raw.upgrade,
             files: raw.files.into_iter().map(|(k, v)| (k, v.value)).collect(),
+            adopted: raw.adopted,
         })
     }
 
@@ -455,7 +496,27 @@ impl Lock {
             config_hash: self.config_hash.clone(),
             upgrade: self.upgrade.clone(),
             files: BTreeMap::new(),
+            adopted: self.adopted.clone(),
         }
+    }
+
+    /// Whether this is the lock `meshplan adopt` writes, before any step: it records an
+    /// adopted revision and no upgrade in progress or restart yet.
+    pub fn is_adoption(&self) -> bool {
+        self.revisions.iter().any(|r| r.installed_by.is_some())
+            && self.upgrade.is_none()
+            && self.config_hash.is_none()
+            && self.workloads.values().all(|w| w.generation == 0)
+    }
+
+    /// Whether `meshplan adopt` took over the object `kind`/`namespace`/`name`: a revision's
+    /// `installedBy` or an entry of `adopted`.
+    pub fn adopted_object(&self, kind: &str, namespace: &str, name: &str) -> bool {
+        self.revisions
+            .iter()
+            .filter_map(|r| r.installed_by.as_ref())
+            .chain(&self.adopted)
+            .any(|o| o.is(kind, namespace, name))
     }
 
     /// The workloads whose object is gone, sorted: those whose key fails
@@ -719,6 +780,7 @@ fn set_revision(lock: &mut Lock, name: &str, version: &str) {
             lock.revisions.push(RevisionState {
                 name: name.to_string(),
                 version: version.to_string(),
+                installed_by: None,
             });
             lock.revisions.sort_by(|a, b| a.name.cmp(&b.name));
         }
@@ -748,6 +810,8 @@ struct RawLock {
     upgrade: Option<UpgradeState>,
     #[serde(default)]
     files: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    adopted: Vec<ObjectOrigin>,
 }
 
 #[derive(Deserialize)]
@@ -755,6 +819,8 @@ struct RawLock {
 struct RawRevision {
     name: Spanned<String>,
     version: Spanned<String>,
+    #[serde(default, rename = "installedBy")]
+    installed_by: Option<ObjectOrigin>,
 }
 
 #[derive(Deserialize)]

@@ -62,6 +62,7 @@ fn running() -> Lock {
     lock.revisions.push(RevisionState {
         name: "1-24-6".into(),
         version: "1.24.6".into(),
+        installed_by: None,
     });
     lock.tags.insert("default".into(), "1-24-6".into());
     lock.namespaces.insert("shop".into(), "1-24-6".into());
