@@ -334,7 +334,6 @@ impl Context {
             ("MP101" | "MP102" | "MP104" | "MP106" | "MP107" | "MP108", _) => {
                 vec![Seg::Key("spec"), Seg::Key("istio"), Seg::Key("version")]
             }
-            ("MP110", _) => vec![Seg::Key("spec"), Seg::Key("istio"), Seg::Key("delivery")],
             ("MP205", _) => vec![
                 Seg::Key("spec"),
                 Seg::Key("istio"),

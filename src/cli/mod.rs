@@ -241,10 +241,11 @@ mod tests {
         // `check --output/--report` go through `write_reports`, `init` through `write_atomic`.
         type Writer = fn(&std::path::Path, &str);
         let writers: [(&str, Writer); 2] = [
-            ("write_atomic", |p, t| super::write_atomic(p, t).expect("written")),
+            ("write_atomic", |p, t| {
+                super::write_atomic(p, t).expect("written")
+            }),
             ("write_reports", |p, t| {
-                super::reports::write_reports(&[(p.to_path_buf(), t.to_string())])
-                    .expect("written")
+                super::reports::write_reports(&[(p.to_path_buf(), t.to_string())]).expect("written")
             }),
         ];
         for (name, write) in writers {
@@ -264,7 +265,10 @@ mod tests {
                 .expect("exists")
                 .file_type()
                 .is_fifo();
-            assert!(still_fifo, "{name}: the FIFO was replaced by a regular file");
+            assert!(
+                still_fifo,
+                "{name}: the FIFO was replaced by a regular file"
+            );
             assert_eq!(reader.join().expect("reader"), "passed: 0 deny\n");
         }
     }
