@@ -2,7 +2,7 @@
 //! manifest directories it finds (not placeholders), stays a commented valid spec, and the
 //! first `check` judges the real workloads.
 
-use crate::common::{check_json, copy_tree, meshplan, shared_data};
+use crate::common::{TODAY, check_json, copy_tree, findings, meshplan, shared_data, tool};
 
 #[test]
 fn init_then_check_on_a_copy_of_the_argo_cd_corpus() {
@@ -128,4 +128,63 @@ fn the_argo_cd_install_gives_a_readable_text_report() {
             "{message} is missing from the text report"
         );
     }
+}
+
+/// On a real Flux monorepo `init` reads the first cluster through its Flux entry point (the
+/// globs would load both clusters' copies and a hidden `.fluxschema.yml`), names the mesh
+/// after it, and the first `check` passes with the remote charts listed as MP504.
+#[test]
+fn init_then_check_on_a_copy_of_the_flux_monorepo() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    copy_tree(
+        &shared_data().join("gitops-repos/flux2-kustomize-helm-example"),
+        d,
+    );
+    let out = meshplan()
+        .arg("init")
+        .arg("-C")
+        .arg(d)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spec = std::fs::read_to_string(d.join("meshplan.yaml")).expect("written");
+    assert!(spec.contains("  name: production "), "{spec}");
+    assert!(
+        spec.contains("    - {flux: \"clusters/production\"}"),
+        "{spec}"
+    );
+    assert!(spec.contains("# - {flux: \"clusters/staging\"}"), "{spec}");
+    assert!(
+        !spec.contains("\"*.yml\""),
+        "a hidden file made a glob: {spec}"
+    );
+
+    let out = meshplan()
+        .arg("check")
+        .arg("-C")
+        .arg(d)
+        .args(["--format", "json", "--today", TODAY, "--kustomize"])
+        .arg(tool("kubectl"))
+        .arg("--helm")
+        .arg(tool("helm"))
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert_eq!(
+        findings(&report, "MP504").len(),
+        3,
+        "podinfo, cert-manager and envoy-gateway come from remote charts: {report}"
+    );
 }

@@ -21,6 +21,10 @@ pub(crate) struct Found {
     pub kustomizations: BTreeSet<String>,
     /// Helm chart directories (a `Chart.yaml`): templates, not manifests; not walked.
     pub charts: BTreeSet<String>,
+    /// Flux cluster entry points: directories holding `flux-system/gotk-sync.yaml`, as
+    /// `flux bootstrap` lays them out. Following one reads the cluster as Flux applies it,
+    /// so it replaces the globs (which would read every cluster's copy at once).
+    pub flux: BTreeSet<String>,
 }
 
 /// Directories never walked: version control, meshplan's own output, build and tool trees.
@@ -51,6 +55,13 @@ pub(crate) fn discover(dir: &Path) -> Found {
         };
         if entry.file_type().is_dir()
             && entry.depth() > 0
+            && entry.path().join("flux-system/gotk-sync.yaml").is_file()
+            && let Some(rel) = entry.path().strip_prefix(dir).ok().and_then(Path::to_str)
+        {
+            found.flux.insert(rel.replace('\\', "/"));
+        }
+        if entry.file_type().is_dir()
+            && entry.depth() > 0
             && entry.path().join("Chart.yaml").is_file()
         {
             if let Some(rel) = entry.path().strip_prefix(dir).ok().and_then(Path::to_str) {
@@ -77,6 +88,11 @@ pub(crate) fn discover(dir: &Path) -> Found {
             continue;
         };
         let name = entry.file_name().to_string_lossy();
+        // Hidden files are tool configuration (`.fluxschema.yml`, `.pre-commit-config.yaml`),
+        // not manifests: a glob would load them and fail on the first one.
+        if name.starts_with('.') {
+            continue;
+        }
         if name == "kustomization.yaml" || name == "kustomization.yml" {
             found.kustomizations.insert(rel_dir);
             continue;
@@ -97,6 +113,11 @@ pub(crate) fn discover(dir: &Path) -> Found {
             };
             // meshplan's own files (a spec being replaced with --force) are not manifests.
             if api.starts_with("meshplan.dev/") {
+                continue;
+            }
+            // A document without a name is not an object the inventory loads (it would be
+            // exit 2 there), so it does not make its directory a manifests directory.
+            if doc["metadata"]["name"].as_str().is_none() {
                 continue;
             }
             objects += 1;
@@ -162,13 +183,42 @@ pub(crate) fn spec_for(found: &Found) -> String {
     let mut manifests = String::from(
         "  manifests:                       # directories with Kubernetes manifests, found by `meshplan init`\n",
     );
-    if found.globs.is_empty() {
+    if found.globs.is_empty() && found.flux.is_empty() {
         manifests =
             "  manifests: []                    # no Kubernetes manifests found: add globs here\n"
                 .into();
     }
+    // With a Flux entry point, the first cluster is read as Flux applies it and everything
+    // else is only suggested: the globs would load every cluster's copy of the same objects.
+    let mut flux = found.flux.iter();
+    let globs_active = match flux.next() {
+        Some(first) => {
+            manifests = String::from(
+                "  manifests:                       # the cluster's Flux entry point, found by `meshplan init`\n",
+            );
+            manifests.push_str(&format!(
+                "    - {{flux: {}}}   # follows its Flux Kustomizations and HelmReleases (needs kubectl)\n",
+                yaml_string(first)
+            ));
+            for other in flux {
+                manifests.push_str(&format!(
+                    "    # - {{flux: {}}}   # another cluster: one meshplan.yaml per cluster\n",
+                    yaml_string(other)
+                ));
+            }
+            false
+        }
+        None => true,
+    };
     for glob in &found.globs {
-        manifests.push_str(&format!("    - {}\n", yaml_string(glob)));
+        if globs_active {
+            manifests.push_str(&format!("    - {}\n", yaml_string(glob)));
+        } else {
+            manifests.push_str(&format!(
+                "    # - {}   # read through the Flux entry point already?\n",
+                yaml_string(glob)
+            ));
+        }
     }
     for c in &found.charts {
         manifests.push_str(&format!(
@@ -183,7 +233,19 @@ pub(crate) fn spec_for(found: &Found) -> String {
             yaml_string(dir)
         ));
     }
-    let with_waves = replace_block(starter, "    waves:", "  gateways:", &waves);
+    // The cluster's name: the Flux entry point's directory (`clusters/production`) names it.
+    let starter = match found
+        .flux
+        .first()
+        .and_then(|f| f.rsplit('/').next())
+        .filter(|n| crate::spec::validate::is_dns1123_label(n))
+    {
+        Some(cluster) => {
+            starter.replacen("  name: prod-eu-1 ", &format!("  name: {cluster:<9} "), 1)
+        }
+        None => starter.to_string(),
+    };
+    let with_waves = replace_block(&starter, "    waves:", "  gateways:", &waves);
     let with_namespaces = replace_block(&with_waves, "  namespaces:", "  manifests:", &namespaces);
     replace_block(&with_namespaces, "  manifests:", "  output:", &manifests)
 }
@@ -286,6 +348,7 @@ mod tests {
                 .into(),
             kustomizations: ["overlays/prod".to_string()].into(),
             charts: ["charts/shop".to_string()].into(),
+            flux: BTreeSet::new(),
         };
         let text = spec_for(&found);
         let spec = crate::spec::parse(Path::new("meshplan.yaml"), &text)
@@ -306,5 +369,48 @@ mod tests {
         assert!(!text.contains("shop-canary"), "no placeholder left: {text}");
         // Still the commented starter around the found parts.
         assert!(text.contains("# waivers, e.g."), "{text}");
+    }
+
+    #[test]
+    fn a_flux_entry_point_replaces_the_globs_and_names_the_cluster() {
+        let found = Found {
+            namespaces: ["podinfo".to_string()].into(),
+            globs: ["clusters/production/*.yaml", "clusters/staging/*.yaml"]
+                .map(String::from)
+                .into(),
+            kustomizations: BTreeSet::new(),
+            charts: BTreeSet::new(),
+            flux: ["clusters/production", "clusters/staging"]
+                .map(String::from)
+                .into(),
+        };
+        let text = spec_for(&found);
+        let spec = crate::spec::parse(Path::new("meshplan.yaml"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(spec.spec.manifests.len(), 1, "{text}");
+        assert_eq!(spec.metadata.name, "production", "{text}");
+        assert!(
+            text.contains("    - {flux: \"clusters/production\"}"),
+            "{text}"
+        );
+        assert!(text.contains("# - {flux: \"clusters/staging\"}"), "{text}");
+        assert!(text.contains("# - \"clusters/staging/*.yaml\""), "{text}");
+    }
+
+    #[test]
+    fn hidden_files_and_nameless_documents_make_no_glob() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(".fluxschema.yml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: a}\n",
+        )
+        .expect("write");
+        std::fs::create_dir(dir.path().join("conf")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("conf/tool.yaml"),
+            "apiVersion: tool/v1\nkind: Config\nsettings: {}\n",
+        )
+        .expect("write");
+        assert_eq!(discover(dir.path()), Found::default());
     }
 }
