@@ -44,6 +44,8 @@ pub(crate) struct DiffArgs {
 /// Runs `diff`.
 pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
+    let extra: Vec<PathBuf> = args.change.charts.iter().cloned().collect();
+    super::guard::check_spec_output(&ctx.spec, &ctx.root, &super::guard::inputs(&ctx, &extra))?;
     let rendered = match prepare(&ctx, &args.change, None)? {
         Some(change) => change.tree,
         None => match &ctx.lock {

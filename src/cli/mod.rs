@@ -8,6 +8,8 @@ mod context;
 mod diff;
 mod drift;
 mod facts;
+mod fuzz;
+mod guard;
 mod misc;
 pub mod model;
 mod plan;

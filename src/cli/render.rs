@@ -251,9 +251,20 @@ pub(crate) fn print_findings(
 pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
     let policies = load_policies(&ctx, &args.policies)?;
+    let mut extra = args.policies.clone();
+    extra.extend(args.change.charts.clone());
+    let inputs = super::guard::inputs(&ctx, &extra);
+    // The checked paths are canonical; the ones kept below are as the user wrote them, for
+    // messages relative to -C DIR.
     let out = match &args.out {
-        Some(dir) => ctx.dir.join(dir),
-        None => output_dir(&ctx),
+        Some(dir) => {
+            super::guard::check_out_arg(&ctx, dir, &inputs)?;
+            ctx.dir.join(dir)
+        }
+        None => {
+            super::guard::check_spec_output(&ctx.spec, &ctx.root, &inputs)?;
+            output_dir(&ctx)
+        }
     };
     let Some(change) = prepare_into(&ctx, &args.change, Some(&policies), &out)? else {
         emit("nothing to render: the plan is done\n")?;

@@ -5,7 +5,7 @@
 use super::Report;
 use crate::diagnostic::{Diagnostic, Severity};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
-use std::collections::BTreeMap;
+use super::source::SourceCache;
 use std::path::Path;
 
 /// Renders the report as text.
@@ -92,36 +92,4 @@ fn render_one(renderer: &Renderer, d: &Diagnostic, sources: &mut SourceCache) ->
     };
     let report: [Group<'_>; 1] = [group];
     renderer.render(&report).to_string()
-}
-
-/// Reads each source file once and hands out single lines.
-struct SourceCache<'a> {
-    base_dir: &'a Path,
-    files: BTreeMap<String, Option<Vec<String>>>,
-}
-
-impl<'a> SourceCache<'a> {
-    fn new(base_dir: &'a Path) -> Self {
-        SourceCache {
-            base_dir,
-            files: BTreeMap::new(),
-        }
-    }
-
-    fn line(&mut self, file: &str, line: u32) -> Option<String> {
-        if file == "-" {
-            return None;
-        }
-        let lines = self.files.entry(file.to_string()).or_insert_with(|| {
-            std::fs::read_to_string(self.base_dir.join(file))
-                .ok()
-                .map(|t| t.lines().map(str::to_string).collect())
-        });
-        let text = lines.as_ref()?.get((line as usize).checked_sub(1)?)?;
-        if text.trim().is_empty() {
-            None
-        } else {
-            Some(text.clone())
-        }
-    }
 }
