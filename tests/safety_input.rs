@@ -136,3 +136,20 @@ fn item12_lock_integers_utf8_and_tabs_are_located() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("rendered/meshplan.lock:5:"), "{err}");
 }
+
+#[test]
+fn fuzz_finding_a_chart_repository_that_is_no_url_is_refused_at_its_line() {
+    for repo in ["18446744073709551616", "ftp://x", "https://", "https://a b"] {
+        let s = sandbox("rendered");
+        let path = s.repo.join("meshplan.yaml");
+        let spec = std::fs::read_to_string(&path).unwrap();
+        let bad = spec.replace(
+            "chartRepository: https://istio-release.storage.googleapis.com/charts",
+            &format!("chartRepository: {repo:?}"),
+        );
+        assert_ne!(bad, spec);
+        std::fs::write(&path, &bad).unwrap();
+        let line = bad.lines().position(|l| l.contains("chartRepository")).unwrap() + 1;
+        assert_exit_2_everywhere(&s.repo, &format!("meshplan.yaml:{line}:"));
+    }
+}
