@@ -15,7 +15,10 @@ fn a_short_fuzz_run_of_every_loader_finds_nothing() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{target}: {stdout}{stderr}");
-        assert!(stdout.contains(&format!("fuzz {target}: 12 cases")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("fuzz {target}: 12 cases")),
+            "{stdout}"
+        );
         for bad in ["0 exit-3", "0 panic", "0 outside-write"] {
             assert!(stdout.contains(bad), "{target}: {stdout}");
         }

@@ -170,11 +170,22 @@ fn report_files_never_go_into_git_or_over_an_input() {
     let outside = elsewhere.path().join("report.json");
     let (code, _, err) = run(
         &s.repo,
-        &["check", "--format", "json", "--output", outside.to_str().unwrap()],
+        &[
+            "check",
+            "--format",
+            "json",
+            "--output",
+            outside.to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 0, "{err}");
     assert!(outside.is_file(), "a CI temp directory is a normal place");
-    for target in [".git/HEAD", ".git/report.json", "apps/bookinfo/bookinfo.yaml", "meshplan.yaml"] {
+    for target in [
+        ".git/HEAD",
+        ".git/report.json",
+        "apps/bookinfo/bookinfo.yaml",
+        "meshplan.yaml",
+    ] {
         let before = std::fs::read(s.repo.join(target)).ok();
         let (code, _, err) = run(&s.repo, &["check", "--format", "json", "--output", target]);
         assert_eq!(code, 2, "{target}: {err}");
@@ -194,24 +205,40 @@ pub(crate) fn render_next(repo: &Path) {
 fn item04_a_symlink_under_output_is_never_followed() {
     let s = sandbox("rendered");
     render_next(&s.repo);
-    std::fs::write(s.top.join("outside/env"), "CI_TOKEN=ghp_example_secret_value\n").unwrap();
+    std::fs::write(
+        s.top.join("outside/env"),
+        "CI_TOKEN=ghp_example_secret_value\n",
+    )
+    .unwrap();
     std::os::unix::fs::symlink(s.top.join("outside/env"), s.repo.join("rendered/env.yaml"))
         .unwrap();
     std::os::unix::fs::symlink("/etc/passwd", s.repo.join("rendered/passwd.yaml")).unwrap();
     for format in ["text", "json", "sarif", "junit", "github", "markdown"] {
         let (code, out, err) = run(&s.repo, &["check", "--format", format]);
         assert_eq!(code, 1, "{format}: {err}");
-        assert!(out.contains("MP502"), "{format}: drift is still reported: {out}");
-        assert!(!out.contains("ghp_example") && !err.contains("ghp_example"), "{format}: {out}");
+        assert!(
+            out.contains("MP502"),
+            "{format}: drift is still reported: {out}"
+        );
+        assert!(
+            !out.contains("ghp_example") && !err.contains("ghp_example"),
+            "{format}: {out}"
+        );
         assert!(!out.contains("root:x:0"), "{format}: {out}");
     }
     // A lock that is a symlink out of the repository is not read either.
     std::fs::remove_file(s.repo.join("rendered/meshplan.lock")).unwrap();
-    std::os::unix::fs::symlink(s.top.join("outside/env"), s.repo.join("rendered/meshplan.lock"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        s.top.join("outside/env"),
+        s.repo.join("rendered/meshplan.lock"),
+    )
+    .unwrap();
     let (code, out, err) = run(&s.repo, &["check"]);
     assert_eq!(code, 2, "{out}{err}");
-    assert!(err.contains("meshplan.lock") && !err.contains("ghp_example"), "{err}");
+    assert!(
+        err.contains("meshplan.lock") && !err.contains("ghp_example"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -225,7 +252,10 @@ fn item13_text_output_is_linear_in_a_one_line_input() {
             )
         })
         .collect();
-    let list = format!(r#"{{"apiVersion":"v1","kind":"List","items":[{}]}}"#, items.join(","));
+    let list = format!(
+        r#"{{"apiVersion":"v1","kind":"List","items":[{}]}}"#,
+        items.join(",")
+    );
     assert!(list.len() > 300_000 && !list.contains('\n'));
     std::fs::write(s.repo.join("apps/bookinfo/list.yaml"), format!("{list}\n")).unwrap();
     let started = std::time::Instant::now();
@@ -237,7 +267,10 @@ fn item13_text_output_is_linear_in_a_one_line_input() {
     // Each finding quotes a window of the line, never the whole line: the report grows
     // with the number of findings, not with findings × line length.
     assert!(out.len() < 4 * 1024 * 1024, "{} bytes of report", out.len());
-    assert!(out.lines().all(|l| l.len() < 1000), "a long line was quoted whole");
+    assert!(
+        out.lines().all(|l| l.len() < 1000),
+        "a long line was quoted whole"
+    );
     assert!(took.as_secs() < 120, "took {took:?}");
 }
 
@@ -251,12 +284,23 @@ fn commit_worktree_writes_the_files_before_the_branch_moves() {
     git(&s.repo, &["add", ".gitignore"]);
     git(&s.repo, &["commit", "-q", "-m", "ignore"]);
     let tip = git(&s.repo, &["rev-parse", "main"]);
-    let (code, out, err) = run(&s.repo, &["commit", "--branch", "main", "--worktree", "--force"]);
+    let (code, out, err) = run(
+        &s.repo,
+        &["commit", "--branch", "main", "--worktree", "--force"],
+    );
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("rendered/kustomization.yaml"), "{err}");
     assert!(err.contains("nothing was committed"), "{err}");
-    assert_eq!(git(&s.repo, &["rev-parse", "main"]), tip, "the branch did not move");
-    assert_eq!(git(&s.repo, &["status", "--porcelain"]), "", "the checkout is as it was");
+    assert_eq!(
+        git(&s.repo, &["rev-parse", "main"]),
+        tip,
+        "the branch did not move"
+    );
+    assert_eq!(
+        git(&s.repo, &["status", "--porcelain"]),
+        "",
+        "the checkout is as it was"
+    );
     let left: Vec<_> = walkdir::WalkDir::new(s.repo.join("rendered"))
         .into_iter()
         .filter_map(Result::ok)
@@ -266,7 +310,10 @@ fn commit_worktree_writes_the_files_before_the_branch_moves() {
     assert_eq!(left, [s.repo.join("rendered/kustomization.yaml/keep")]);
     // Once the obstacle is gone the same command commits and updates the checkout.
     std::fs::remove_dir_all(s.repo.join("rendered")).unwrap();
-    let (code, out, err) = run(&s.repo, &["commit", "--branch", "main", "--worktree", "--force"]);
+    let (code, out, err) = run(
+        &s.repo,
+        &["commit", "--branch", "main", "--worktree", "--force"],
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert_ne!(git(&s.repo, &["rev-parse", "main"]), tip);
     assert_eq!(git(&s.repo, &["status", "--porcelain"]), "");

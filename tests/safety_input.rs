@@ -22,7 +22,10 @@ fn assert_exit_2_everywhere(dir: &Path, needle: &str) {
     ] {
         let (code, out, err) = run(dir, args);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
-        assert!(err.contains(needle), "{args:?}: expected {needle:?} in {err}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: expected {needle:?} in {err}"
+        );
         assert!(!err.contains("internal error"), "{args:?}: {err}");
     }
 }
@@ -40,7 +43,10 @@ fn item08_bad_workload_names_are_refused_at_their_line() {
     let long = "x".repeat(64);
     for name in ["UPPER", "a/b", "../x", long.as_str(), "café", "CON", "a_b"] {
         let s = sandbox("rendered");
-        let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n---\n{}", deployment(name));
+        let text = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n---\n{}",
+            deployment(name)
+        );
         std::fs::write(s.repo.join("apps/bookinfo/bad.yaml"), text).unwrap();
         assert_exit_2_everywhere(&s.repo, "apps/bookinfo/bad.yaml:6:");
     }
@@ -149,7 +155,11 @@ fn fuzz_finding_a_chart_repository_that_is_no_url_is_refused_at_its_line() {
         );
         assert_ne!(bad, spec);
         std::fs::write(&path, &bad).unwrap();
-        let line = bad.lines().position(|l| l.contains("chartRepository")).unwrap() + 1;
+        let line = bad
+            .lines()
+            .position(|l| l.contains("chartRepository"))
+            .unwrap()
+            + 1;
         assert_exit_2_everywhere(&s.repo, &format!("meshplan.yaml:{line}:"));
     }
 }

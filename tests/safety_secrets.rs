@@ -51,7 +51,10 @@ stringData:
 
 fn assert_clean(what: &str, out: &str, err: &str) {
     for v in VALUES {
-        assert!(!out.contains(v) && !err.contains(v), "{what} printed {v}:\n{out}\n{err}");
+        assert!(
+            !out.contains(v) && !err.contains(v),
+            "{what} printed {v}:\n{out}\n{err}"
+        );
     }
 }
 
@@ -68,7 +71,11 @@ fn secrets_repo() -> crate::safety::Sandbox {
     assert!(spec.contains("*.json"));
     std::fs::write(s.repo.join("meshplan.yaml"), spec).unwrap();
     render_next(&s.repo);
-    std::fs::write(s.repo.join("rendered/db.json"), format!("{RENDERED_JSON}\n")).unwrap();
+    std::fs::write(
+        s.repo.join("rendered/db.json"),
+        format!("{RENDERED_JSON}\n"),
+    )
+    .unwrap();
     std::fs::write(s.repo.join("rendered/cache.yaml"), RENDERED_YAML).unwrap();
     git(&s.repo, &["add", "-A"]);
     git(&s.repo, &["commit", "-q", "-m", "secrets"]);
@@ -116,7 +123,10 @@ fn item06_last_applied_annotation_is_redacted_in_diffs() {
         let (code, out, err) = run(&s.repo, args);
         assert_eq!(code, 0, "{args:?}: {err}");
         assert!(out.contains("rendered/cache.yaml"), "{args:?}: {out}");
-        assert!(out.contains("last-applied-configuration: <redacted>"), "{args:?}: {out}");
+        assert!(
+            out.contains("last-applied-configuration: <redacted>"),
+            "{args:?}: {out}"
+        );
         assert_clean(&format!("{args:?}"), &out, &err);
     }
 }

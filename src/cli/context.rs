@@ -56,12 +56,11 @@ impl Context {
             }
             None => crate::catalog::today(),
         };
-        let (root, git_dir) = crate::guard::repository_root(&spec.base_dir).map_err(|source| {
-            Error::Io {
+        let (root, git_dir) =
+            crate::guard::repository_root(&spec.base_dir).map_err(|source| Error::Io {
                 path: spec.base_dir.clone(),
                 source,
-            }
-        })?;
+            })?;
         let inputs = super::guard::base_inputs(&dir, &spec, &inventory, args.catalog.as_deref());
         // Before the lock is read from it: the output directory is where meshplan writes,
         // and a symlink there must not be followed to read a lock from elsewhere either.

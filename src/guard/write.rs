@@ -39,9 +39,11 @@ pub fn check_output_dir(
         ));
     };
     if rel.as_os_str().is_empty() {
-        return Err("is the repository root; name a subdirectory (meshplan replaces \
+        return Err(
+            "is the repository root; name a subdirectory (meshplan replaces \
                     everything in its output directory)"
-            .into());
+                .into(),
+        );
     }
     if rel
         .components()
@@ -70,7 +72,11 @@ pub fn check_output_dir(
         let Ok(real) = input.canonicalize() else {
             continue;
         };
-        let shown = real.strip_prefix(root).unwrap_or(&real).display().to_string();
+        let shown = real
+            .strip_prefix(root)
+            .unwrap_or(&real)
+            .display()
+            .to_string();
         if real.starts_with(&full) {
             return Err(format!(
                 "holds `{shown}`, an input of meshplan; rendering would replace it (choose \

@@ -221,9 +221,7 @@ pub fn load_with_stdin(
                 InventoryError::new(base_dir, 0, format!("cannot start the loader thread: {e}"))
             })?
             .join()
-            .unwrap_or_else(|_| {
-                Err(loader_panicked(base_dir))
-            })
+            .unwrap_or_else(|_| Err(loader_panicked(base_dir)))
     })
 }
 

@@ -88,7 +88,10 @@ mod tests {
             ("Namespace", "a.b", ""),
             ("Role", "a/b", "shop"),
         ] {
-            assert!(invalid(kind, name, ns, false).is_some(), "{kind} {name} {ns}");
+            assert!(
+                invalid(kind, name, ns, false).is_some(),
+                "{kind} {name} {ns}"
+            );
         }
         let long = invalid("Deployment", &"Y".repeat(1000), "", false).unwrap_or_default();
         assert!(long.len() < 400, "{long}");

@@ -3,9 +3,9 @@
 //! done by `annotate-snippets`, the renderer rustc itself uses.
 
 use super::Report;
+use super::source::SourceCache;
 use crate::diagnostic::{Diagnostic, Severity};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
-use super::source::SourceCache;
 use std::path::Path;
 
 /// Renders the report as text.

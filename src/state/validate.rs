@@ -35,7 +35,11 @@ pub(crate) fn check(lock: &Lock, path: &Path, text: &str) -> Result<(), StateErr
         }
     };
     for r in &lock.revisions {
-        label("revision name", &r.name, line_of(text, "revisions", &r.name))?;
+        label(
+            "revision name",
+            &r.name,
+            line_of(text, "revisions", &r.name),
+        )?;
     }
     for (tag, rev) in &lock.tags {
         label("tag", tag, line_of(text, "tags", tag))?;
@@ -79,7 +83,10 @@ pub(crate) fn check(lock: &Lock, path: &Path, text: &str) -> Result<(), StateErr
             ));
         }
         if let Some(why) = crate::inventory::invalid_name(kind, name, ns, false) {
-            return Err(err(line, format!("workload `{}`: {why}", key.escape_debug())));
+            return Err(err(
+                line,
+                format!("workload `{}`: {why}", key.escape_debug()),
+            ));
         }
         Version::parse(&w.proxy).map_err(|e| {
             err(
@@ -151,7 +158,10 @@ fn line_of(text: &str, section: &str, key: &str) -> u64 {
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start().trim_start_matches("- ");
         if in_section.is_none() {
-            if trimmed.strip_prefix(section).is_some_and(|r| r.starts_with(':')) {
+            if trimmed
+                .strip_prefix(section)
+                .is_some_and(|r| r.starts_with(':'))
+            {
                 in_section = Some(i);
             }
             continue;

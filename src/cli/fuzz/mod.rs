@@ -109,9 +109,12 @@ pub(crate) fn run(args: FuzzArgs) -> Result<ExitCode, Error> {
     std::panic::set_hook(Box::new(|_| {}));
     let mut case = args.start;
     while case - args.start < limit && Instant::now() < deadline {
-        let mut rng = fastrand::Rng::with_seed(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ case);
+        let mut rng =
+            fastrand::Rng::with_seed(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ case);
         let seed = &seeds[rng.usize(..seeds.len())];
         let input = mutate::mutate(&seed.text, &mut rng);
+        // Unwind-safe in fact: a case shares only the policy set, which evaluation does not
+        // mutate, and everything else it built (its sandbox included) is dropped.
         let (outcome, detail) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             run_case(args.target, seed, &input, &policies)
         })) {
@@ -120,15 +123,32 @@ pub(crate) fn run(args: FuzzArgs) -> Result<ExitCode, Error> {
         };
         *counts.entry(outcome).or_default() += 1;
         if outcome.bad() && failures.len() < 20 {
-            failures.push(format!("  case {case} (seed {}, {}): {}: {detail}", args.seed, seed.name, outcome.name()));
+            failures.push(format!(
+                "  case {case} (seed {}, {}): {}: {detail}",
+                args.seed,
+                seed.name,
+                outcome.name()
+            ));
         }
         case += 1;
     }
     std::panic::set_hook(hook);
     let total: u64 = counts.values().sum();
-    let mut line = format!("fuzz {:?}: {total} cases, seed {}", args.target, args.seed).to_lowercase();
-    for o in [Outcome::Ok, Outcome::Findings, Outcome::Input, Outcome::Internal, Outcome::Panic, Outcome::Outside] {
-        line.push_str(&format!(", {} {}", counts.get(&o).copied().unwrap_or(0), o.name()));
+    let mut line =
+        format!("fuzz {:?}: {total} cases, seed {}", args.target, args.seed).to_lowercase();
+    for o in [
+        Outcome::Ok,
+        Outcome::Findings,
+        Outcome::Input,
+        Outcome::Internal,
+        Outcome::Panic,
+        Outcome::Outside,
+    ] {
+        line.push_str(&format!(
+            ", {} {}",
+            counts.get(&o).copied().unwrap_or(0),
+            o.name()
+        ));
     }
     line.push('\n');
     for f in &failures {
@@ -155,7 +175,9 @@ struct Seed {
 
 /// The seeds of a target, in a fixed order.
 fn seeds(args: &FuzzArgs) -> Result<Vec<Seed>, Error> {
-    let specs = files_named(&args.examples, |p| p.file_name().is_some_and(|n| n == "meshplan.yaml"));
+    let specs = files_named(&args.examples, |p| {
+        p.file_name().is_some_and(|n| n == "meshplan.yaml")
+    });
     let bookinfo = args.examples.join("bookinfo");
     let mut out = Vec::new();
     match args.target {
@@ -177,8 +199,14 @@ fn seeds(args: &FuzzArgs) -> Result<Vec<Seed>, Error> {
             }
         }
         Target::Lock => {
-            for lock in files_named(&args.examples, |p| p.file_name().is_some_and(|n| n == "meshplan.lock")) {
-                let example = lock.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+            for lock in files_named(&args.examples, |p| {
+                p.file_name().is_some_and(|n| n == "meshplan.lock")
+            }) {
+                let example = lock
+                    .parent()
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
                 push(&mut out, &lock, example);
             }
             for spec in &specs {
@@ -187,7 +215,12 @@ fn seeds(args: &FuzzArgs) -> Result<Vec<Seed>, Error> {
                     if let Some(tree) = render_example(&example, step)
                         && let Some(lock) = tree.get(crate::state::LOCK_FILE)
                     {
-                        out.push(Seed { name: format!("{} (rendered lock)", example.display()), rel: String::new(), text: lock.clone(), example: example.clone() });
+                        out.push(Seed {
+                            name: format!("{} (rendered lock)", example.display()),
+                            rel: String::new(),
+                            text: lock.clone(),
+                            example: example.clone(),
+                        });
                     }
                 }
             }
@@ -198,7 +231,12 @@ fn seeds(args: &FuzzArgs) -> Result<Vec<Seed>, Error> {
                 if let Some(tree) = render_example(&example, StepArg::All) {
                     for (rel, text) in &tree {
                         if super::rendered::may_hold_release(rel, text) {
-                            out.push(Seed { name: format!("{}:{rel}", example.display()), rel: rel.clone(), text: text.clone(), example: example.clone() });
+                            out.push(Seed {
+                                name: format!("{}:{rel}", example.display()),
+                                rel: rel.clone(),
+                                text: text.clone(),
+                                example: example.clone(),
+                            });
                         }
                     }
                 }
@@ -210,7 +248,12 @@ fn seeds(args: &FuzzArgs) -> Result<Vec<Seed>, Error> {
 
 fn push(out: &mut Vec<Seed>, file: &Path, example: PathBuf) {
     if let Ok(text) = std::fs::read_to_string(file) {
-        out.push(Seed { name: file.display().to_string(), rel: String::new(), text, example });
+        out.push(Seed {
+            name: file.display().to_string(),
+            rel: String::new(),
+            text,
+            example,
+        });
     }
 }
 
@@ -239,7 +282,9 @@ fn files_named(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
 fn render_example(example: &Path, step: StepArg) -> Option<crate::render::RenderedTree> {
     let sandbox = Sandbox::new(example).ok()?;
     let ctx = Context::load(&spec_args(&sandbox.repo)).ok()?;
-    prepare(&ctx, &ChangeArgs { step, charts: None }, None).ok()?.map(|c| c.tree)
+    prepare(&ctx, &ChangeArgs { step, charts: None }, None)
+        .ok()?
+        .map(|c| c.tree)
 }
 
 fn spec_args(dir: &Path) -> SpecArgs {
@@ -254,7 +299,12 @@ fn spec_args(dir: &Path) -> SpecArgs {
 }
 
 /// Runs one case and judges it.
-fn run_case(target: Target, seed: &Seed, input: &[u8], policies: &crate::policy::PolicySet) -> (Outcome, String) {
+fn run_case(
+    target: Target,
+    seed: &Seed,
+    input: &[u8],
+    policies: &crate::policy::PolicySet,
+) -> (Outcome, String) {
     if target == Target::Values {
         let text = String::from_utf8_lossy(input).into_owned();
         let tree = crate::render::RenderedTree::from([(seed.rel.clone(), text)]);
@@ -311,7 +361,15 @@ fn render_case(dir: &Path, policies: &crate::policy::PolicySet) -> Result<bool, 
     super::guard::check_spec_output(&ctx.spec, &ctx.root, &inputs)?;
     let charts = crate::render::Charts::embedded();
     super::drift::rendered_drift(&ctx, &charts, super::rendered::may_hold_release)?;
-    let Some(change) = prepare(&ctx, &ChangeArgs { step: StepArg::Next, charts: None }, Some(policies))? else {
+    let Some(change) = prepare(
+        &ctx,
+        &ChangeArgs {
+            step: StepArg::Next,
+            charts: None,
+        },
+        Some(policies),
+    )?
+    else {
         return Ok(true);
     };
     if change.denied() {
@@ -340,21 +398,34 @@ impl Sandbox {
         git2::Repository::init(&repo).map_err(std::io::Error::other)?;
         #[cfg(unix)]
         std::os::unix::fs::symlink("../outside", repo.join("link"))?;
-        Ok(Sandbox { _dir: dir, root, repo })
+        Ok(Sandbox {
+            _dir: dir,
+            root,
+            repo,
+        })
     }
 
     /// Every file outside the repository's work area, `.git` and the inputs (`apps/`,
     /// `meshplan.yaml`) with their contents: what a case may never change.
     fn fingerprint(&self) -> BTreeMap<PathBuf, Vec<u8>> {
         let mut out = BTreeMap::new();
-        for entry in walkdir::WalkDir::new(&self.root).into_iter().filter_map(Result::ok) {
+        for entry in walkdir::WalkDir::new(&self.root)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
             let path = entry.path();
             let rel = path.strip_prefix(&self.repo).ok();
             let guarded = match rel {
                 None => true,
                 Some(r) => {
-                    let first = r.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
-                    matches!(first.as_deref(), Some(".git" | "apps" | "meshplan.yaml" | "link"))
+                    let first = r
+                        .components()
+                        .next()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+                    matches!(
+                        first.as_deref(),
+                        Some(".git" | "apps" | "meshplan.yaml" | "link")
+                    )
                 }
             };
             if guarded && entry.file_type().is_file() {
@@ -384,8 +455,13 @@ impl Sandbox {
 
 /// Copies regular files and directories (no symlinks) from `from` into `to`.
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(from).into_iter().filter_map(Result::ok) {
-        let Ok(rel) = entry.path().strip_prefix(from) else { continue };
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let Ok(rel) = entry.path().strip_prefix(from) else {
+            continue;
+        };
         let dest = to.join(rel);
         if entry.file_type().is_dir() {
             std::fs::create_dir_all(&dest)?;

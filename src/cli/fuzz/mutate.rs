@@ -236,7 +236,13 @@ fn tab(bytes: &[u8], rng: &mut fastrand::Rng) -> Vec<u8> {
 
 /// Bytes that are not UTF-8 (or NUL, or a BOM) at a random place.
 fn raw_bytes(bytes: &[u8], rng: &mut fastrand::Rng) -> Vec<u8> {
-    let junk: &[&[u8]] = &[b"\xff", b"\xc3\x28", b"\0", b"\xef\xbb\xbf", b"\xed\xa0\x80"];
+    let junk: &[&[u8]] = &[
+        b"\xff",
+        b"\xc3\x28",
+        b"\0",
+        b"\xef\xbb\xbf",
+        b"\xed\xa0\x80",
+    ];
     let mut out = bytes.to_vec();
     let at = rng.usize(..=out.len());
     out.splice(at..at, junk[rng.usize(..junk.len())].iter().copied());
@@ -258,7 +264,9 @@ fn nest(bytes: &[u8], rng: &mut fastrand::Rng) -> Vec<u8> {
             out.extend(std::iter::repeat_n(b'[', depth));
         }
         _ => {
-            out.extend_from_slice(b"\na: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b, *b]\nd: [*c, *c, *c]\n");
+            out.extend_from_slice(
+                b"\na: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b, *b]\nd: [*c, *c, *c]\n",
+            );
         }
     }
     out
