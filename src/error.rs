@@ -63,6 +63,7 @@ impl Error {
             Error::Internal(_) => ExitCode::Internal,
             Error::Policy(e) if e.is_internal() => ExitCode::Internal,
             Error::Render(e) if e.is_internal() => ExitCode::Internal,
+            Error::Inventory(e) if e.is_internal() => ExitCode::Internal,
             _ => ExitCode::Input,
         }
     }

@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod facts;
 pub mod git;
+pub mod guard;
 pub mod inventory;
 pub mod plan;
 pub mod policy;

@@ -87,6 +87,15 @@ fn validate_args(args: &CheckArgs) -> Result<(), Error> {
 pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     validate_args(&args)?;
     let ctx = Context::load(&args.spec)?;
+    let mut extra = args.policies.clone();
+    extra.extend(args.charts.clone());
+    let inputs = super::guard::inputs(&ctx, &extra);
+    if let Some(path) = &args.output {
+        super::guard::check_report_path(&ctx, "--output", path, &inputs)?;
+    }
+    for target in &args.reports {
+        super::guard::check_report_path(&ctx, "--report", &target.path, &inputs)?;
+    }
     let policies = load_policies(&ctx, &args.policies)?;
     let judged = match args.step {
         StepRange::All => remaining(&ctx.plan, usize::MAX),

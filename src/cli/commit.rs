@@ -67,6 +67,9 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         None => None,
     };
     let ctx = Context::load(&args.spec)?;
+    let mut extra = args.policies.clone();
+    extra.extend(args.change.charts.clone());
+    super::guard::check_spec_output(&ctx.spec, &ctx.root, &super::guard::inputs(&ctx, &extra))?;
     let repo = git2::Repository::discover(&ctx.dir).map_err(|_| GitError::NotARepository {
         path: ctx.dir.clone(),
     })?;
@@ -264,12 +267,7 @@ fn lock_in_commit(
             line: 0,
             message: format!("not a file: {}", e.message()),
         })?;
-    let text = std::str::from_utf8(blob.content()).map_err(|e| StateError {
-        path: shown.clone(),
-        line: 0,
-        message: format!("not UTF-8: {e}"),
-    })?;
-    Ok(Some(Lock::parse(&shown, text, cluster)?))
+    Ok(Some(Lock::parse_bytes(&shown, blob.content(), cluster)?))
 }
 
 /// The commit message of the change: `git::commit_message` for its step; a change of

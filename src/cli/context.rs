@@ -30,6 +30,12 @@ pub(crate) struct Context {
     pub lock: Option<crate::state::Lock>,
     /// The plan with restarts filled in.
     pub plan: Plan,
+    /// The repository (canonical): the Git work tree holding the spec, else its directory.
+    pub root: PathBuf,
+    /// The repository's Git directory (canonical), when there is one.
+    pub git_dir: Option<PathBuf>,
+    /// What the run reads as input (see [`super::guard::base_inputs`]).
+    pub inputs: Vec<PathBuf>,
 }
 
 impl Context {
@@ -50,6 +56,28 @@ impl Context {
             }
             None => crate::catalog::today(),
         };
+        let (root, git_dir) =
+            crate::guard::repository_root(&spec.base_dir).map_err(|source| Error::Io {
+                path: spec.base_dir.clone(),
+                source,
+            })?;
+        let inputs = super::guard::base_inputs(&dir, &spec, &inventory, args.catalog.as_deref());
+        // Before the lock is read from it: the output directory is where meshplan writes,
+        // and a symlink there must not be followed to read a lock from elsewhere either.
+        let out = super::guard::check_spec_output(&spec, &root, &inputs)?;
+        let lock_path = out.join(crate::state::LOCK_FILE);
+        if std::fs::symlink_metadata(&lock_path).is_ok()
+            && !crate::guard::is_inside(&root, &lock_path)
+        {
+            return Err(crate::state::StateError {
+                path: lock_path,
+                line: 0,
+                message: "is not a regular file inside the repository (a symlink leading \
+                          out of it?); meshplan writes the lock as a plain file"
+                    .to_string(),
+            }
+            .into());
+        }
         let lock = crate::state::Lock::load(
             &crate::state::lock_path(&spec.base_dir, &spec.spec.spec.output),
             &spec.spec.metadata.name,
@@ -65,6 +93,9 @@ impl Context {
             base,
             lock,
             plan,
+            root,
+            git_dir,
+            inputs,
         })
     }
 

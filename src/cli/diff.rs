@@ -46,6 +46,8 @@ pub(crate) struct DiffArgs {
 /// Runs `diff`.
 pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
+    let extra: Vec<PathBuf> = args.change.charts.iter().cloned().collect();
+    super::guard::check_spec_output(&ctx.spec, &ctx.root, &super::guard::inputs(&ctx, &extra))?;
     let undeliverable = ctx
         .plan
         .problems

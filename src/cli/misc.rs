@@ -33,6 +33,8 @@ pub(crate) struct PolicyTestArgs {
 pub(crate) enum DebugCommand {
     /// Load the spec and the manifests and stop: the parse-only baseline of the benchmarks.
     Load(super::SpecArgs),
+    /// Fuzz one loader with structured mutations of the examples and the corpus.
+    Fuzz(super::fuzz::FuzzArgs),
 }
 
 /// Arguments of `meshplan init`: the spec is written into DIR from the manifests below it.
@@ -136,5 +138,6 @@ pub(crate) fn debug(cmd: DebugCommand) -> Result<ExitCode, Error> {
             emit(&format!("{n} objects\n"))?;
             Ok(ExitCode::Ok)
         }
+        DebugCommand::Fuzz(args) => super::fuzz::run(args),
     }
 }

@@ -10,6 +10,8 @@ mod context;
 mod diff;
 mod drift;
 mod facts;
+mod fuzz;
+mod guard;
 mod init;
 mod misc;
 pub mod model;

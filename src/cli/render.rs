@@ -62,7 +62,7 @@ pub(crate) struct ChangeArgs {
   meshplan render                       # the next step into spec.output (with meshplan.lock)
   meshplan render --step all            # a new cluster: everything in one change (judged as
                                         # one transition too: across hops it is refused)
-  meshplan render --step 3 --out /tmp/preview
+  meshplan render --step 3 --out preview   # a preview directory inside the repository
 
 Exit codes: 0 rendered (or nothing left to render); 1 deny findings, nothing written (--force
 renders anyway); 2 invalid input or a step that cannot be chosen; 3 internal error.")]
@@ -71,8 +71,9 @@ pub(crate) struct RenderArgs {
     pub spec: SpecArgs,
     #[command(flatten)]
     pub change: ChangeArgs,
-    /// Write into DIR instead of spec.output (relative to -C DIR); the plan still starts from
-    /// the lock in spec.output, so this is a preview, not a place to continue from.
+    /// Write into DIR instead of spec.output (relative to -C DIR, inside the repository, the
+    /// same rules as spec.output); the plan still starts from the lock in spec.output, so
+    /// this is a preview, not a place to continue from.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Render even when deny findings remain (they are still printed).
@@ -285,9 +286,20 @@ pub(crate) fn print_findings(
 pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
     let ctx = Context::load(&args.spec)?;
     let policies = load_policies(&ctx, &args.policies)?;
+    let mut extra = args.policies.clone();
+    extra.extend(args.change.charts.clone());
+    let inputs = super::guard::inputs(&ctx, &extra);
+    // The checked paths are canonical; the ones kept below are as the user wrote them, for
+    // messages relative to -C DIR.
     let out = match &args.out {
-        Some(dir) => ctx.dir.join(dir),
-        None => output_dir(&ctx),
+        Some(dir) => {
+            super::guard::check_out_arg(&ctx, dir, &inputs)?;
+            ctx.dir.join(dir)
+        }
+        None => {
+            super::guard::check_spec_output(&ctx.spec, &ctx.root, &inputs)?;
+            output_dir(&ctx)
+        }
     };
     let Some(change) = prepare_into(&ctx, &args.change, Some(&policies), &out)? else {
         if let Some(stuck) = stuck(&ctx, &policies)? {

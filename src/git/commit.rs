@@ -194,10 +194,22 @@ pub fn commit_tree(repo_path: &Path, opts: &CommitOptions) -> Result<CommitOutco
 
     let expected = tip;
     let subject = message.lines().next().unwrap_or("");
-    update_branch(&repo, &refname, &opts.branch, commit, expected, subject)?;
-
+    // With --worktree the files are written before the branch moves: a failed write is
+    // undone and leaves branch and checkout as they were; a branch that cannot move (another
+    // writer) puts the files back too.
+    let written = if opts.worktree {
+        Some(write_worktree(&workdir, &changes)?)
+    } else {
+        None
+    };
+    if let Err(e) = update_branch(&repo, &refname, &opts.branch, commit, expected, subject) {
+        if let Some(w) = &written {
+            restore(&workdir, w);
+        }
+        return Err(e);
+    }
     if opts.worktree {
-        update_worktree(&repo, &workdir, &changes, commit)?;
+        update_index(&repo, &changes, commit)?;
     }
     Ok(CommitOutcome::Committed {
         branch: opts.branch.clone(),
@@ -469,10 +481,76 @@ fn check_worktree(
     Err(GitError::WorktreeDirty { paths: dirty })
 }
 
-/// Writes the committed changes into the working tree and the index (`--worktree`).
-fn update_worktree(
+/// The previous content of each path [`write_worktree`] changed (`None`: it did not exist).
+type Written = Vec<(String, Option<Vec<u8>>)>;
+
+/// Writes the committed changes into the working tree (`--worktree`). On a failure, the
+/// files already written are put back and the error names the file.
+fn write_worktree(workdir: &Path, changes: &[FileDiff]) -> Result<Written, GitError> {
+    let mut written: Written = Vec::new();
+    for change in changes {
+        let full: PathBuf = workdir.join(&change.path);
+        let before = std::fs::read(&full).ok();
+        let result = match &change.new {
+            Some(data) => full
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&full, data)),
+            None => match std::fs::remove_file(&full) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => {
+                    remove_empty_parents(workdir, &full);
+                    Ok(())
+                }
+            },
+        };
+        if let Err(source) = result {
+            restore(workdir, &written);
+            return Err(GitError::WorktreeWrite {
+                path: change.path.clone(),
+                source,
+            });
+        }
+        written.push((change.path.clone(), before));
+    }
+    Ok(written)
+}
+
+/// Puts back what [`write_worktree`] changed, best effort: the error being reported is the
+/// one that matters.
+fn restore(workdir: &Path, written: &Written) {
+    for (path, before) in written.iter().rev() {
+        let full = workdir.join(path);
+        match before {
+            Some(data) => {
+                if let Some(parent) = full.parent() {
+                    let _ = std::fs::create_dir_all(parent);
+                }
+                let _ = std::fs::write(&full, data);
+            }
+            None => {
+                let _ = std::fs::remove_file(&full);
+                remove_empty_parents(workdir, &full);
+            }
+        }
+    }
+}
+
+/// Like Git, drops directories a removal left empty (remove_dir refuses non-empty ones,
+/// which ends the climb).
+fn remove_empty_parents(workdir: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == workdir || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+/// Records the committed changes in the index once the branch has moved (`--worktree`).
+fn update_index(
     repo: &git2::Repository,
-    workdir: &Path,
     changes: &[FileDiff],
     commit: git2::Oid,
 ) -> Result<(), GitError> {
@@ -484,37 +562,12 @@ fn update_worktree(
         };
     let mut index = repo.index().map_err(|e| fail("index", e.into()))?;
     for change in changes {
-        let full: PathBuf = workdir.join(&change.path);
-        match &change.new {
-            Some(data) => {
-                if let Some(parent) = full.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| fail(&change.path, e.into()))?;
-                }
-                std::fs::write(&full, data).map_err(|e| fail(&change.path, e.into()))?;
-                index
-                    .add_path(Path::new(&change.path))
-                    .map_err(|e| fail(&change.path, e.into()))?;
-            }
-            None => {
-                match std::fs::remove_file(&full) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(fail(&change.path, e.into())),
-                }
-                // Like Git, drop directories the removal left empty (remove_dir refuses
-                // non-empty ones, which ends the climb).
-                let mut dir = full.parent();
-                while let Some(d) = dir {
-                    if d == workdir || std::fs::remove_dir(d).is_err() {
-                        break;
-                    }
-                    dir = d.parent();
-                }
-                index
-                    .remove_path(Path::new(&change.path))
-                    .map_err(|e| fail(&change.path, e.into()))?;
-            }
-        }
+        let path = Path::new(&change.path);
+        let result = match &change.new {
+            Some(_) => index.add_path(path),
+            None => index.remove_path(path),
+        };
+        result.map_err(|e| fail(&change.path, e.into()))?;
     }
     index.write().map_err(|e| fail("index", e.into()))
 }

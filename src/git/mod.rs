@@ -183,6 +183,17 @@ pub enum GitError {
         /// The underlying error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// `--worktree` could not write a file; what was written is put back, nothing moved.
+    #[error(
+        "--worktree: cannot write {path}: {source}; nothing was committed to the branch and \
+         the working tree is as it was"
+    )]
+    WorktreeWrite {
+        /// The file being written.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// A file of the working tree could not be read.
     #[error("{}: {source}", path.display())]
     Io {

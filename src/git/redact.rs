@@ -1,6 +1,7 @@
 //! Keeps Secret values out of diffs: every YAML document that parses as a Kubernetes
-//! `Secret` (or a `List` holding one) has its `data` / `stringData` values replaced by
-//! [`REDACTED`] before any text is compared or printed.
+//! `Secret` (or a `List` holding one) has its `data` / `stringData` values and its
+//! `kubectl.kubernetes.io/last-applied-configuration` annotation replaced by [`REDACTED`]
+//! before any text is compared or printed.
 //!
 //! The common layout (top-level `data:` block, one key per line) is redacted line by line so
 //! the rest of the document keeps its lines and comments. The result is parsed again and must
@@ -15,6 +16,9 @@ use serde_json::Value;
 
 /// What a redacted value is replaced with.
 pub const REDACTED: &str = "<redacted>";
+
+/// The annotation in which `kubectl apply` keeps a JSON copy of the object, data included.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// `text` with the values of every Secret's `data` and `stringData` replaced by
 /// [`REDACTED`]; borrowed unchanged when there is nothing to redact.
@@ -143,6 +147,15 @@ fn redact_value(value: &mut Value) -> bool {
                     changed = true;
                 }
             }
+        }
+        // kubectl's copy of the whole object as applied, values included.
+        if let Some(v) = obj
+            .get_mut("metadata")
+            .and_then(|m| m.get_mut("annotations"))
+            .and_then(|a| a.get_mut(LAST_APPLIED))
+        {
+            *v = Value::String(REDACTED.into());
+            changed = true;
         }
         return changed;
     }

@@ -13,6 +13,7 @@ mod flux_files;
 mod helm;
 mod kinds;
 mod kustomize;
+mod names;
 mod parse;
 mod sources;
 mod subst;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 pub use build::{BuildKind, BuildSource, BuiltBy, Tools, Unrendered};
 pub use kinds::{CLUSTER_SCOPED, group_of, is_cluster_scoped};
+pub(crate) use names::invalid as invalid_name;
 pub(crate) use parse::{PARSER_STACK_BYTES, parse_documents};
 
 /// One Kubernetes object from a manifest.
@@ -135,7 +137,16 @@ pub struct InventoryError {
     pub message: String,
 }
 
+/// The message of the error a panic of the loader thread becomes.
+const LOADER_PANICKED: &str = "internal error: the manifest loader panicked";
+
 impl InventoryError {
+    /// Whether this is meshplan's own bug (the loader thread panicked), not the input's:
+    /// exit 3, never reported as invalid input.
+    pub fn is_internal(&self) -> bool {
+        self.line == 0 && self.message == LOADER_PANICKED
+    }
+
     /// An error about `path` at `line` (0 when unknown).
     pub fn new(path: &Path, line: u64, message: impl Into<String>) -> InventoryError {
         InventoryError {
@@ -238,14 +249,13 @@ pub fn load_with_stdin(
                 InventoryError::new(base_dir, 0, format!("cannot start the loader thread: {e}"))
             })?
             .join()
-            .unwrap_or_else(|_| {
-                Err(InventoryError::new(
-                    base_dir,
-                    0,
-                    "internal error: the manifest loader panicked",
-                ))
-            })
+            .unwrap_or_else(|_| Err(loader_panicked(base_dir)))
     })
+}
+
+/// The error a panic of the loader thread becomes: exit 3, see [`InventoryError::is_internal`].
+fn loader_panicked(base_dir: &Path) -> InventoryError {
+    InventoryError::new(base_dir, 0, LOADER_PANICKED)
 }
 
 /// [`load_with_stdin`] once stdin has been read.
@@ -554,6 +564,13 @@ impl DocContext<'_> {
                 .or_else(|| self.file.namespace.clone())
                 .unwrap_or_else(|| "default".to_string())
         };
+        let generated = value
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty);
+        if let Some(why) = names::invalid(&kind, &name, &namespace, generated) {
+            return Err(err(why));
+        }
         if kind == "Secret" && kinds::group_of(&api_version).is_empty() {
             redact_secret(&mut value);
         }

@@ -350,3 +350,19 @@ fn from_objects_sorts_indexes_and_refuses_duplicates() {
     assert_eq!((e.path.as_path(), e.line), (Path::new("b.yaml"), 1));
     assert!(e.message.contains("a.yaml:3 and b.yaml:1"), "{}", e.message);
 }
+
+#[test]
+fn a_panic_of_the_loader_thread_is_an_internal_error() {
+    // The panic under test: what a bug in a parser would do.
+    let joined: std::thread::Result<Result<Inventory, InventoryError>> =
+        std::thread::spawn(|| std::panic::panic_any("a loader bug")).join();
+    let err = joined.unwrap_or_else(|_| Err(loader_panicked(Path::new("apps"))));
+    let err = err.expect_err("the thread panicked");
+    assert!(err.is_internal(), "{err}");
+    assert_eq!(
+        crate::error::Error::from(err).exit_code(),
+        crate::error::ExitCode::Internal
+    );
+    let input = InventoryError::new(Path::new("a.yaml"), 0, "bad input");
+    assert!(!input.is_internal());
+}

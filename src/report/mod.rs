@@ -6,6 +6,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
+mod source;
 pub mod text;
 
 use crate::diagnostic::{Diagnostic, Severity, Summary};

@@ -5,9 +5,9 @@
 //! done by `annotate-snippets`, the renderer rustc itself uses.
 
 use super::Report;
+use super::source::SourceCache;
 use crate::diagnostic::{Diagnostic, Severity};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A rule with more findings than this is collapsed after [`SHOWN_IN_FULL`].
@@ -260,38 +260,6 @@ fn key_colon(s: &str) -> Option<usize> {
     let colon = s.find(": ").or_else(|| s.strip_suffix(':').map(str::len))?;
     // A flow value or a URL is not a key: the key is a plain scalar without spaces.
     (!s[..colon].contains([' ', '{', '['])).then_some(colon)
-}
-
-/// Reads each source file once and hands out single lines.
-struct SourceCache<'a> {
-    base_dir: &'a Path,
-    files: BTreeMap<String, Option<Vec<String>>>,
-}
-
-impl<'a> SourceCache<'a> {
-    fn new(base_dir: &'a Path) -> Self {
-        SourceCache {
-            base_dir,
-            files: BTreeMap::new(),
-        }
-    }
-
-    fn line(&mut self, file: &str, line: u32) -> Option<String> {
-        if file == "-" {
-            return None;
-        }
-        let lines = self.files.entry(file.to_string()).or_insert_with(|| {
-            std::fs::read_to_string(self.base_dir.join(file))
-                .ok()
-                .map(|t| t.lines().map(str::to_string).collect())
-        });
-        let text = lines.as_ref()?.get((line as usize).checked_sub(1)?)?;
-        if text.trim().is_empty() {
-            None
-        } else {
-            Some(text.clone())
-        }
-    }
 }
 
 #[cfg(test)]

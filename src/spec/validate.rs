@@ -66,6 +66,22 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), Failure> {
             ),
         );
     }
+    // The rendered HelmRepository / OCIRepository requires a URL of one of these schemes:
+    // refused here, at its line, rather than as a render that does not fit its schema.
+    let repo = &s.istio.chart_repository;
+    if !["http://", "https://", "oci://"].iter().any(|scheme| {
+        repo.strip_prefix(scheme)
+            .is_some_and(|rest| !rest.is_empty())
+    }) || repo.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return fail(
+            &sp(&[K("istio"), K("chartRepository")]),
+            format!(
+                "`spec.istio.chartRepository` must be an http://, https:// or oci:// URL, found `{}`",
+                repo.escape_debug()
+            ),
+        );
+    }
     if let Some(cv) = &s.istio.config.compatibility_version
         && !is_minor_version(cv)
     {

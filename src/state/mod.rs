@@ -302,8 +302,8 @@ impl Lock {
     /// (nothing deployed yet); an error naming file and line when it cannot be read, does not
     /// parse, has an unknown `apiVersion`/`kind`, or belongs to another cluster.
     pub fn load(path: &Path, cluster: &str) -> Result<Option<Lock>, StateError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Lock::parse(path, &text, cluster).map(Some),
+        match std::fs::read(path) {
+            Ok(bytes) => Lock::parse_bytes(path, &bytes, cluster).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StateError {
                 path: path.to_path_buf(),
@@ -336,6 +336,7 @@ impl Lock {
                 e.without_snippet(),
             )
             .into_owned();
+            let line = validate::tab_line(text, line, &msg);
             err(line, format!("malformed lock: {msg}"))
         })?;
         if raw.api_version.value != API_VERSION {
@@ -424,7 +425,7 @@ impl Lock {
                 ));
             }
         }
-        Ok(Lock {
+        let lock = Lock {
             api_version: raw.api_version.value,
             kind: raw.kind.value,
             cluster: raw.cluster.value,
@@ -447,7 +448,19 @@ impl Lock {
             upgrade: raw.upgrade,
             files: raw.files.into_iter().map(|(k, v)| (k, v.value)).collect(),
             adopted: raw.adopted,
-        })
+        };
+        validate::check(&lock, path, text)?;
+        Ok(lock)
+    }
+
+    /// [`Lock::parse`] of raw bytes: text that is not UTF-8 is an error at its line.
+    pub fn parse_bytes(path: &Path, bytes: &[u8], cluster: &str) -> Result<Lock, StateError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| StateError {
+            path: path.to_path_buf(),
+            line: validate::utf8_error_line(bytes, e.valid_up_to()),
+            message: format!("the lock is not UTF-8 text: {e}"),
+        })?;
+        Lock::parse(path, text, cluster)
     }
 
     /// The canonical YAML text: keys in a fixed order, maps sorted, no timestamps.
@@ -829,6 +842,9 @@ struct RawGateway {
     colours: BTreeMap<String, Spanned<String>>,
     active: Spanned<String>,
 }
+
+mod validate;
+pub use validate::MAX_GENERATION;
 
 #[cfg(test)]
 mod tests;
