@@ -8,6 +8,7 @@ use super::Report;
 use super::source::SourceCache;
 use crate::diagnostic::{Diagnostic, Severity};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A rule with more findings than this is collapsed after [`SHOWN_IN_FULL`].

@@ -295,6 +295,9 @@ fn spec_args(dir: &Path) -> SpecArgs {
         catalog: None,
         today: Some(TODAY.to_string()),
         max_manifest_bytes: 64 * 1024 * 1024,
+        kustomize: None,
+        helm: None,
+        chart_dir: None,
     }
 }
 
