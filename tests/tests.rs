@@ -18,6 +18,7 @@ mod gate_rules;
 mod gateways;
 mod git;
 mod gitops;
+mod handover;
 mod init;
 mod inventory;
 mod planner;
