@@ -76,6 +76,7 @@ fn namespace(name: &str, rev: &str, elsewhere: bool) -> RenderNamespace {
         ]
         .into(),
         defined_elsewhere: elsewhere,
+        remove: vec![],
     }
 }
 

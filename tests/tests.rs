@@ -19,6 +19,7 @@ mod gate_rules;
 mod gateways;
 mod git;
 mod gitops;
+mod handover;
 mod init;
 mod inventory;
 mod planner;

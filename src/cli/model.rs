@@ -95,10 +95,15 @@ pub fn render_model(
                 .map(|l| (*l).clone())
                 .unwrap_or_default();
             labels.insert(REV_LABEL.to_string(), rev.clone());
+            let object = inventory.get("Namespace", "", name);
             RenderNamespace {
                 name: name.clone(),
                 labels,
-                defined_elsewhere: inventory.get("Namespace", "", name).is_some(),
+                defined_elsewhere: object.is_some(),
+                remove: object
+                    .filter(|o| crate::facts::injection_label_moves(&o.body))
+                    .map(|_| vec![crate::facts::INJECTION_LABEL.to_string()])
+                    .unwrap_or_default(),
             }
         })
         .collect();

@@ -26,7 +26,8 @@ pub use text::render_text;
 
 use crate::inventory::{Inventory, Object};
 use crate::spec::{NativeSidecars, Spec};
-use injection::{INJECTION_LABEL, NAMESPACE_NAME_LABEL, REV_LABEL};
+pub use injection::INJECTION_LABEL;
+use injection::{NAMESPACE_NAME_LABEL, REV_LABEL};
 use pdb::IntOrPercent;
 use selector::{Selector, scalar_string};
 use serde_json::Value;
@@ -57,6 +58,16 @@ struct NamespaceBase {
     wave: Option<String>,
     file: Option<String>,
     line: Option<u32>,
+}
+
+/// Whether the user's Namespace object `body` carries `istio-injection=enabled`, which
+/// meshplan removes when it labels the namespace `istio.io/rev`: Istio's webhooks prefer
+/// `istio-injection`, so keeping it would leave the namespace on the default revision.
+pub fn injection_label_moves(body: &Value) -> bool {
+    body.pointer("/metadata/labels")
+        .and_then(|l| l.get(INJECTION_LABEL))
+        .and_then(Value::as_str)
+        == Some("enabled")
 }
 
 /// Everything derived once from spec and inventory; [`FactsBase::at`] turns it into
@@ -94,6 +105,17 @@ impl NamespaceBase {
         // force, until a `release` step takes it away.
         if let Some(Some(rev)) = view.managed_namespaces.get(name) {
             labels.insert(REV_LABEL.to_string(), rev.clone());
+            // The render's label patch removes it in the same change (see
+            // [`injection_label_moves`]); other values are the user's choice and stay.
+            let spec_sets = self.managed && self.spec_labels.contains_key(INJECTION_LABEL);
+            if !spec_sets
+                && self
+                    .object_labels
+                    .get(INJECTION_LABEL)
+                    .is_some_and(|v| v == "enabled")
+            {
+                labels.remove(INJECTION_LABEL);
+            }
         }
         let mut seen = labels.clone();
         seen.insert(NAMESPACE_NAME_LABEL.to_string(), name.to_string());

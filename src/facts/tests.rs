@@ -338,14 +338,15 @@ fn namespace_labels_object_then_spec_then_managed_revision() {
         "spec labels win"
     );
     assert_eq!(moving.labels.get("mesh").map(String::as_str), Some("on"));
+    // istio-injection would beat istio.io/rev, so the render's patch that labels the
+    // namespace removes `istio-injection=enabled` in the same change, and the facts with it.
     let both = facts.namespace("both").expect("ns");
-    assert_eq!(
-        both.revision.as_deref(),
-        Some("1-24-6"),
-        "istio-injection beats istio.io/rev"
-    );
+    assert_eq!(both.revision.as_deref(), Some("1-26-8"));
     assert_eq!(both.rev_label.as_deref(), Some("1-26-8"));
-    assert!(both.reason.contains("istio-injection=enabled"));
+    assert_eq!(both.injection_label, None);
+    assert!(!both.labels.contains_key("istio-injection"));
+    let legacy = facts.namespace("legacy").expect("ns");
+    assert_eq!(legacy.injection_label.as_deref(), Some("enabled"));
     let fresh = facts.namespace("fresh").expect("ns");
     assert!(fresh.labels.is_empty() && !fresh.injected && fresh.file.is_none());
     let legacy = facts.namespace("legacy").expect("ns");

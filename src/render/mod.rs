@@ -164,6 +164,7 @@ pub fn render(model: &RenderModel, charts: &Charts) -> Result<RenderedTree, Rend
         files: BTreeMap::new(),
         objects: BTreeSet::new(),
         patches: Vec::new(),
+        removals: Vec::new(),
     };
     let labels =
         json!({"app.kubernetes.io/managed-by": "meshplan", "meshplan.dev/cluster": m.cluster});
@@ -187,6 +188,8 @@ struct Renderer<'a> {
     objects: BTreeSet<String>,
     /// (patch file, Kustomize target)
     patches: Vec<(String, Value)>,
+    /// (component directory, Kustomize target, JSON6902 operations) of inline patches.
+    removals: Vec<(String, Value, Value)>,
 }
 
 impl Renderer<'_> {
@@ -338,6 +341,14 @@ impl Renderer<'_> {
                 .or_default()
                 .push(json!({"path": rest, "target": target}));
         }
+        for (dir, target, ops) in &self.removals {
+            let ops = serde_json::to_string(ops)
+                .map_err(|e| RenderError::Internal(format!("JSON patch of {target}: {e}")))?;
+            components
+                .entry(dir.clone())
+                .or_default()
+                .push(json!({"patch": ops, "target": target}));
+        }
         for (dir, patches) in components {
             let component = json!({
                 "apiVersion": "kustomize.config.k8s.io/v1alpha1",
@@ -351,6 +362,12 @@ impl Renderer<'_> {
         }
         Ok(tree)
     }
+}
+
+/// `key` as one JSON-pointer segment (RFC 6901: `~` is `~0`, `/` is `~1`), as label keys
+/// such as `istio.io/rev` need.
+fn json_pointer_escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
 }
 
 /// Install order of kinds: namespaces, chart sources, releases, Services, then the rest.
@@ -492,12 +509,29 @@ fn render_namespaces(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Resul
     }
     for ns in &m.namespaces {
         if ns.defined_elsewhere {
+            let target = json!({"version": "v1", "kind": "Namespace", "name": ns.name});
             r.emit(
                 format!("namespaces/{}.patch.yaml", ns.name),
                 "common/namespace-patch.yaml.j2",
                 json!({"namespace": {"name": ns.name, "labels": ns.labels}, "labels": labels}),
-                Some(json!({"version": "v1", "kind": "Namespace", "name": ns.name})),
+                Some(target.clone()),
             )?;
+            // A JSON6902 `remove`, not a strategic-merge `null`: Kustomize 5.7 writes the
+            // null of a targeted patch as the string "null". A label the spec sets itself is
+            // the spec's to keep.
+            let ops: Vec<Value> = ns
+                .remove
+                .iter()
+                .filter(|k| !ns.labels.contains_key(*k))
+                .map(|k| {
+                    let path = format!("/metadata/labels/{}", json_pointer_escape(k));
+                    json!({"op": "remove", "path": path})
+                })
+                .collect();
+            if !ops.is_empty() {
+                r.removals
+                    .push(("namespaces".into(), target, Value::Array(ops)));
+            }
         } else {
             let mut all = labels.clone();
             values::deep_merge(&mut all, &json!(ns.labels));

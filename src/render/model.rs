@@ -82,6 +82,10 @@ pub struct RenderNamespace {
     pub labels: BTreeMap<String, String>,
     /// A Namespace object exists in the user's manifests: emit a label patch, not a Namespace.
     pub defined_elsewhere: bool,
+    /// Labels of the user's Namespace object the patch removes (`istio-injection=enabled`,
+    /// which would otherwise beat `istio.io/rev` in Istio's webhooks).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<String>,
 }
 
 /// One restart: the pod-template annotation `meshplan.dev/restarted-for` set to `value`.

@@ -42,6 +42,7 @@ fn model(delivery: Delivery) -> RenderModel {
             name: "bookinfo".into(),
             labels: [("istio.io/rev".to_string(), "1-24-6".to_string())].into(),
             defined_elsewhere: true,
+            remove: vec![],
         }],
         restarts: vec![RestartBump {
             object: ObjectRef {
@@ -214,6 +215,7 @@ fn input_order_does_not_reach_the_output() {
         name: "shop".into(),
         labels: Default::default(),
         defined_elsewhere: false,
+        remove: vec![],
     });
     let mut b = a.clone();
     b.revisions.reverse();
