@@ -19,6 +19,16 @@ const CODES: &[&str] = &[
     "MP501", "MP502", "MP503", "MP108", "MP110", "MP504", "MP505", "MP207", "MP208", "MP314",
 ];
 
+/// The findings a rule may report outside its own severity's set, each because RULES.md
+/// says so: (code, severity, where RULES.md specifies it). Only findings without an object
+/// (about the spec as a whole) may use one; every other finding must come from the set of
+/// its rule's severity.
+const SEVERITY_EXCEPTIONS: &[(&str, Severity, &str)] = &[(
+    "MP505",
+    Severity::Info,
+    "MP505 row: with only globs in `spec.manifests`, one info at that field (the wiring is unchecked)",
+)];
+
 /// `code → (name, severity)` from the tables of the shared RULES.md.
 fn catalogue() -> BTreeMap<String, (String, String)> {
     let path = Path::new(CRATE).join("../shared/RULES.md");
@@ -206,11 +216,20 @@ fn fixtures_fire_as_named_and_messages_follow_the_style() {
                 assert!(!hint.ends_with('.'), "{}: hint ends with a period", f.code);
             }
             let rule = set.rule(&f.code).expect("finding of a known rule");
-            assert_eq!(
-                f.default_severity, rule.severity,
-                "{}: set differs from metadata",
-                f.code
-            );
+            if f.default_severity != rule.severity {
+                let excepted = SEVERITY_EXCEPTIONS
+                    .iter()
+                    .any(|(code, severity, _)| *code == f.code && *severity == f.default_severity);
+                assert!(
+                    excepted && f.object.is_none(),
+                    "{}: set {} differs from metadata {} (and is no object-less exception of \
+                     SEVERITY_EXCEPTIONS): {:?}",
+                    f.code,
+                    f.default_severity,
+                    rule.severity,
+                    f.message
+                );
+            }
             if f.object.is_some() || f.code == "MP309" {
                 checked += 1;
             }

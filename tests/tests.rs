@@ -28,3 +28,4 @@ mod report_formats;
 mod spec;
 mod upgrade;
 mod webhooks;
+mod wiring;
