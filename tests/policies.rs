@@ -147,6 +147,24 @@ fn every_rule_of_this_issue_is_complete_and_matches_rules_md() {
     }
 }
 
+/// Each severity exception is one RULES.md itself specifies, in the rule's row: the
+/// exception cannot outlive the contract that allows it.
+#[test]
+fn severity_exceptions_are_specified_in_rules_md() {
+    let text = std::fs::read_to_string(Path::new(CRATE).join("../shared/RULES.md"))
+        .expect("RULES.md is readable");
+    for (code, severity, _) in SEVERITY_EXCEPTIONS {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| {code} |")))
+            .unwrap_or_else(|| panic!("{code} is not in RULES.md"));
+        assert!(
+            row.contains(&format!("one {severity}")),
+            "{code}: RULES.md does not specify a {severity} finding: {row}"
+        );
+    }
+}
+
 #[test]
 fn codes_are_unique_and_all_in_rules_md() {
     let catalogue = catalogue();
