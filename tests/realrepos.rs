@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The Flux monorepo fixture.
-fn monorepo() -> PathBuf {
+pub(crate) fn monorepo() -> PathBuf {
     root().join("tests/fixtures/realrepos/monorepo")
 }
 
@@ -24,7 +24,7 @@ fn tools() -> Tools {
 }
 
 /// A copy of the monorepo whose spec's `manifests` is `entries` (YAML flow items).
-fn repo_with(entries: &[&str]) -> tempfile::TempDir {
+pub(crate) fn repo_with(entries: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_tree(&monorepo(), dir.path());
     let spec = std::fs::read_to_string(dir.path().join("meshplan.yaml")).expect("spec");
@@ -35,7 +35,7 @@ fn repo_with(entries: &[&str]) -> tempfile::TempDir {
 }
 
 /// Runs meshplan in `dir` with the real tools; (exit code, stdout, stderr).
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = meshplan()
         .arg(args[0])
         .arg("-C")
@@ -54,7 +54,7 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn json(text: &str) -> Value {
+pub(crate) fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }
 
@@ -154,8 +154,9 @@ fn flux_entry_follows_kustomizations_substitutions_and_local_charts() {
 
     // The remote chart is MP504 on its HelmRelease, at its line; nothing fails.
     let (code, out, err) = run(dir.path(), &["check", "--format", "json"]);
-    // The overlays do not include meshplan's restart Component yet: MP505 on each
-    // Deployment a wave restarts, naming the Flux Kustomization that builds it.
+    // The overlays include none of meshplan's Components yet: MP505 on each Deployment a
+    // wave restarts and each of the user's Namespaces a wave relabels, naming the Flux
+    // Kustomization that builds it and the Component it lacks.
     assert_eq!(code, 1, "stdout: {out}\nstderr: {err}");
     let mp505: Vec<String> = json(&out)["diagnostics"]
         .as_array()
@@ -164,14 +165,32 @@ fn flux_entry_follows_kustomizations_substitutions_and_local_charts() {
         .filter(|d| d["rule"] == "MP505")
         .map(|d| {
             let msg = d["message"].as_str().unwrap_or("");
-            let from = "its build (Flux Kustomization flux-system/apps) does not include rendered/restarts";
-            assert!(msg.starts_with(from), "{msg}");
-            assert_eq!(d["severity"], "deny");
             let o = &d["object"];
-            format!("{}/{}", o["namespace"].as_str().unwrap_or(""), o["name"].as_str().unwrap_or(""))
+            let component = if o["kind"] == "Namespace" { "namespaces" } else { "restarts" };
+            let from = format!(
+                "its build (Flux Kustomization flux-system/apps) does not include rendered/{component}"
+            );
+            assert!(msg.starts_with(&from), "{msg}");
+            assert_eq!(d["severity"], "deny");
+            format!(
+                "{}/{}/{}",
+                o["kind"].as_str().unwrap_or(""),
+                o["namespace"].as_str().unwrap_or(""),
+                o["name"].as_str().unwrap_or("")
+            )
         })
         .collect();
-    assert_eq!(mp505, ["team-a/a-web", "team-b/web", "team-c/web"]);
+    assert_eq!(
+        mp505,
+        [
+            "Deployment/team-a/a-web",
+            "Deployment/team-b/web",
+            "Deployment/team-c/web",
+            "Namespace//team-a",
+            "Namespace//team-b",
+            "Namespace//team-c"
+        ]
+    );
     let report = json(&out);
     let mp504: Vec<&Value> = report["diagnostics"]
         .as_array()
@@ -250,7 +269,8 @@ fn argocd_entry_builds_kustomize_and_helm_sources_of_this_repository() {
     assert_eq!(w["Deployment/echo/echo"]["replicas"], 4);
     let (code, out, _) = run(dir.path(), &["check", "--format", "json"]);
     assert_eq!(code, 1, "{out}");
-    // The Application's kustomization does not include the restart Component.
+    // The Application's kustomization includes neither Component: the restarted
+    // Deployment and the relabelled Namespace each say which one they lack.
     let mp505: Vec<String> = json(&out)["diagnostics"]
         .as_array()
         .expect("diagnostics")
@@ -258,10 +278,12 @@ fn argocd_entry_builds_kustomize_and_helm_sources_of_this_repository() {
         .filter(|d| d["rule"] == "MP505")
         .map(|d| d["message"].as_str().unwrap_or("").to_string())
         .collect();
-    assert_eq!(mp505.len(), 1, "{mp505:?}");
-    assert!(
-        mp505[0].starts_with("its build (kustomize apps/prod/team-b)"),
-        "{mp505:?}"
+    assert_eq!(
+        mp505,
+        [
+            "its build (kustomize apps/prod/team-b) does not include rendered/restarts: the restart bump never reaches this workload",
+            "its build (kustomize apps/prod/team-b) does not include rendered/namespaces: the revision label never reaches this namespace"
+        ]
     );
     let report = json(&out);
     let mp504: Vec<String> = report["diagnostics"]
@@ -297,7 +319,7 @@ fn helm_entry_renders_a_local_chart_with_its_values_files() {
 }
 
 /// The line of `spec.manifests[0]` in a copy made by [`repo_with`].
-fn entry_line(dir: &Path) -> usize {
+pub(crate) fn entry_line(dir: &Path) -> usize {
     let spec = std::fs::read_to_string(dir.join("meshplan.yaml")).expect("spec");
     spec.lines()
         .position(|l| l.contains("manifests:"))
@@ -471,7 +493,7 @@ fn flux2_kustomize_helm_example_loads_every_object_the_controllers_apply() {
 
 /// `kubectl kustomize apps/prod` of the user's overlays, with whichever of meshplan's
 /// components exist: `Kind/namespace/name` (or `Kind/name`) → object.
-fn build_apps(dir: &Path) -> BTreeMap<String, Value> {
+pub(crate) fn build_apps(dir: &Path) -> BTreeMap<String, Value> {
     let components: Vec<&str> = ["restarts", "namespaces"]
         .into_iter()
         .filter(|c| {
@@ -571,15 +593,14 @@ fn each_step_changes_exactly_its_planned_restarts_and_relabels() {
     git(d, &["config", "user.name", "Mesh Owner"]);
     git(d, &["config", "user.email", "owner@example.com"]);
     commit_all(d, "fleet");
-    // The cluster runs 1.26.8 (a first render of everything), then upgrades to 1.28.10.
-    // The restart Component does not exist before this first render, so nothing can
-    // include it yet: MP505 refuses the render until forced; then the user wires it.
-    let (code, _, err) = run(d, &["render", "--step", "all"]);
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("MP505"), "{err}");
-    let (code, _, err) = run(d, &["render", "--step", "all", "--force"]);
+    // The cluster runs 1.26.8, then upgrades to 1.28.10. The first step (install) renders
+    // meshplan's Components, empty; the user wires them, and the rest of 1.26.8 renders
+    // without forcing anything past MP505.
+    let (code, _, err) = run(d, &["render"]);
     assert_eq!(code, 0, "{err}");
     build_apps(d);
+    let (code, _, err) = run(d, &["render", "--step", "all"]);
+    assert_eq!(code, 0, "{err}");
     commit_all(d, "Istio 1.26.8, components wired into apps/prod");
     let spec = std::fs::read_to_string(d.join("meshplan.yaml")).expect("spec");
     std::fs::write(

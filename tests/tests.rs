@@ -33,3 +33,4 @@ mod safety_secrets;
 mod spec;
 mod upgrade;
 mod webhooks;
+mod wiring;

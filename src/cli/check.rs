@@ -216,7 +216,7 @@ pub(crate) fn evaluate(
     transitions: &Transitions,
 ) -> Result<Vec<crate::diagnostic::Diagnostic>, Error> {
     let facts = judged_facts(ctx, judged, &transitions.after);
-    let input = policy_input(ctx, &facts, step, rendered)?;
+    let input = policy_input(ctx, &facts, step, rendered, &transitions.relabelled)?;
     let mut findings = policies.evaluate(&input)?;
     for step_input in &transitions.inputs {
         findings.extend(policies.evaluate(step_input)?);
@@ -403,12 +403,13 @@ fn fill_running_proxies(
 
 /// The Rego input document (docs/policy-input.md).
 /// `step` names the step when one alone is judged; `rendered` is what the render tells
-/// (`{drift?, gateways}`, see `rendered.rs`).
+/// (`{drift?, gateways}`, see `rendered.rs`); `relabelled` is [`Transitions::relabelled`].
 pub(crate) fn policy_input(
     ctx: &Context,
     facts: &Facts,
     step: Option<&str>,
     rendered: Option<&serde_json::Value>,
+    relabelled: &std::collections::BTreeMap<String, String>,
 ) -> Result<serde_json::Value, Error> {
     let plan = serde_json::to_value(&ctx.plan).map_err(|e| Error::Internal(e.to_string()))?;
     let state = match &ctx.lock {
@@ -441,46 +442,56 @@ pub(crate) fn policy_input(
         let unrendered = serde_json::to_value(&ctx.inventory.unrendered)
             .map_err(|e| Error::Internal(e.to_string()))?;
         facts.insert("unrendered".to_string(), unrendered);
-        facts.insert("wiring".to_string(), wiring(ctx));
+        facts.insert("wiring".to_string(), wiring(ctx, relabelled));
     }
     Ok(input)
 }
 
-/// Whether the workloads' builds include meshplan's restart Component (MP505):
-/// `{checked, component, workloads: {key: {build, included}}}`; `build` is null for a
-/// workload no kustomization meshplan sees builds.
-fn wiring(ctx: &Context) -> serde_json::Value {
+/// Whether the builds include meshplan's Components (MP505): `{checked, component,
+/// namespacesComponent, workloads, namespaces, relabelled}`. `workloads` and `namespaces`
+/// map a workload key or a Namespace name (the user's Namespace objects only: those
+/// meshplan renders itself need no wiring) to `{build, included}`, `build` null when no
+/// kustomization meshplan sees builds it; `relabelled` maps a namespace the judged steps
+/// relabel to the step.
+fn wiring(
+    ctx: &Context,
+    relabelled: &std::collections::BTreeMap<String, String>,
+) -> serde_json::Value {
     use serde_json::json;
     let output = ctx.spec.base_dir.join(&ctx.spec.spec.spec.output);
-    let component = format!(
-        "{}/restarts",
-        super::context::relative_to(&output, &ctx.dir)
-            .unwrap_or(output)
-            .to_string_lossy()
-            .replace('\\', "/")
-            .trim_end_matches('/')
-    );
-    let mut workloads = serde_json::Map::new();
-    for obj in &ctx.inventory.objects {
-        if !matches!(
-            obj.id.kind.as_str(),
-            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "CronJob"
-        ) {
-            continue;
-        }
+    let output = super::context::relative_to(&output, &ctx.dir)
+        .unwrap_or(output)
+        .to_string_lossy()
+        .replace('\\', "/");
+    let output = output.trim_end_matches('/');
+    let component = format!("{output}/restarts");
+    let namespaces_component = format!("{output}/namespaces");
+    let entry = |obj: &crate::inventory::Object, component: &str| {
         let by = ctx
             .inventory
             .built_by
             .get(&crate::inventory::group_key(&obj.id));
-        workloads.insert(
-            obj.id.key(),
-            json!({
-                "build": by.map(|b| b.build.as_str()),
-                "included": by.is_some_and(|b| b.components.contains(&component)),
-            }),
-        );
+        json!({
+            "build": by.map(|b| b.build.as_str()),
+            "included": by.is_some_and(|b| b.components.iter().any(|c| c == component)),
+        })
+    };
+    let mut workloads = serde_json::Map::new();
+    let mut namespaces = serde_json::Map::new();
+    for obj in &ctx.inventory.objects {
+        match obj.id.kind.as_str() {
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "CronJob" => {
+                workloads.insert(obj.id.key(), entry(obj, &component));
+            }
+            "Namespace" if obj.id.api_version == "v1" => {
+                namespaces.insert(obj.id.name.clone(), entry(obj, &namespaces_component));
+            }
+            _ => {}
+        }
     }
-    json!({"checked": ctx.inventory.wiring_checked, "component": component, "workloads": workloads})
+    json!({"checked": ctx.inventory.wiring_checked, "component": component,
+           "namespacesComponent": namespaces_component, "workloads": workloads,
+           "namespaces": namespaces, "relabelled": relabelled})
 }
 
 /// One input per judged step for the transition rules (MP101, MP105, MP106, MP202, MP203,
@@ -519,8 +530,16 @@ pub(crate) fn step_inputs(
     // Cloned only when the whole change is judged: it is the inventory's size.
     let start = (one_change && steps.len() > 1).then(|| before.clone());
     let mut out = Vec::new();
+    let mut relabelled = std::collections::BTreeMap::new();
     for step in &steps {
         let after = ctx.apply(&before, step);
+        for (ns, label) in &after.namespaces {
+            if before.namespaces.get(ns) != Some(label) {
+                relabelled
+                    .entry(ns.clone())
+                    .or_insert_with(|| step.name.clone());
+            }
+        }
         let header = serde_json::json!({
             "name": step.name,
             "kind": step.kind,
@@ -564,6 +583,7 @@ pub(crate) fn step_inputs(
     Ok(Transitions {
         inputs: out,
         after: before,
+        relabelled,
     })
 }
 
@@ -573,6 +593,9 @@ pub(crate) struct Transitions {
     pub inputs: Vec<serde_json::Value>,
     /// The lock after the last judged step.
     pub after: crate::state::Lock,
+    /// Namespaces whose `istio.io/rev` label the judged steps set or change, each with the
+    /// first step that does (MP505 checks the `namespaces/` Component reaches them).
+    pub relabelled: std::collections::BTreeMap<String, String>,
 }
 
 /// One transition's input: `header` (name, kind, hop and lists) as `input.step`, with the

@@ -347,6 +347,8 @@ impl Context {
             }
             ("MP103", _) => vec![Seg::Key("spec"), Seg::Key("kubernetesVersion")],
             ("MP110", _) => vec![Seg::Key("spec"), Seg::Key("istio"), Seg::Key("delivery")],
+            // The unchecked-wiring info: the entries that would let meshplan check it.
+            ("MP505", None) => vec![Seg::Key("spec"), Seg::Key("manifests")],
             ("MP203", _) => vec![
                 Seg::Key("spec"),
                 Seg::Key("upgrade"),

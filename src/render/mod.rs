@@ -153,6 +153,10 @@ fn location(name: &str, origin: &Origin) -> String {
     }
 }
 
+/// The Component directories under the output directory, rendered in every step
+/// (docs/render.md, "Wiring the components").
+pub const COMPONENTS: [&str; 2] = ["restarts", "namespaces"];
+
 /// Renders the files of one plan step. Pure: no I/O, no clock, no environment.
 pub fn render(model: &RenderModel, charts: &Charts) -> Result<RenderedTree, RenderError> {
     let m = model.normalized();
@@ -329,7 +333,15 @@ impl Renderer<'_> {
         // patches of each directory form a Component the user's kustomization includes
         // (`components: [<output>/restarts, <output>/namespaces]`); patch paths stay inside
         // the component's directory, as Kustomize's default load restrictor requires.
-        let mut components: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        // Both Components are rendered in every step, with `patches: []` when there is
+        // nothing to patch (Kustomize refuses a Component with no field besides its kind as
+        // empty): the user wires them once, after the first render (the install step, which
+        // restarts and relabels nothing), and a kustomization including them never breaks
+        // because a step left one without patches.
+        let mut components: BTreeMap<String, Vec<Value>> = COMPONENTS
+            .iter()
+            .map(|dir| ((*dir).to_string(), Vec::new()))
+            .collect();
         let mut patches = self.patches.clone();
         patches.sort_by(|a, b| a.0.cmp(&b.0));
         for (path, target) in patches {
