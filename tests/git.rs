@@ -100,6 +100,7 @@ fn opts(tree: Tree, message: &str) -> CommitOptions {
         branch: BRANCH.into(),
         out_dir: OUT.into(),
         tree,
+        removed: Vec::new(),
         message: message.into(),
         author: None,
         worktree: false,
@@ -324,6 +325,8 @@ fn message_trailers_and_author_override() {
         manual: &manual,
         from: "1.23.4",
         to: "1.24.3",
+        deleted: &[],
+        actions: &[],
     });
     let mut o = opts(render_v1(), &message);
     o.author = Identity::parse("Release Bot <bot@example.com>");

@@ -27,6 +27,7 @@ mod policies;
 mod realrepos;
 mod render;
 mod report_formats;
+mod retire;
 mod safety;
 mod safety_input;
 mod safety_secrets;

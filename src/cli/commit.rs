@@ -135,13 +135,46 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
     if change.denied() && !args.force {
         return Ok(ExitCode::Findings);
     }
+    // The user's files as the commit's base holds them: that is what the commit edits.
+    let base_id = rebuild
+        .or(planned_from.flatten())
+        .or_else(|| repo.head().ok().and_then(|h| h.target()));
+    let base_tree = base_id.and_then(|id| repo.find_commit(id).ok()?.tree().ok());
+    let read = |rel: &str| -> Option<Vec<u8>> {
+        let entry = base_tree.as_ref()?.get_path(Path::new(rel)).ok()?;
+        if entry.filemode() != i32::from(git2::FileMode::Blob)
+            && entry.filemode() != i32::from(git2::FileMode::BlobExecutable)
+        {
+            return None;
+        }
+        Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
+    };
+    let retired = super::retire::retired(
+        ctx.lock.as_ref(),
+        &super::check::lock_after(&ctx, &change.applied),
+    );
+    let retirement = super::retire::retire(&ctx, &retired, &read);
+    for m in &retirement.manual {
+        eprintln!("manual action: {m}");
+    }
     let message = match &args.message {
         Some(m) => m.clone(),
-        None => message(&ctx, &change),
+        None => message(&ctx, &change, &retirement),
     };
+    let mut tree = prefixed(&out_rel, &change.tree);
+    let mut removed = Vec::new();
+    for (rel, new) in &retirement.files {
+        match new {
+            Some(bytes) => {
+                tree.insert(rel.clone(), bytes.clone());
+            }
+            None => removed.push(rel.clone()),
+        }
+    }
     let opts = CommitOptions {
         branch: branch.clone(),
-        tree: prefixed(&out_rel, &change.tree),
+        tree,
+        removed,
         out_dir: out_rel,
         message,
         author,
@@ -273,7 +306,7 @@ fn lock_in_commit(
 /// The commit message of the change: `git::commit_message` for its step; a change of
 /// several steps (`--step all|N`) is named by its first and last step, with the namespaces
 /// and workloads of all of them.
-fn message(ctx: &Context, change: &Change) -> String {
+fn message(ctx: &Context, change: &Change, retirement: &super::retire::Retirement) -> String {
     let steps: Vec<&crate::plan::Step> = change
         .applied
         .iter()
@@ -299,7 +332,12 @@ fn message(ctx: &Context, change: &Change) -> String {
     let namespaces = of_kind(&[StepKind::Wave, StepKind::Tag]);
     let released = of_kind(&[StepKind::Release]);
     let restarted = collect(|s| &s.restarts);
-    let manual = collect(|s| &s.manual);
+    // A step's `manual` list holds workload keys (`Kind/namespace/name`, no space) and the
+    // sentences of the documents to retire by hand (`delete … by hand: reason`).
+    let (mut actions, manual): (Vec<String>, Vec<String>) = collect(|s| &s.manual)
+        .into_iter()
+        .partition(|m| m.contains(' '));
+    actions.extend(retirement.manual.iter().cloned());
     let hop = steps.last().map_or("", |s| s.hop.as_str());
     git::commit_message(&MessageInput {
         cluster: &ctx.spec.spec.metadata.name,
@@ -311,6 +349,8 @@ fn message(ctx: &Context, change: &Change) -> String {
         released: &released,
         restarted: &restarted,
         manual: &manual,
+        deleted: &retirement.deleted,
+        actions: &actions,
         from: ctx.plan.from.as_deref().unwrap_or("none"),
         to: &ctx.plan.to,
     })

@@ -84,7 +84,7 @@ impl Context {
         )?;
         let base = FactsBase::new(&spec.spec, &inventory);
         let plan = plan_for(&spec, &inventory, &catalog, &base, lock.as_ref());
-        Ok(Context {
+        let mut ctx = Context {
             dir,
             spec,
             catalog,
@@ -96,7 +96,9 @@ impl Context {
             root,
             git_dir,
             inputs,
-        })
+        };
+        super::retire::annotate(&mut ctx);
+        Ok(ctx)
     }
 
     /// The same context planned from `lock` instead of the working tree's lock (`commit`
@@ -111,6 +113,7 @@ impl Context {
         );
         self.lock = lock;
         self.plan = plan;
+        super::retire::annotate(&mut self);
         self
     }
 

@@ -63,13 +63,15 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
             return Ok(ExitCode::Findings);
         }
     }
-    let rendered = match prepare(&ctx, &args.change, None)? {
-        Some(change) => change.tree,
+    let (rendered, applied) = match prepare(&ctx, &args.change, None)? {
+        Some(change) => (change.tree, change.applied),
         None => match committed(&ctx, &args)? {
-            Some(tree) => tree,
+            Some(tree) => (tree, Vec::new()),
             None => return Ok(ExitCode::Ok),
         },
     };
+    let retired =
+        super::retire::retired(ctx.lock.as_ref(), &super::check::lock_after(&ctx, &applied));
     let out = output_dir(&ctx);
     let diffs = match git2::Repository::discover(&ctx.dir) {
         Ok(repo) => {
@@ -81,10 +83,40 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
             };
             let out_rel = repo_relative(root, &ctx)?;
             let tree = prefixed(&out_rel, &rendered);
-            match &args.against {
+            let mut diffs = match &args.against {
                 Some(reference) => git::diff_ref(root, reference, &out_rel, &tree)?,
                 None => git::diff_worktree(root, &out_rel, &tree)?,
+            };
+            if !retired.is_empty() {
+                // The user's files as the compared side holds them: what `commit` (against
+                // a reference) or `render` (the working tree) would edit.
+                let base = match &args.against {
+                    Some(reference) => repo
+                        .revparse_single(reference)
+                        .and_then(|o| o.peel_to_tree())
+                        .ok(),
+                    None => None,
+                };
+                let read = |rel: &str| -> Option<Vec<u8>> {
+                    match &base {
+                        Some(t) => {
+                            let entry = t.get_path(Path::new(rel)).ok()?;
+                            Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
+                        }
+                        None => std::fs::read(ctx.root.join(rel)).ok(),
+                    }
+                };
+                let retirement = super::retire::retire(&ctx, &retired, &read);
+                for (path, new) in retirement.files {
+                    let old = read(&path);
+                    diffs.push(FileDiff { path, old, new });
+                }
+                diffs.sort_by(|a, b| a.path.cmp(&b.path));
+                for m in &retirement.manual {
+                    eprintln!("manual action: {m}");
+                }
             }
+            diffs
         }
         Err(_) if args.against.is_none() => direct_diff(&ctx, &out, &rendered)?,
         Err(_) => {

@@ -20,6 +20,7 @@ mod refusals;
 mod render;
 mod rendered;
 mod reports;
+mod retire;
 
 use crate::diagnostic::Severity;
 use crate::error::{Error, ExitCode};

@@ -313,7 +313,18 @@ pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
     if change.denied() && !args.force {
         return Ok(ExitCode::Findings);
     }
+    let retired = super::retire::retired(
+        ctx.lock.as_ref(),
+        &super::check::lock_after(&ctx, &change.applied),
+    );
+    let root = ctx.root.clone();
+    let retirement =
+        super::retire::retire(&ctx, &retired, &|rel| std::fs::read(root.join(rel)).ok());
     crate::render::write_tree(&change.tree, &out)?;
+    super::retire::write(&ctx.root, &retirement)?;
+    for m in &retirement.manual {
+        eprintln!("manual action: {m}");
+    }
     let shown = display_path(&ctx, &out);
     emit(&format!(
         "rendered {} into {}/\n",

@@ -51,6 +51,8 @@ pub struct CommitOptions {
     pub out_dir: String,
     /// The rendered files (see [`Tree`]).
     pub tree: Tree,
+    /// Files outside `out_dir` the commit deletes (the documents of a retired install).
+    pub removed: Vec<String>,
     /// The commit message (cleaned up like `git commit` does).
     pub message: String,
     /// The author; the repository's `user.name` / `user.email` when `None`.
@@ -96,7 +98,7 @@ pub enum CommitOutcome {
 /// Commits `opts.tree` under `opts.out_dir` as one commit on `opts.branch` of the repository
 /// containing `repo_path`, in memory, moving the branch by compare-and-swap.
 pub fn commit_tree(repo_path: &Path, opts: &CommitOptions) -> Result<CommitOutcome, GitError> {
-    let layout = paths::layout(&opts.out_dir, &opts.tree)?;
+    let layout = paths::layout_removing(&opts.out_dir, &opts.tree, &opts.removed)?;
     let refname = branch_ref(&opts.branch)?;
     let message = git2::message_prettify(opts.message.as_str(), None)
         .map_err(git_err("cleaning up the commit message"))?;
@@ -168,7 +170,7 @@ pub fn commit_tree(repo_path: &Path, opts: &CommitOptions) -> Result<CommitOutco
 
     // Before any object is written, so a refusal leaves the object database as it was.
     let (author, committer) = identities(&repo, &workdir, opts.author.as_ref())?;
-    let new_tree_id = build_tree(&repo, base_tree.as_ref(), &layout, &opts.tree)?;
+    let new_tree_id = build_tree(&repo, base_tree.as_ref(), &layout, opts)?;
     let unchanged = match &base_tree {
         Some(t) => t.id() == new_tree_id,
         None => opts.tree.is_empty(),
@@ -309,8 +311,9 @@ fn build_tree(
     repo: &git2::Repository,
     base: Option<&git2::Tree<'_>>,
     layout: &Layout,
-    tree: &Tree,
+    opts: &CommitOptions,
 ) -> Result<git2::Oid, GitError> {
+    let tree = &opts.tree;
     let mut index = git2::Index::new().map_err(git_err("creating an in-memory index"))?;
     if let Some(base) = base {
         index
@@ -343,6 +346,14 @@ fn build_tree(
             path: path.clone(),
             reason: format!("cannot be stored in a Git tree: {}", source.message()),
         })?;
+    }
+    for path in &opts.removed {
+        // A path the base does not hold is already deleted: nothing to remove.
+        if index.get_path(Path::new(path), 0).is_some() {
+            index
+                .remove_path(Path::new(path))
+                .map_err(git_err(format!("deleting `{path}`")))?;
+        }
     }
     index
         .write_tree_to(repo)

@@ -24,6 +24,10 @@ pub struct MessageInput<'a> {
     pub restarted: &'a [String],
     /// Workloads a person must restart.
     pub manual: &'a [String],
+    /// Documents of a retired adopted install the commit deletes; left out when none.
+    pub deleted: &'a [String],
+    /// Other actions a person must take in this step, with the reason; left out when none.
+    pub actions: &'a [String],
     /// The version installed before the upgrade.
     pub from: &'a str,
     /// The version the upgrade ends at.
@@ -50,6 +54,12 @@ pub fn commit_message(input: &MessageInput<'_>) -> String {
         ("Workloads needing a manual restart", input.manual),
     ] {
         push_list(&mut out, title, items);
+    }
+    if !input.deleted.is_empty() {
+        push_list(&mut out, "Adopted install deleted", input.deleted);
+    }
+    if !input.actions.is_empty() {
+        push_list(&mut out, "Manual actions", input.actions);
     }
     out.push_str(&format!(
         "\nMeshplan-Step: {}\nMeshplan-From: {}\nMeshplan-To: {}\n",
@@ -106,6 +116,8 @@ mod tests {
             manual: &[],
             from: "1.23.4",
             to: "1.24.3",
+            deleted: &[],
+            actions: &[],
         });
         assert_eq!(
             msg,
@@ -146,5 +158,26 @@ mod tests {
             ..MessageInput::default()
         });
         assert!(!msg.contains("\nMeshplan-To: 9.9.9"), "{msg}");
+    }
+
+    #[test]
+    fn a_retirement_lists_what_it_deletes_and_what_is_left_to_do() {
+        let deleted = ["HelmRelease/istio-system/istiod (apps/istio/releases.yaml)".to_string()];
+        let actions =
+            ["delete Istio/istio-system/x from ../other.yaml by hand: outside".to_string()];
+        let msg = commit_message(&MessageInput {
+            step: "cleanup 1.24",
+            deleted: &deleted,
+            actions: &actions,
+            ..MessageInput::default()
+        });
+        assert!(
+            msg.contains(
+                "Workloads needing a manual restart: none\n\n\
+                 Adopted install deleted:\n- HelmRelease/istio-system/istiod (apps/istio/releases.yaml)\n\n\
+                 Manual actions:\n- delete Istio/istio-system/x from ../other.yaml by hand: outside\n"
+            ),
+            "{msg}"
+        );
     }
 }

@@ -72,6 +72,31 @@ pub(crate) fn layout(out_dir: &str, tree: &Tree) -> Result<Layout, GitError> {
     })
 }
 
+/// [`layout`] of a commit that also deletes `removed` (user files outside `out_dir`, e.g.
+/// a retired adopted install): checked like rendered paths, read and compared like them.
+pub(crate) fn layout_removing(
+    out_dir: &str,
+    tree: &Tree,
+    removed: &[String],
+) -> Result<Layout, GitError> {
+    let mut layout = layout(out_dir, tree)?;
+    for path in removed {
+        check_components(path).map_err(|reason| GitError::TreePath {
+            path: path.clone(),
+            reason,
+        })?;
+        if under(&layout.out_dir, path) || tree.contains_key(path) {
+            return Err(GitError::TreePath {
+                path: path.clone(),
+                reason: "is both deleted and part of the render".into(),
+            });
+        }
+        add_ancestors(path, &mut layout.outer_dirs);
+        layout.outside.push(path.clone());
+    }
+    Ok(layout)
+}
+
 /// Normalises `out_dir` (`./a/b/` → `a/b`) and refuses anything outside the repository.
 fn normalize_out_dir(raw: &str) -> Result<String, GitError> {
     let err = |reason: &str| GitError::OutDir {
