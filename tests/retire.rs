@@ -62,25 +62,18 @@ fn manual_of(d: &Path, name: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn the_cleanup_commit_deletes_exactly_the_adopted_istiod_document() {
-    let dir = running();
-    let d = dir.path();
+/// A Git repository of the fixture on `main`, adopted, every step committed with `meshplan
+/// commit` and merged into main as a pull request would be; returns for each merged step the
+/// `git show --name-status` lines outside `rendered/` and the commit message.
+fn commit_all(d: &Path) -> Vec<(Vec<String>, String)> {
     git(d, &["init", "-q", "-b", "main"]);
     git(d, &["config", "user.name", "Mesh Owner"]);
     git(d, &["config", "user.email", "owner@example.com"]);
     git(d, &["add", "-A"]);
     git(d, &["commit", "-q", "-m", "Istio 1.24.6 as installed"]);
-    let before = std::fs::read_to_string(d.join(RELEASES)).unwrap();
-    let cut = before.find(ISTIOD).expect("the fixture's istiod document");
-    let expected = &before[..cut];
-    assert!(expected.contains("name: istio-base"), "{expected}");
-
     let (code, _, err) = run(d, &["adopt"]);
     assert_eq!(code, 0, "{err}");
-    assert!(manual_of(d, "cleanup").is_empty());
-    let mut merged = 0;
-    let mut retired_in = Vec::new();
+    let mut merged = Vec::new();
     loop {
         // Only the MP105 on the committed sidecar is forced, as in tests/adopt.rs.
         let (mut code, mut out, mut err) = run(d, &["commit"]);
@@ -96,34 +89,55 @@ fn the_cleanup_commit_deletes_exactly_the_adopted_istiod_document() {
         }
         assert_eq!(code, 0, "{out}{err}");
         if out.starts_with("nothing to commit") {
-            break;
+            return merged;
         }
-        merged += 1;
-        assert!(merged < 20, "the plan never ends: {out}");
-        if merged == 1 {
+        assert!(merged.len() < 20, "the plan never ends: {out}");
+        if merged.is_empty() {
             std::fs::remove_file(d.join("rendered/meshplan.lock")).unwrap();
         }
         git(d, &["merge", "-q", "--ff-only", "meshplan/running"]);
         let changes = git(d, &["show", "--name-status", "--format=", "main"]);
-        let outside: Vec<&str> = changes
+        let outside = changes
             .lines()
             .filter(|l| !l.contains("\trendered/"))
+            .map(str::to_string)
             .collect();
-        if !outside.is_empty() {
-            assert_eq!(outside, [format!("M\t{RELEASES}")], "{changes}");
-            retired_in.push(git(d, &["log", "-1", "--format=%B", "main"]));
-        }
+        merged.push((outside, git(d, &["log", "-1", "--format=%B", "main"])));
     }
-    assert_eq!(retired_in.len(), 1, "one commit retires the install");
-    let message = &retired_in[0];
+}
+
+/// The one merged step that changes files outside `rendered/`: its changes and message.
+fn retiring(merged: &[(Vec<String>, String)]) -> (Vec<String>, String) {
+    let retiring: Vec<_> = merged.iter().filter(|(o, _)| !o.is_empty()).collect();
+    assert_eq!(
+        retiring.len(),
+        1,
+        "one commit retires the install: {merged:?}"
+    );
+    let (outside, message) = retiring[0].clone();
     assert!(message.contains(": cleanup ("), "{message}");
+    assert!(!message.contains("Manual actions"), "{message}");
+    (outside, message)
+}
+
+#[test]
+fn the_cleanup_commit_deletes_exactly_the_adopted_istiod_document() {
+    let dir = running();
+    let d = dir.path();
+    let before = std::fs::read_to_string(d.join(RELEASES)).unwrap();
+    let cut = before.find(ISTIOD).expect("the fixture's istiod document");
+    let expected = &before[..cut];
+    assert!(expected.contains("name: istio-base"), "{expected}");
+    let merged = commit_all(d);
+    assert!(merged.len() >= 3, "install, wave, cleanup: {merged:?}");
+    let (outside, message) = retiring(&merged);
+    assert_eq!(outside, [format!("M\t{RELEASES}")]);
     assert!(
         message.contains(&format!(
             "Adopted install deleted:\n- HelmRelease/istio-system/istiod ({RELEASES})\n"
         )),
         "{message}"
     );
-    assert!(!message.contains("Manual actions"), "{message}");
     // Every other byte of the file is what the user wrote: the base release, its comments
     // and separators.
     let committed = git(d, &["show", &format!("main:{RELEASES}")]);
@@ -137,11 +151,35 @@ fn the_cleanup_commit_deletes_exactly_the_adopted_istiod_document() {
     git(d, &["fsck", "--strict", "--no-progress"]);
 }
 
-/// Adopts, then renders every step with `--force` (the committed sidecar's MP105); returns
-/// the stderr of all renders.
+#[test]
+fn a_file_left_without_documents_is_deleted_by_the_commit() {
+    let dir = running();
+    let d = dir.path();
+    // The user keeps istiod in a file of its own.
+    let text = std::fs::read_to_string(d.join(RELEASES)).unwrap();
+    let cut = text.find(ISTIOD).unwrap();
+    std::fs::write(d.join(RELEASES), &text[..cut]).unwrap();
+    std::fs::write(d.join("apps/istio/istiod.yaml"), &text[cut..]).unwrap();
+    let merged = commit_all(d);
+    let (outside, _) = retiring(&merged);
+    assert_eq!(outside, ["D\tapps/istio/istiod.yaml"]);
+    assert!(!d.join("apps/istio/istiod.yaml").exists());
+    assert_eq!(
+        std::fs::read_to_string(d.join(RELEASES)).unwrap(),
+        &text[..cut]
+    );
+    let (_, report) = check_json(d);
+    assert!(findings(&report, "MP207").is_empty(), "{report}");
+    git(d, &["fsck", "--strict", "--no-progress"]);
+}
+
+/// Adopts (unless a lock exists), then renders every step left with `--force` (the committed
+/// sidecar's MP105); returns the stderr of all renders.
 fn render_all(d: &Path) -> String {
-    let (code, _, err) = run(d, &["adopt"]);
-    assert_eq!(code, 0, "{err}");
+    if !d.join("rendered/meshplan.lock").exists() {
+        let (code, _, err) = run(d, &["adopt"]);
+        assert_eq!(code, 0, "{err}");
+    }
     let mut all = String::new();
     for _ in 0..10 {
         let (code, out, err) = run(d, &["render", "--force"]);
@@ -160,6 +198,22 @@ fn render_retires_the_install_in_the_working_tree() {
     let d = dir.path();
     let before = std::fs::read_to_string(d.join(RELEASES)).unwrap();
     let cut = before.find(ISTIOD).unwrap();
+    let (code, _, err) = run(d, &["adopt"]);
+    assert_eq!(code, 0, "{err}");
+    // install, then the wave: the user's file is untouched until the cleanup.
+    for _ in 0..2 {
+        let (code, out, err) = run(d, &["render", "--force"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert_eq!(std::fs::read_to_string(d.join(RELEASES)).unwrap(), before);
+    }
+    // `diff` of the cleanup shows the deletion (no Git repository: plain files).
+    let (code, out, err) = run(d, &["diff"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("--- a/{RELEASES}\n+++ b/{RELEASES}\n")),
+        "{out}"
+    );
+    assert!(out.contains("\n-  name: istiod\n"), "{out}");
     let err = render_all(d);
     assert!(!err.contains("manual action"), "{err}");
     assert_eq!(
@@ -194,6 +248,9 @@ fn a_symlinked_file_is_a_manual_action_and_stays_untouched() {
         err.contains(&format!("manual action: {}", manual[0])),
         "{err}"
     );
+    // A manual action is no workload: the lock records none by that name.
+    let lock = std::fs::read_to_string(d.join("rendered/meshplan.lock")).unwrap();
+    assert!(!lock.contains("by hand"), "{lock}");
     assert_eq!(
         std::fs::read(d.join("vendor/releases.yaml")).unwrap(),
         before

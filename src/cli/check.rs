@@ -289,7 +289,7 @@ pub(crate) fn judged_facts(ctx: &Context, judged: &[usize], after: &crate::state
     };
     let mut step_of = std::collections::BTreeMap::new();
     for step in &judged {
-        for key in step.restarts.iter().chain(&step.manual) {
+        for key in step.restarts.iter().chain(step.manual_workloads()) {
             step_of.entry(key.as_str()).or_insert(step.name.as_str());
         }
     }
@@ -331,7 +331,7 @@ fn fill_running_proxies(
     let first_later = judged.last().map_or(0, |&i| i + 1);
     let mut next_restart: BTreeMap<&str, &str> = BTreeMap::new();
     for step in ctx.plan.steps.iter().skip(first_later).filter(|s| !s.done) {
-        for key in step.restarts.iter().chain(&step.manual) {
+        for key in step.restarts.iter().chain(step.manual_workloads()) {
             next_restart
                 .entry(key.as_str())
                 .or_insert(step.name.as_str());
@@ -545,7 +545,7 @@ pub(crate) fn step_inputs(
             "kind": step.kind,
             "hop": step.hop,
             "restarts": step.restarts,
-            "manual": step.manual,
+            "manual": step.manual_workloads().collect::<Vec<_>>(),
             "stranded": stranded_input(ctx, step),
         });
         out.push(transition_input(ctx, &plan, header, &before, &after)?);

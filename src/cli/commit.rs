@@ -332,12 +332,13 @@ fn message(ctx: &Context, change: &Change, retirement: &super::retire::Retiremen
     let namespaces = of_kind(&[StepKind::Wave, StepKind::Tag]);
     let released = of_kind(&[StepKind::Release]);
     let restarted = collect(|s| &s.restarts);
-    // A step's `manual` list holds workload keys (`Kind/namespace/name`, no space) and the
-    // sentences of the documents to retire by hand (`delete … by hand: reason`).
-    let (mut actions, manual): (Vec<String>, Vec<String>) = collect(|s| &s.manual)
-        .into_iter()
-        .partition(|m| m.contains(' '));
-    actions.extend(retirement.manual.iter().cloned());
+    let manual: Vec<String> = steps
+        .iter()
+        .flat_map(|s| s.manual_workloads().cloned())
+        .collect();
+    // The actions of the commit's own reading of the user's files (its base), not those of
+    // the checkout that `plan` lists.
+    let actions = retirement.manual.clone();
     let hop = steps.last().map_or("", |s| s.hop.as_str());
     git::commit_message(&MessageInput {
         cluster: &ctx.spec.spec.metadata.name,

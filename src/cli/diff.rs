@@ -106,19 +106,20 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
                         None => std::fs::read(ctx.root.join(rel)).ok(),
                     }
                 };
-                let retirement = super::retire::retire(&ctx, &retired, &read);
-                for (path, new) in retirement.files {
-                    let old = read(&path);
-                    diffs.push(FileDiff { path, old, new });
-                }
+                diffs.extend(retirement_diffs(&ctx, &retired, &read, |p| p.to_string()));
                 diffs.sort_by(|a, b| a.path.cmp(&b.path));
-                for m in &retirement.manual {
-                    eprintln!("manual action: {m}");
-                }
             }
             diffs
         }
-        Err(_) if args.against.is_none() => direct_diff(&ctx, &out, &rendered)?,
+        Err(_) if args.against.is_none() => {
+            let mut diffs = direct_diff(&ctx, &out, &rendered)?;
+            let read = |rel: &str| std::fs::read(ctx.root.join(rel)).ok();
+            diffs.extend(retirement_diffs(&ctx, &retired, &read, |p| {
+                display_path(&ctx, &ctx.root.join(p))
+            }));
+            diffs.sort_by(|a, b| a.path.cmp(&b.path));
+            diffs
+        }
         Err(_) => {
             return Err(GitError::NotARepository {
                 path: ctx.dir.clone(),
@@ -138,6 +139,32 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::Ok
     })
+}
+
+/// The changes retiring `retired` makes to the user's files as `read` gives them (paths
+/// shown by `shown`); prints the manual actions on stderr.
+fn retirement_diffs(
+    ctx: &Context,
+    retired: &[crate::state::ObjectOrigin],
+    read: &dyn Fn(&str) -> Option<Vec<u8>>,
+    shown: impl Fn(&str) -> String,
+) -> Vec<FileDiff> {
+    if retired.is_empty() {
+        return Vec::new();
+    }
+    let retirement = super::retire::retire(ctx, retired, read);
+    for m in &retirement.manual {
+        eprintln!("manual action: {m}");
+    }
+    retirement
+        .files
+        .into_iter()
+        .map(|(path, new)| FileDiff {
+            old: read(&path),
+            path: shown(&path),
+            new,
+        })
+        .collect()
 }
 
 /// What the committed lock renders, its own text unchanged (no step rewrites it), when no

@@ -109,10 +109,7 @@ pub(crate) fn write(root: &Path, retirement: &Retirement) -> Result<(), crate::e
     for (rel, new) in &retirement.files {
         let full = root.join(rel);
         let result = match new {
-            Some(bytes) => {
-                let tmp = full.with_extension("meshplan-tmp");
-                std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &full))
-            }
+            Some(bytes) => replace(&full, bytes),
             None => std::fs::remove_file(&full),
         };
         result.map_err(|source| crate::git::GitError::WorktreeWrite {
@@ -120,6 +117,19 @@ pub(crate) fn write(root: &Path, retirement: &Retirement) -> Result<(), crate::e
             source,
         })?;
     }
+    Ok(())
+}
+
+/// Replaces `full` by `bytes` through a temporary file beside it, keeping its permissions,
+/// so a reader never sees half a file.
+fn replace(full: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = full.parent().unwrap_or_else(|| Path::new("."));
+    let permissions = std::fs::metadata(full)?.permissions();
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().set_permissions(permissions)?;
+    tmp.persist(full).map_err(|e| e.error)?;
     Ok(())
 }
 

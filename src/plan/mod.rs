@@ -75,7 +75,9 @@ pub struct Step {
     pub done: bool,
     /// Workloads whose restart annotation the step bumps, as `Kind/namespace/name`.
     pub restarts: Vec<String>,
-    /// Workloads a person must restart, as `Kind/namespace/name`.
+    /// Workloads a person must restart, as `Kind/namespace/name`, then the actions a
+    /// person must take in the step, as sentences (an adopted install meshplan cannot
+    /// retire itself, see `cli/retire.rs`); [`Step::manual_workloads`] keeps the keys.
     pub manual: Vec<String>,
     /// Workloads injected before the step by a revision the step removes, with that
     /// revision, sorted by key: a pod pinning the old revision with its own `istio.io/rev`
@@ -112,6 +114,14 @@ pub struct Step {
     /// last step of a plan).
     #[serde(skip)]
     pub config_hash: Option<ConfigHash>,
+}
+
+impl Step {
+    /// The workload keys of `manual`, without the sentences of manual actions: a
+    /// Kubernetes kind or name never contains a space, a sentence always does.
+    pub fn manual_workloads(&self) -> impl Iterator<Item = &String> {
+        self.manual.iter().filter(|m| !m.contains(' '))
+    }
 }
 
 /// The kinds of problem the planner can meet. Each falls under one rule

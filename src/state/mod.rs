@@ -606,7 +606,7 @@ impl Lock {
             w.proxy = step.hop.clone();
             w.config = config(key);
         }
-        for key in &step.manual {
+        for key in step.manual_workloads() {
             let w = next.workloads.entry(key.clone()).or_default();
             w.proxy = step.hop.clone();
             w.config = config(key);
