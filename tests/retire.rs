@@ -284,3 +284,46 @@ fn a_document_that_cannot_be_cut_exactly_is_a_manual_action() {
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
+
+#[test]
+fn a_rendered_install_is_a_manual_action_and_stays_untouched() {
+    // `helm template` output committed as it is (as in tests/adopt.rs): deleting the
+    // istiod Deployment alone would leave the rest of that install behind.
+    let dir = running();
+    let d = dir.path();
+    std::fs::remove_dir_all(d.join("apps/istio")).unwrap();
+    std::fs::create_dir_all(d.join("apps/istio")).unwrap();
+    let rendered = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: istiod\n  namespace: istio-system\n  labels: {app: istiod, istio.io/rev: default}\nspec:\n  selector: {matchLabels: {app: istiod}}\n  template:\n    metadata: {labels: {app: istiod}}\n    spec:\n      containers:\n        - name: discovery\n          image: docker.io/istio/pilot:1.24.6\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata:\n  name: istio-sidecar-injector\n  labels: {istio.io/rev: default}\nwebhooks: []\n";
+    std::fs::write(d.join("apps/istio/istiod.yaml"), rendered).unwrap();
+    let err = render_all(d);
+    assert!(
+        err.contains(
+            "manual action: delete Deployment/istio-system/istiod from apps/istio/istiod.yaml \
+             by hand: it is one object of a rendered install"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("apps/istio/istiod.yaml")).unwrap(),
+        rendered
+    );
+}
+
+#[test]
+fn an_istio_operator_alone_in_its_file_is_deleted_with_the_file() {
+    let dir = running();
+    let d = dir.path();
+    std::fs::remove_dir_all(d.join("apps/istio")).unwrap();
+    std::fs::create_dir_all(d.join("apps/istio")).unwrap();
+    let operator = d.join("apps/istio/operator.yaml");
+    std::fs::write(
+        &operator,
+        "# the mesh as istioctl installs it\napiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: control-plane\n  namespace: istio-system\nspec:\n  profile: default\n  revision: 1-24-6\n  tag: 1.24.6\n",
+    )
+    .unwrap();
+    let err = render_all(d);
+    assert!(!err.contains("manual action"), "{err}");
+    assert!(!operator.exists());
+    let (_, report) = check_json(d);
+    assert!(findings(&report, "MP207").is_empty(), "{report}");
+}

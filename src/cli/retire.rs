@@ -82,16 +82,18 @@ pub(crate) fn retire(
             origin.name
         );
         let what = format!("delete {key} from {}", origin.file);
-        let edited = writable(ctx, &origin.file).and_then(|rel| {
-            let current = match out.files.get(&rel) {
-                Some(Some(bytes)) => bytes.clone(),
-                Some(None) => return Err("the file is gone".to_string()),
-                None => read(&rel).ok_or_else(|| "the file cannot be read".to_string())?,
-            };
-            let text = String::from_utf8(current).map_err(|_| "not UTF-8 text".to_string())?;
-            let new = remove_document(&text, origin)?;
-            Ok((rel, new.map(String::into_bytes)))
-        });
+        let edited = whole_install(origin)
+            .and_then(|()| writable(ctx, &origin.file))
+            .and_then(|rel| {
+                let current = match out.files.get(&rel) {
+                    Some(Some(bytes)) => bytes.clone(),
+                    Some(None) => return Err("the file is gone".to_string()),
+                    None => read(&rel).ok_or_else(|| "the file cannot be read".to_string())?,
+                };
+                let text = String::from_utf8(current).map_err(|_| "not UTF-8 text".to_string())?;
+                let new = remove_document(&text, origin)?;
+                Ok((rel, new.map(String::into_bytes)))
+            });
         match edited {
             Ok((rel, new)) => {
                 out.deleted.push(format!("{key} ({rel})"));
@@ -101,6 +103,32 @@ pub(crate) fn retire(
         }
     }
     out
+}
+
+/// Kinds whose one object is the whole install: deleting it uninstalls everything it
+/// installed (Flux HelmRelease, Argo CD Application, IstioOperator, Sail `Istio` /
+/// `IstioRevision`).
+const INSTALL_KINDS: [&str; 5] = [
+    "HelmRelease",
+    "Application",
+    "IstioOperator",
+    "Istio",
+    "IstioRevision",
+];
+
+/// Refuses an install recorded by one of its rendered objects (the istiod Deployment of
+/// `helm template` / `istioctl manifest generate` output): deleting that object alone would
+/// leave its webhooks, Services and RBAC behind.
+fn whole_install(origin: &ObjectOrigin) -> Result<(), String> {
+    if INSTALL_KINDS.contains(&origin.kind.as_str()) {
+        Ok(())
+    } else {
+        Err(
+            "it is one object of a rendered install (helm template / istioctl manifest \
+             generate output); delete every object of that install, not only this one"
+                .to_string(),
+        )
+    }
 }
 
 /// Applies `retirement` to the working tree at `root`: each file replaced atomically (a
