@@ -6,7 +6,7 @@
 // A panic is how a test fails: unwrapping here reports the broken expectation.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{copy_tree, root, run_in as run};
+use crate::common::{copy_tree, git, root, run_in as run};
 use serde_json::Value;
 use std::path::Path;
 
@@ -376,26 +376,6 @@ fn older_locks_without_adopt_fields_still_load() {
     let (code, out, err) = run(d, &["plan", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out)["from"], "1.24.6");
-}
-
-/// Runs git in `dir` with no global or system configuration; panics with its stderr.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

@@ -141,3 +141,32 @@ pub fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_
         .filter(|d| d["rule"] == rule)
         .collect()
 }
+
+/// Runs the `git` CLI in `dir` with no global or system configuration (so the machine's
+/// config cannot change what a test sees); panics with its stderr when it fails.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Replaces `from` by `to` in `dir/meshplan.yaml`, which must hold it exactly once.
+pub fn edit_spec(dir: &std::path::Path, from: &str, to: &str) {
+    let path = dir.join("meshplan.yaml");
+    let text = std::fs::read_to_string(&path).expect("spec");
+    assert_eq!(text.matches(from).count(), 1, "{from:?} in\n{text}");
+    std::fs::write(&path, text.replace(from, to)).expect("write spec");
+}

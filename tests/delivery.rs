@@ -4,38 +4,20 @@
 //! mesh on 1.22.8 and committed to a real Git repository (the `git` CLI), so `render`,
 //! `diff` and `commit` are judged against a running mesh, not a new cluster.
 
-use crate::common::{copy_tree, root, run_in as run};
+use crate::common::{copy_tree, edit_spec, root, run_in as run};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Runs the `git` CLI in `dir`, panicking with its stderr when it fails.
+/// Runs the `git` CLI in `dir` as the mesh owner (the test repositories set no identity).
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=Mesh Owner",
-            "-c",
-            "user.email=owner@example.com",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Replaces `from` by `to` in `dir/meshplan.yaml` (exactly once).
-fn edit_spec(dir: &Path, from: &str, to: &str) {
-    let path = dir.join("meshplan.yaml");
-    let text = std::fs::read_to_string(&path).expect("spec");
-    assert_eq!(text.matches(from).count(), 1, "{from:?} in\n{text}");
-    std::fs::write(&path, text.replace(from, to)).expect("write spec");
+    let owner = [
+        "-c",
+        "user.name=Mesh Owner",
+        "-c",
+        "user.email=owner@example.com",
+    ];
+    crate::common::git(dir, &[&owner[..], args].concat())
 }
 
 /// The 1-based line of the first line of `dir/meshplan.yaml` that starts (after spaces)

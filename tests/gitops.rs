@@ -7,32 +7,12 @@
 // A panic is how a test fails: unwrapping here reports the broken expectation.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{TODAY, check_json, findings, root, run_in as run};
+use crate::common::{TODAY, check_json, findings, git, root, run_in as run};
 use std::path::Path;
 use std::process::Command;
 
 const CLUSTER: &str = "bookinfo-demo";
 const BRANCH: &str = "meshplan/bookinfo-demo";
-
-/// Runs git in `dir` with no global or system configuration; panics with its stderr.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A copy of examples/bookinfo (spec and manifests) in a fresh temporary directory.
 fn bookinfo() -> tempfile::TempDir {

@@ -6,7 +6,7 @@
 // A panic is how a test fails: unwrapping here reports the broken expectation.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{check_json, copy_tree, findings, root, run_in as run};
+use crate::common::{check_json, copy_tree, findings, git, root, run_in as run};
 use serde_json::Value;
 use std::path::Path;
 
@@ -21,26 +21,6 @@ fn running() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(&root().join("tests/fixtures/adopt/flux"), dir.path());
     dir
-}
-
-/// Runs git in `dir` with no global or system configuration; panics with its stderr.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The `manual` list of the plan's step named `name`.
