@@ -8,7 +8,7 @@
 use super::context::Context;
 use crate::state::{Lock, ObjectOrigin};
 use std::collections::BTreeMap;
-use std::path::{Component, Path};
+use std::path::Path;
 
 /// What retiring the adopted revisions of a change does to the user's files.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -161,58 +161,11 @@ fn replace(full: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The repository-relative path of `file` (relative to `-C DIR`) when meshplan may edit it:
-/// inside the repository, not under `.git` nor `spec.output`, through no symlink.
+/// The repository-relative path of `file` (relative to `-C DIR`) when meshplan may edit it
+/// ([`crate::guard::check_user_file`]).
 fn writable(ctx: &Context, file: &str) -> Result<String, String> {
-    let path = Path::new(file);
-    if file == "-" || path.has_root() {
-        return Err("it was read from stdin or an absolute path".to_string());
-    }
-    let dir = ctx
-        .dir
-        .canonicalize()
-        .map_err(|e| format!("-C DIR cannot be resolved: {e}"))?;
-    let mut full = dir;
-    for c in path.components() {
-        match c {
-            Component::Normal(part) => full.push(part),
-            Component::CurDir => {}
-            _ => return Err("its path leaves -C DIR (`..`)".to_string()),
-        }
-    }
-    let Ok(rel) = full.strip_prefix(&ctx.root) else {
-        return Err("it is outside the repository".to_string());
-    };
-    if rel
-        .components()
-        .any(|c| c.as_os_str().to_string_lossy().eq_ignore_ascii_case(".git"))
-    {
-        return Err("it lies under `.git`".to_string());
-    }
-    if let Ok(out) = super::drift::output_dir(ctx).canonicalize()
-        && full.starts_with(&out)
-    {
-        return Err("it lies under spec.output, which meshplan replaces".to_string());
-    }
-    let mut cur = ctx.root.clone();
-    for c in rel.components() {
-        cur.push(c);
-        match std::fs::symlink_metadata(&cur) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(format!(
-                    "`{}` is a symlink, which meshplan never writes through",
-                    cur.strip_prefix(&ctx.root).unwrap_or(&cur).display()
-                ));
-            }
-            Ok(_) => {}
-            Err(e) => return Err(format!("it cannot be read: {e}")),
-        }
-    }
-    let shown = rel.to_string_lossy().replace('\\', "/");
-    if shown.is_empty() {
-        return Err("it is not a file".to_string());
-    }
-    Ok(shown)
+    let output = super::drift::output_dir(ctx).canonicalize().ok();
+    crate::guard::check_user_file(&ctx.root, &ctx.dir, output.as_deref(), file)
 }
 
 /// `text` without the one document that is `origin` (kind, namespace, name); `None` when

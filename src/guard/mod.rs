@@ -17,7 +17,7 @@ mod read;
 mod write;
 
 pub use read::{is_inside, read_inside};
-pub use write::{check_output_dir, check_report_path};
+pub use write::{check_output_dir, check_report_path, check_user_file};
 
 use std::path::{Path, PathBuf};
 

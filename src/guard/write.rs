@@ -137,6 +137,64 @@ pub fn check_report_path(
 }
 
 // A panic is how a test fails: unwrapping here reports the broken expectation.
+/// Checks a user's file meshplan is about to edit in place (`file` as the inventory records
+/// it, relative to `dir`, the `-C DIR`): it must lie inside the repository `root` (canonical),
+/// not under `.git` nor under `output` (canonical `spec.output`, which meshplan replaces),
+/// and be reached through no symlink. Returns its repository-relative, `/`-separated path,
+/// or the reason it may not be edited, phrased to follow "because".
+pub fn check_user_file(
+    root: &Path,
+    dir: &Path,
+    output: Option<&Path>,
+    file: &str,
+) -> Result<String, String> {
+    let path = Path::new(file);
+    if file == "-" || path.has_root() {
+        return Err("it was read from stdin or an absolute path".to_string());
+    }
+    let mut full = dir
+        .canonicalize()
+        .map_err(|e| format!("-C DIR cannot be resolved: {e}"))?;
+    for c in path.components() {
+        match c {
+            Component::Normal(part) => full.push(part),
+            Component::CurDir => {}
+            _ => return Err("its path leaves -C DIR (`..`)".to_string()),
+        }
+    }
+    let Ok(rel) = full.strip_prefix(root) else {
+        return Err("it is outside the repository".to_string());
+    };
+    if rel
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().eq_ignore_ascii_case(".git"))
+    {
+        return Err("it lies under `.git`".to_string());
+    }
+    if output.is_some_and(|out| full.starts_with(out)) {
+        return Err("it lies under spec.output, which meshplan replaces".to_string());
+    }
+    let mut cur = root.to_path_buf();
+    for c in rel.components() {
+        cur.push(c);
+        match std::fs::symlink_metadata(&cur) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(format!(
+                    "`{}` is a symlink, which meshplan never writes through",
+                    cur.strip_prefix(root).unwrap_or(&cur).display()
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(format!("it cannot be read: {e}")),
+        }
+    }
+    let shown = rel.to_string_lossy().replace('\\', "/");
+    if shown.is_empty() {
+        return Err("it is not a file".to_string());
+    }
+    Ok(shown)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
