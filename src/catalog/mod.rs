@@ -12,8 +12,7 @@ mod version;
 pub use date::{civil_from_days, is_date, today};
 pub use version::{Version, VersionParseError, parse_minor};
 
-use crate::facts::VersionFact;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -293,6 +292,28 @@ struct RawMinor {
 struct RawPatch {
     version: Spanned<String>,
     date: Spanned<String>,
+}
+
+/// Catalogue facts about one Istio version.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionFact {
+    /// Exact version, e.g. 1.24.3.
+    pub version: String,
+    /// Its minor, e.g. 1.24.
+    pub minor: String,
+    /// The exact patch is in the catalogue.
+    pub known: bool,
+    /// The minor is in the catalogue.
+    pub minor_known: bool,
+    /// End-of-life date of the minor, when known.
+    pub eol_date: Option<String>,
+    /// Past end of life on `today`.
+    pub end_of_life: bool,
+    /// Kubernetes minors the minor supports (empty when unknown).
+    pub kubernetes_supported: Vec<String>,
+    /// The spec's Kubernetes version is among them (true when the minor is unknown).
+    pub kubernetes_ok: bool,
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use super::{SpecArgs, emit, write_atomic};
 use crate::error::{Error, ExitCode};
 use crate::facts::FactsBase;
 use crate::facts::installations;
-use crate::state::{adopt, lock_path};
+use crate::plan::adopt;
+use crate::state::lock_path;
 use clap::Args;
 use std::fmt::Write;
 

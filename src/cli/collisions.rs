@@ -10,6 +10,7 @@
 //! collisions.
 
 use super::context::Context;
+use crate::plan::LockTransition;
 use crate::diagnostic::ObjectRef;
 use crate::render::RenderedTree;
 use serde_json::{Value, json};

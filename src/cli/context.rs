@@ -2,6 +2,7 @@
 //! every relative path resolved against `-C DIR` as `git -C` does.
 
 use super::SpecArgs;
+use crate::plan::LockTransition;
 use crate::catalog::Catalog;
 use crate::diagnostic::ObjectRef;
 use crate::error::Error;
@@ -117,7 +118,7 @@ impl Context {
         self
     }
 
-    /// The lock once `step` of the plan is committed on top of `lock`: [`Lock::apply`], then
+    /// The lock once `step` of the plan is committed on top of `lock`: [`LockTransition::apply`], then
     /// the workloads deleted from the manifests forgotten (the lock records what is deployed,
     /// and an entry nothing renders would stay forever). `render`, `diff`, `commit` and the
     /// step inputs of `check` all apply steps through here, so they agree on the next lock.

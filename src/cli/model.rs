@@ -113,7 +113,7 @@ pub fn render_model(
     let injecting: BTreeMap<&str, Option<String>> = if lock.workloads.is_empty() {
         BTreeMap::new()
     } else {
-        base.revisions_at(&lock.view())
+        base.revisions_at(&crate::facts::MeshView::of_lock(lock))
             .into_iter()
             .map(|(key, _, revision)| (key, revision))
             .collect()

@@ -7,6 +7,7 @@
 //! 3 for meshplan's bugs), now instead of later.
 
 use super::context::Context;
+use crate::plan::LockTransition;
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::render::{Charts, RenderError};

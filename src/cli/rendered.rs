@@ -10,6 +10,7 @@
 
 use super::context::Context;
 use super::drift::{Drift, display_path, output_dir};
+use crate::plan::LockTransition;
 use crate::diagnostic::ObjectRef;
 use crate::error::Error;
 use crate::render::{Charts, RenderedTree, model::COLOUR_LABEL};

@@ -49,6 +49,26 @@ pub struct MeshView {
     pub managed_namespaces: BTreeMap<String, Option<String>>,
 }
 
+impl MeshView {
+    /// The mesh as `lock` records it, for [`FactsBase::at`]. Only namespaces meshplan has
+    /// labelled appear; the planner adds the unlabelled ones.
+    pub fn of_lock(lock: &crate::state::Lock) -> MeshView {
+        MeshView {
+            revisions: lock
+                .revisions
+                .iter()
+                .map(|r| (r.name.clone(), r.version.clone()))
+                .collect(),
+            tags: lock.tags.clone(),
+            managed_namespaces: lock
+                .namespaces
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
+        }
+    }
+}
+
 /// One namespace as spec and inventory describe it, before any revision label.
 #[derive(Debug, Clone, Default)]
 struct NamespaceBase {

@@ -3,7 +3,7 @@
 //!
 //! [`plan`] decides the hops (versions passed through), the steps of each hop and the mesh
 //! each step leaves behind ([`MeshView`]), by simulating the steps on the lock with
-//! [`Lock::transform`] — the same function [`Lock::apply`] uses, so a plan and the locks its
+//! [`LockTransition::transform`] — the same function [`LockTransition::apply`] uses, so a plan and the locks its
 //! steps produce cannot disagree. [`annotate`] then asks the facts which workloads each step
 //! moves. Step naming and the rules are in `docs/lock.md`.
 
@@ -14,9 +14,12 @@ use crate::state::{ConfigHash, FIRST_COLOUR, Lock, PlannedGateway, UpgradeState}
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+pub mod adopt;
 mod delivery;
+mod transition;
 
 pub use delivery::last_supported_minor;
+pub use transition::LockTransition;
 
 /// What kind of change a step makes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -221,10 +224,10 @@ pub struct Plan {
     /// The mesh before the first step not done: the lock's.
     #[serde(skip)]
     pub start: MeshView,
-    /// The spec's gateways, for [`Lock::apply`].
+    /// The spec's gateways, for [`LockTransition::apply`].
     #[serde(skip)]
     pub gateways: Vec<PlannedGateway>,
-    /// The restart-relevant config every step renders (the spec's), which [`Lock::apply`]
+    /// The restart-relevant config every step renders (the spec's), which [`LockTransition::apply`]
     /// records on what a step restarts.
     #[serde(skip)]
     pub config: Option<ConfigHash>,
@@ -417,7 +420,7 @@ pub fn planned_gateways(spec: &Spec) -> Vec<PlannedGateway> {
 
 /// The lock's view with every spec namespace present (unlabelled ones as `None`).
 fn view_of(lock: &Lock, spec: &Spec) -> MeshView {
-    let mut view = lock.view();
+    let mut view = MeshView::of_lock(lock);
     for ns in &spec.spec.namespaces {
         view.managed_namespaces
             .entry(ns.name.clone())

@@ -112,7 +112,7 @@ pub fn synthetic_input(workloads: usize) -> Value {
                 headless_services: Vec::new(),
                 moving: true,
                 step: Some("wave rest".into()),
-                // Restarted onto the target in this wave, as `Lock::apply` records it.
+                // Restarted onto the target in this wave, as `LockTransition::apply` records it.
                 proxy: Some("1.24.3".into()),
                 proxy_config: Some(SYNTHETIC_CONFIG.into()),
                 next_restart: None,

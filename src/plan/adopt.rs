@@ -4,7 +4,7 @@
 //! webhooks of that installation decide them, and returns the lock plus what it adopted and
 //! what it could not decide, in words (docs/adopt.md).
 
-use super::{Lock, ObjectOrigin, RevisionState, WorkloadState};
+use crate::state::{Lock, ObjectOrigin, RevisionState, WorkloadState};
 use crate::facts::installations::Installation;
 use crate::facts::{FactsBase, MeshView};
 use std::collections::BTreeMap;
