@@ -12,6 +12,7 @@ pub mod facts;
 pub mod git;
 pub mod guard;
 pub mod inventory;
+pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod render;

@@ -12,13 +12,14 @@
 //! A lock `meshplan adopt` wrote in the working tree, when the base commit has none, is where
 //! the first step starts.
 
-use super::check::load_policies;
-use super::context::Context;
 use super::diff::{prefixed, repo_relative};
-use super::render::{Change, ChangeArgs, prepare, print_findings, stuck};
+use super::render::{ChangeArgs, print_findings};
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
 use crate::git::{self, CommitOptions, CommitOutcome, GitError, Identity, MessageInput};
+use crate::pipeline::Pipeline;
+use crate::pipeline::change::{Change, prepare, stuck};
+use crate::pipeline::judge::load_policies;
 use crate::plan::StepKind;
 use crate::state::{LOCK_FILE, Lock, StateError};
 use clap::Args;
@@ -66,10 +67,14 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         })?),
         None => None,
     };
-    let ctx = Context::load(&args.spec)?;
+    let ctx = Pipeline::load(&args.spec.options())?;
     let mut extra = args.policies.clone();
     extra.extend(args.change.charts.clone());
-    super::guard::check_spec_output(&ctx.spec, &ctx.root, &super::guard::inputs(&ctx, &extra))?;
+    crate::pipeline::inputs::check_spec_output(
+        &ctx.spec,
+        &ctx.root,
+        &crate::pipeline::inputs::inputs(&ctx, &extra),
+    )?;
     let repo = git2::Repository::discover(&ctx.dir).map_err(|_| GitError::NotARepository {
         path: ctx.dir.clone(),
     })?;
@@ -121,7 +126,7 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
     };
     let ctx = ctx.with_lock(base_lock);
     let policies = load_policies(&ctx, &args.policies)?;
-    let Some(change) = prepare(&ctx, &args.change, Some(&policies))? else {
+    let Some(change) = prepare(&ctx, &args.change.options(), Some(&policies))? else {
         if let Some(stuck) = stuck(&ctx, &policies)? {
             print_findings(&ctx, &policies, &stuck, args.force);
             return Ok(ExitCode::Findings);
@@ -149,11 +154,11 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         }
         Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
     };
-    let retired = super::retire::retired(
+    let retired = crate::pipeline::change::retire::retired(
         ctx.lock.as_ref(),
-        &super::check::lock_after(&ctx, &change.applied),
+        &crate::pipeline::judge::lock_after(&ctx, &change.applied),
     );
-    let retirement = super::retire::retire(&ctx, &retired, &read);
+    let retirement = crate::pipeline::change::retire::retire(&ctx, &retired, &read);
     for m in &retirement.manual {
         eprintln!("manual action: {m}");
     }
@@ -306,7 +311,11 @@ fn lock_in_commit(
 /// The commit message of the change: `git::commit_message` for its step; a change of
 /// several steps (`--step all|N`) is named by its first and last step, with the namespaces
 /// and workloads of all of them.
-fn message(ctx: &Context, change: &Change, retirement: &super::retire::Retirement) -> String {
+fn message(
+    ctx: &Pipeline,
+    change: &Change,
+    retirement: &crate::pipeline::change::retire::Retirement,
+) -> String {
     let steps: Vec<&crate::plan::Step> = change
         .applied
         .iter()

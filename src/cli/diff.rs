@@ -5,12 +5,13 @@
 //! repository the working-tree comparison reads the files directly; `--against` needs a
 //! repository (exit 2).
 
-use super::context::Context;
-use super::drift::{compare_dir, display_path, output_dir, render_recorded};
-use super::render::{ChangeArgs, charts, prepare, print_findings, stuck};
+use super::render::{ChangeArgs, print_findings};
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
 use crate::git::{self, FileDiff, GitError};
+use crate::pipeline::Pipeline;
+use crate::pipeline::change::drift::{compare_dir, display_path, output_dir, render_recorded};
+use crate::pipeline::change::{charts, prepare, stuck};
 use crate::plan::ProblemKind;
 use crate::render::RenderedTree;
 use clap::Args;
@@ -45,9 +46,13 @@ pub(crate) struct DiffArgs {
 
 /// Runs `diff`.
 pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
-    let ctx = Context::load(&args.spec)?;
+    let ctx = Pipeline::load(&args.spec.options())?;
     let extra: Vec<PathBuf> = args.change.charts.iter().cloned().collect();
-    super::guard::check_spec_output(&ctx.spec, &ctx.root, &super::guard::inputs(&ctx, &extra))?;
+    crate::pipeline::inputs::check_spec_output(
+        &ctx.spec,
+        &ctx.root,
+        &crate::pipeline::inputs::inputs(&ctx, &extra),
+    )?;
     let undeliverable = ctx
         .plan
         .problems
@@ -57,21 +62,23 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
         // A plan the planner could not make (no steps) is not a done plan, and one whose
         // steps the delivery cannot install (MP110) will not be rendered: say why, as
         // `render` would refuse it, rather than show a change nobody can write.
-        let policies = super::check::load_policies(&ctx, &[])?;
+        let policies = crate::pipeline::judge::load_policies(&ctx, &[])?;
         if let Some(stuck) = stuck(&ctx, &policies)? {
             print_findings(&ctx, &policies, &stuck, false);
             return Ok(ExitCode::Findings);
         }
     }
-    let (rendered, applied) = match prepare(&ctx, &args.change, None)? {
+    let (rendered, applied) = match prepare(&ctx, &args.change.options(), None)? {
         Some(change) => (change.tree, change.applied),
         None => match committed(&ctx, &args)? {
             Some(tree) => (tree, Vec::new()),
             None => return Ok(ExitCode::Ok),
         },
     };
-    let retired =
-        super::retire::retired(ctx.lock.as_ref(), &super::check::lock_after(&ctx, &applied));
+    let retired = crate::pipeline::change::retire::retired(
+        ctx.lock.as_ref(),
+        &crate::pipeline::judge::lock_after(&ctx, &applied),
+    );
     let out = output_dir(&ctx);
     let diffs = match git2::Repository::discover(&ctx.dir) {
         Ok(repo) => {
@@ -144,7 +151,7 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
 /// The changes retiring `retired` makes to the user's files as `read` gives them (paths
 /// shown by `shown`); prints the manual actions on stderr.
 fn retirement_diffs(
-    ctx: &Context,
+    ctx: &Pipeline,
     retired: &[crate::state::ObjectOrigin],
     read: &dyn Fn(&str) -> Option<Vec<u8>>,
     shown: impl Fn(&str) -> String,
@@ -152,7 +159,7 @@ fn retirement_diffs(
     if retired.is_empty() {
         return Vec::new();
     }
-    let retirement = super::retire::retire(ctx, retired, read);
+    let retirement = crate::pipeline::change::retire::retire(ctx, retired, read);
     for m in &retirement.manual {
         eprintln!("manual action: {m}");
     }
@@ -169,7 +176,7 @@ fn retirement_diffs(
 
 /// What the committed lock renders, its own text unchanged (no step rewrites it), when no
 /// step is left; `None` without a lock: nothing was ever rendered, nothing would be.
-fn committed(ctx: &Context, args: &DiffArgs) -> Result<Option<RenderedTree>, Error> {
+fn committed(ctx: &Pipeline, args: &DiffArgs) -> Result<Option<RenderedTree>, Error> {
     match &ctx.lock {
         Some(lock) => Ok(Some(render_recorded(
             ctx,
@@ -184,7 +191,7 @@ fn committed(ctx: &Context, args: &DiffArgs) -> Result<Option<RenderedTree>, Err
 /// `root`, `/`-separated, as Git names it. Only the spec's directory is resolved (symlinks,
 /// `..`); `spec.output` is joined as written, so a symlinked or escaping output directory
 /// reaches the Git stage as such and is refused there, never silently followed.
-pub(crate) fn repo_relative(root: &Path, ctx: &Context) -> Result<String, Error> {
+pub(crate) fn repo_relative(root: &Path, ctx: &Pipeline) -> Result<String, Error> {
     let io = |p: &Path| {
         let p = p.to_path_buf();
         move |source| Error::Io { path: p, source }
@@ -237,7 +244,7 @@ pub(crate) fn prefixed(out_rel: &str, tree: &crate::render::RenderedTree) -> git
 /// The working-tree diff without a repository: the output directory's files read directly,
 /// paths shown relative to `-C DIR`.
 fn direct_diff(
-    ctx: &Context,
+    ctx: &Pipeline,
     out: &Path,
     tree: &crate::render::RenderedTree,
 ) -> Result<Vec<FileDiff>, Error> {

@@ -257,5 +257,3 @@ pub struct VersionFacts {
     /// Every version installed at some point of the judged change, target included.
     pub installed: Vec<VersionFact>,
 }
-
-

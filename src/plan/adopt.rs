@@ -4,9 +4,9 @@
 //! webhooks of that installation decide them, and returns the lock plus what it adopted and
 //! what it could not decide, in words (docs/adopt.md).
 
-use crate::state::{Lock, ObjectOrigin, RevisionState, WorkloadState};
 use crate::facts::installations::Installation;
 use crate::facts::{FactsBase, MeshView};
+use crate::state::{Lock, ObjectOrigin, RevisionState, WorkloadState};
 use std::collections::BTreeMap;
 
 /// What `adopt` took over, for the lock and for the user.

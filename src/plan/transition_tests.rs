@@ -3,7 +3,6 @@
 use super::*;
 use crate::facts::MeshView;
 
-
 fn gateway(key: &str, strategy: GatewayStrategy) -> PlannedGateway {
     let (namespace, name) = key.split_once('/').unwrap_or(("", key));
     PlannedGateway {

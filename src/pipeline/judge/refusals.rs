@@ -6,10 +6,10 @@
 //! rule); every other render error is what `render` would exit with (2 for invalid input,
 //! 3 for meshplan's bugs), now instead of later.
 
-use super::context::Context;
-use crate::plan::LockTransition;
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
+use crate::pipeline::Pipeline;
+use crate::plan::LockTransition;
 use crate::render::{Charts, RenderError};
 use crate::spec::located::Seg;
 use crate::state::Lock;
@@ -19,7 +19,7 @@ const MP108: &str = "MP108";
 
 /// One step the renderer refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Refusal {
+pub struct Refusal {
     /// The first judged step refused for this reason.
     pub step: String,
     /// The finding's message, naming the step and the renderer's reason.
@@ -31,12 +31,12 @@ pub(crate) struct Refusal {
 /// Renders the lock after each judged step (indices into `plan.steps`, a prefix of the
 /// remaining steps) and collects the refusals, one per distinct reason (the first step
 /// that meets it); any other render error is returned as `render` would return it. `after`
-/// is the lock after the last judged step ([`super::check::step_inputs`]), rendered whole;
+/// is the lock after the last judged step ([`crate::pipeline::judge::step_inputs`]), rendered whole;
 /// the steps before it are rendered without workloads (control plane, gateways,
 /// namespaces, not the restart patches, which are one template over the inventory): what a
 /// refusal depends on, at a cost that does not grow with steps × workloads.
-pub(crate) fn render_refusals(
-    ctx: &Context,
+pub fn render_refusals(
+    ctx: &Pipeline,
     judged: &[usize],
     charts: &Charts,
     after: &Lock,
@@ -55,9 +55,9 @@ pub(crate) fn render_refusals(
         lock = lock.transform(&ctx.plan.gateways, step);
         let whole = k + 1 == steps.len();
         let rendered = if whole {
-            super::drift::try_render(ctx, after, charts)
+            crate::pipeline::change::drift::try_render(ctx, after, charts)
         } else {
-            super::drift::try_render(ctx, &lock, charts)
+            crate::pipeline::change::drift::try_render(ctx, &lock, charts)
         };
         match rendered {
             Ok(_) => {}
@@ -77,7 +77,7 @@ pub(crate) fn render_refusals(
 }
 
 /// `input.rendered.refused`: `[{step, message}]`.
-pub(crate) fn to_input(refusals: &[Refusal]) -> serde_json::Value {
+pub fn to_input(refusals: &[Refusal]) -> serde_json::Value {
     refusals
         .iter()
         .map(|r| serde_json::json!({"step": r.step, "message": r.message}))
@@ -86,7 +86,7 @@ pub(crate) fn to_input(refusals: &[Refusal]) -> serde_json::Value {
 
 /// Points each MP108 finding of a refusal at the spec field that asks for it, and names its
 /// step.
-pub(crate) fn locate(ctx: &Context, refusals: &[Refusal], diagnostics: &mut [Diagnostic]) {
+pub fn locate(ctx: &Pipeline, refusals: &[Refusal], diagnostics: &mut [Diagnostic]) {
     for d in diagnostics.iter_mut().filter(|d| d.rule == MP108) {
         let Some(r) = refusals.iter().find(|r| r.message == d.message) else {
             continue;

@@ -1,9 +1,9 @@
 //! The commands' side of [`crate::guard`]: the inputs of a run, and the checks of
 //! `spec.output`, `--out` and report files turned into exit-2 errors that say where.
 
-use super::context::Context;
 use crate::error::Error;
 use crate::inventory::Inventory;
+use crate::pipeline::Pipeline;
 use crate::spec::LoadedSpec;
 use crate::spec::located::Seg;
 use std::collections::BTreeSet;
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// Every file or directory a run reads as input: those of [`base_inputs`] and `extra`
 /// (`--policies`, `--charts`, relative to `-C DIR`). Stdin is not a path and is left out.
-pub(crate) fn inputs(ctx: &Context, extra: &[PathBuf]) -> Vec<PathBuf> {
+pub fn inputs(ctx: &Pipeline, extra: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = ctx.inputs.clone();
     out.extend(extra.iter().map(|p| ctx.dir.join(p)));
     out
@@ -19,7 +19,7 @@ pub(crate) fn inputs(ctx: &Context, extra: &[PathBuf]) -> Vec<PathBuf> {
 
 /// The inputs every command reads: the spec, each manifest file, the spec's policy
 /// directories and `--catalog` (see [`inputs`]).
-pub(crate) fn base_inputs(
+pub fn base_inputs(
     dir: &Path,
     spec: &LoadedSpec,
     inventory: &Inventory,
@@ -43,7 +43,7 @@ pub(crate) fn base_inputs(
 
 /// Checks `spec.output` against `inputs` (see [`crate::guard::check_output_dir`]); a
 /// violation is exit 2 at the `spec.output` line of the spec.
-pub(crate) fn check_spec_output(
+pub fn check_spec_output(
     spec: &LoadedSpec,
     root: &Path,
     inputs: &[PathBuf],
@@ -64,11 +64,7 @@ pub(crate) fn check_spec_output(
 }
 
 /// Checks `--out DIR` (relative to `-C DIR`) like `spec.output`; exit 2 naming the flag.
-pub(crate) fn check_out_arg(
-    ctx: &Context,
-    out: &Path,
-    inputs: &[PathBuf],
-) -> Result<PathBuf, Error> {
+pub fn check_out_arg(ctx: &Pipeline, out: &Path, inputs: &[PathBuf]) -> Result<PathBuf, Error> {
     let raw = out.to_string_lossy();
     let base = canonical(&ctx.dir)?;
     crate::guard::check_output_dir(&ctx.root, &base, &raw, inputs)
@@ -78,20 +74,20 @@ pub(crate) fn check_out_arg(
 /// Checks a report file (`--output FILE`, `--report FORMAT=FILE`), relative to `-C DIR`:
 /// anywhere but into `.git` or over an input (the lock included). `flag` names the option
 /// in the exit-2 message.
-pub(crate) fn check_report_path(
-    ctx: &Context,
+pub fn check_report_path(
+    ctx: &Pipeline,
     flag: &str,
     path: &Path,
     inputs: &[PathBuf],
 ) -> Result<(), Error> {
     let mut inputs = inputs.to_vec();
-    inputs.push(super::drift::output_dir(ctx).join(crate::state::LOCK_FILE));
+    inputs.push(crate::pipeline::change::drift::output_dir(ctx).join(crate::state::LOCK_FILE));
     crate::guard::check_report_path(&ctx.dir.join(path), ctx.git_dir.as_deref(), &inputs)
         .map_err(|reason| Error::Usage(format!("{flag} {}: {reason}", path.display())))
 }
 
 /// `path` canonicalised (`""` is the current directory), as an [`Error::Io`] on failure.
-pub(crate) fn canonical(path: &Path) -> Result<PathBuf, Error> {
+pub fn canonical(path: &Path) -> Result<PathBuf, Error> {
     let p = if path.as_os_str().is_empty() {
         Path::new(".")
     } else {

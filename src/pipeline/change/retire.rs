@@ -5,14 +5,14 @@
 //! exactly the documents of the whole file, so a file meshplan cannot cut exactly is never
 //! edited: like a file it may not write, it becomes a manual action of the step.
 
-use super::context::Context;
+use crate::pipeline::Pipeline;
 use crate::state::{Lock, ObjectOrigin};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// What retiring the adopted revisions of a change does to the user's files.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Retirement {
+pub struct Retirement {
     /// Repository-relative path to its new bytes (`None`: the file is deleted).
     pub files: BTreeMap<String, Option<Vec<u8>>>,
     /// One line per document that must be deleted by hand, with the reason.
@@ -23,7 +23,7 @@ pub(crate) struct Retirement {
 
 /// The `installedBy` documents of the adopted revisions `before` records and `after` no
 /// longer does.
-pub(crate) fn retired(before: Option<&Lock>, after: &Lock) -> Vec<ObjectOrigin> {
+pub fn retired(before: Option<&Lock>, after: &Lock) -> Vec<ObjectOrigin> {
     let Some(before) = before else {
         return Vec::new();
     };
@@ -37,7 +37,7 @@ pub(crate) fn retired(before: Option<&Lock>, after: &Lock) -> Vec<ObjectOrigin> 
 
 /// Adds to the `manual` list of each step that retires an adopted revision the documents
 /// meshplan cannot delete itself (judged on the working tree), with the reason.
-pub(crate) fn annotate(ctx: &mut Context) {
+pub fn annotate(ctx: &mut Pipeline) {
     let Some(mut lock) = ctx.lock.clone() else {
         return;
     };
@@ -64,8 +64,8 @@ pub(crate) fn annotate(ctx: &mut Context) {
 
 /// The edits that retire `origins`: `read` gives the current bytes of a repository-relative
 /// path (the working tree for `render`, the base commit for `commit`), `None` when absent.
-pub(crate) fn retire(
-    ctx: &Context,
+pub fn retire(
+    ctx: &Pipeline,
     origins: &[ObjectOrigin],
     read: &dyn Fn(&str) -> Option<Vec<u8>>,
 ) -> Retirement {
@@ -133,7 +133,7 @@ fn whole_install(origin: &ObjectOrigin) -> Result<(), String> {
 
 /// Applies `retirement` to the working tree at `root`: each file replaced atomically (a
 /// temporary file renamed over it) or deleted.
-pub(crate) fn write(root: &Path, retirement: &Retirement) -> Result<(), crate::error::Error> {
+pub fn write(root: &Path, retirement: &Retirement) -> Result<(), crate::error::Error> {
     for (rel, new) in &retirement.files {
         let full = root.join(rel);
         let result = match new {
@@ -163,15 +163,17 @@ fn replace(full: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// The repository-relative path of `file` (relative to `-C DIR`) when meshplan may edit it
 /// ([`crate::guard::check_user_file`]).
-fn writable(ctx: &Context, file: &str) -> Result<String, String> {
-    let output = super::drift::output_dir(ctx).canonicalize().ok();
+fn writable(ctx: &Pipeline, file: &str) -> Result<String, String> {
+    let output = crate::pipeline::change::drift::output_dir(ctx)
+        .canonicalize()
+        .ok();
     crate::guard::check_user_file(&ctx.root, &ctx.dir, output.as_deref(), file)
 }
 
 /// `text` without the one document that is `origin` (kind, namespace, name); `None` when
 /// no document is left. Refused (the reason) unless the file's `---` segments parse to
 /// exactly its documents and exactly one of them is `origin`.
-pub(crate) fn remove_document(text: &str, origin: &ObjectOrigin) -> Result<Option<String>, String> {
+pub fn remove_document(text: &str, origin: &ObjectOrigin) -> Result<Option<String>, String> {
     let whole = parse(text)?;
     // Byte offsets where a segment starts: the file's start and every `---` marker line.
     let mut starts = vec![0usize];

@@ -9,9 +9,9 @@
 //! `app.kubernetes.io/managed-by: meshplan`), and those `meshplan adopt` took over, are not
 //! collisions.
 
-use super::context::Context;
-use crate::plan::LockTransition;
 use crate::diagnostic::ObjectRef;
+use crate::pipeline::Pipeline;
+use crate::plan::LockTransition;
 use crate::render::RenderedTree;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -19,7 +19,7 @@ use std::path::Path;
 
 /// The collisions of `tree` (paths relative to the output directory, shown as `prefix/…`)
 /// with the inventory, sorted and without duplicates.
-pub(crate) fn collisions(ctx: &Context, tree: &RenderedTree, prefix: &str) -> Vec<Value> {
+pub fn collisions(ctx: &Pipeline, tree: &RenderedTree, prefix: &str) -> Vec<Value> {
     let resources = resources(tree);
     let prefix = prefix.trim_end_matches('/');
     let mut seen = BTreeSet::new();
@@ -111,12 +111,15 @@ fn object_ref(doc: &Value) -> Option<ObjectRef> {
 
 /// The collisions `check` judges: those of the render after the first judged step (the next
 /// pull request) and after all of them, without restart patches (they are no resources).
-pub(crate) fn check_collisions(
-    ctx: &Context,
+pub fn check_collisions(
+    ctx: &Pipeline,
     judged: &[usize],
     charts: &crate::render::Charts,
 ) -> Result<Vec<Value>, crate::error::Error> {
-    let prefix = super::drift::display_path(ctx, &super::drift::output_dir(ctx));
+    let prefix = crate::pipeline::change::drift::display_path(
+        ctx,
+        &crate::pipeline::change::drift::output_dir(ctx),
+    );
     let mut lock = ctx.lock.as_ref().map_or_else(
         || crate::state::Lock::empty(&ctx.spec.spec.metadata.name),
         crate::state::Lock::without_workloads,
@@ -130,8 +133,12 @@ pub(crate) fn check_collisions(
     {
         lock = lock.transform(&ctx.plan.gateways, step);
         if i == 0 || i == last {
-            let mut model =
-                super::model::render_model(&ctx.spec.spec, &ctx.inventory, &lock, &ctx.base);
+            let mut model = crate::pipeline::change::model::render_model(
+                &ctx.spec.spec,
+                &ctx.inventory,
+                &lock,
+                &ctx.base,
+            );
             model.restarts.clear();
             let tree = crate::render::render(&model, charts).map_err(|e| ctx.render_error(e))?;
             out.extend(collisions(ctx, &tree, &prefix));
@@ -143,7 +150,7 @@ pub(crate) fn check_collisions(
 }
 
 /// Adds `collisions` to the `rendered` part of the policy input.
-pub(crate) fn add_to(rendered: &mut Value, collisions: Vec<Value>) {
+pub fn add_to(rendered: &mut Value, collisions: Vec<Value>) {
     if let Value::Object(map) = rendered {
         map.insert("collisions".into(), Value::Array(collisions));
     }
@@ -154,7 +161,7 @@ pub(crate) fn add_to(rendered: &mut Value, collisions: Vec<Value>) {
 /// the root `kustomization.yaml`. The user's object keeps installing it, in place: rendering
 /// a second one of the same name would have two Kustomizations fight over it, and moving it
 /// from one to the other is an uninstall (docs/adopt.md).
-pub(crate) fn drop_adopted(tree: &mut RenderedTree, lock: &crate::state::Lock) {
+pub fn drop_adopted(tree: &mut RenderedTree, lock: &crate::state::Lock) {
     if lock.adopted.is_empty() {
         return;
     }

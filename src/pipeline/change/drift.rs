@@ -4,9 +4,9 @@
 //! render. The comparison is done here, once, in Rust; the `rendered_drift` policy only
 //! turns its result (`input.rendered.drift`) into findings, so users can waive or re-rate it.
 
-use super::context::{Context, relative_to};
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
+use crate::pipeline::{Pipeline, relative_to};
 use crate::render::{self, Charts, RenderedTree};
 use crate::state::{LOCK_FILE, Lock, file_digest};
 use std::collections::BTreeMap;
@@ -18,11 +18,7 @@ const MP502: &str = "MP502";
 /// Everything meshplan writes into `spec.output` for `lock`: the render plus `meshplan.lock`,
 /// which records the digest of every rendered file (`Lock::files`), so that later drift is
 /// judged against these bytes rather than against a re-render.
-pub(crate) fn render_lock(
-    ctx: &Context,
-    lock: &Lock,
-    charts: &Charts,
-) -> Result<RenderedTree, Error> {
+pub fn render_lock(ctx: &Pipeline, lock: &Lock, charts: &Charts) -> Result<RenderedTree, Error> {
     let mut tree = render_files(ctx, lock, charts)?;
     let mut lock = lock.clone();
     lock.files = tree
@@ -35,8 +31,8 @@ pub(crate) fn render_lock(
 
 /// What `lock` renders with the lock's own text unchanged: what a lock written before
 /// meshplan recorded digests is compared with, and what `diff` shows when no step is left.
-pub(crate) fn render_recorded(
-    ctx: &Context,
+pub fn render_recorded(
+    ctx: &Pipeline,
     lock: &Lock,
     charts: &Charts,
 ) -> Result<RenderedTree, Error> {
@@ -46,35 +42,40 @@ pub(crate) fn render_recorded(
 }
 
 /// The rendered files of `lock`, without `meshplan.lock`.
-fn render_files(ctx: &Context, lock: &Lock, charts: &Charts) -> Result<RenderedTree, Error> {
+fn render_files(ctx: &Pipeline, lock: &Lock, charts: &Charts) -> Result<RenderedTree, Error> {
     try_render(ctx, lock, charts).map_err(|e| ctx.render_error(e))
 }
 
 /// The rendered files of `lock`, without `meshplan.lock`, or the renderer's own error.
-pub(crate) fn try_render(
-    ctx: &Context,
+pub fn try_render(
+    ctx: &Pipeline,
     lock: &Lock,
     charts: &Charts,
 ) -> Result<RenderedTree, render::RenderError> {
-    let model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, lock, &ctx.base);
+    let model = crate::pipeline::change::model::render_model(
+        &ctx.spec.spec,
+        &ctx.inventory,
+        lock,
+        &ctx.base,
+    );
     let mut tree = render::render(&model, charts)?;
     // What `adopt` took over stays the user's document: never rendered a second time.
-    super::collisions::drop_adopted(&mut tree, lock);
+    crate::pipeline::judge::collisions::drop_adopted(&mut tree, lock);
     Ok(tree)
 }
 
 /// The output directory of the spec (`spec.output` beside the spec file).
-pub(crate) fn output_dir(ctx: &Context) -> PathBuf {
+pub fn output_dir(ctx: &Pipeline) -> PathBuf {
     ctx.spec.base_dir.join(&ctx.spec.spec.spec.output)
 }
 
 /// `path` as diagnostics and summaries show it: relative to `-C DIR` when below it, with `/`.
-pub(crate) fn display_path(ctx: &Context, path: &Path) -> String {
+pub fn display_path(ctx: &Pipeline, path: &Path) -> String {
     display_path_in(&ctx.dir, path)
 }
 
-/// [`display_path`] for `-C DIR` `dir`, before a [`Context`] exists.
-pub(crate) fn display_path_in(dir: &Path, path: &Path) -> String {
+/// [`display_path`] for `-C DIR` `dir`, before a [`Pipeline`] exists.
+pub fn display_path_in(dir: &Path, path: &Path) -> String {
     relative_to(path, dir)
         .unwrap_or_else(|| path.to_path_buf())
         .to_string_lossy()
@@ -83,7 +84,7 @@ pub(crate) fn display_path_in(dir: &Path, path: &Path) -> String {
 
 /// How one file of the output directory differs from the render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum DriftKind {
+pub enum DriftKind {
     /// Present in both, with other content (or not a regular file).
     Modified,
     /// Rendered but absent.
@@ -107,7 +108,7 @@ impl DriftKind {
 
 /// What the files of `spec.output` should be.
 #[derive(Clone, Copy)]
-pub(crate) enum Expected<'a> {
+pub enum Expected<'a> {
     /// Exactly these texts (`meshplan.lock` included): a re-render.
     Tree(&'a RenderedTree),
     /// Files with these digests, and `meshplan.lock` (whatever it holds): the lock's record.
@@ -148,7 +149,7 @@ impl Expected<'_> {
 
 /// The files of the output directory that differ from the render, sorted by file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Drift {
+pub struct Drift {
     /// File (relative to `-C DIR`, `/`-separated) → how it differs.
     pub files: BTreeMap<String, DriftKind>,
 }
@@ -194,8 +195,8 @@ impl Drift {
 /// was. Without a lock, any file there is drift (kind `no-lock`, one finding at the missing
 /// lock); the drift is `None` when there is no lock and no file (nothing rendered yet).
 /// The lock `meshplan adopt` wrote comes before any render: nothing to drift from yet.
-pub(crate) fn rendered_drift(
-    ctx: &Context,
+pub fn rendered_drift(
+    ctx: &Pipeline,
     charts: &Charts,
     keep: impl Fn(&str, &str) -> bool,
 ) -> Result<(Option<Drift>, RenderedTree), Error> {
@@ -231,10 +232,7 @@ pub(crate) fn rendered_drift(
 
 /// Files under `dir` (relative, `/`-separated) that differ from `tree`, and rendered files
 /// missing there. Linear in the number of files.
-pub(crate) fn compare_dir(
-    dir: &Path,
-    tree: &RenderedTree,
-) -> Result<BTreeMap<String, DriftKind>, Error> {
+pub fn compare_dir(dir: &Path, tree: &RenderedTree) -> Result<BTreeMap<String, DriftKind>, Error> {
     Ok(scan_dir(dir, Some(Expected::Tree(tree)), |_, _| false)?.0)
 }
 

@@ -8,11 +8,11 @@
 //! `check` lists the files committed in `spec.output` and the render of the state after the
 //! judged change (docs/policy-input.md).
 
-use super::context::Context;
-use super::drift::{Drift, display_path, output_dir};
-use crate::plan::LockTransition;
 use crate::diagnostic::ObjectRef;
 use crate::error::Error;
+use crate::pipeline::Pipeline;
+use crate::pipeline::change::drift::{Drift, display_path, output_dir};
+use crate::plan::LockTransition;
 use crate::render::{Charts, RenderedTree, model::COLOUR_LABEL};
 use crate::spec::model::{Gateway, GatewayStrategy};
 use serde::Serialize;
@@ -23,7 +23,7 @@ use std::path::Path;
 /// One gateway colour release found in a rendered file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct GatewayRelease {
+pub struct GatewayRelease {
     /// `namespace/name` of the gateway.
     pub gateway: String,
     /// The colour (`meshplan.dev/colour` label, else the release name's suffix).
@@ -74,7 +74,7 @@ struct Found<'a> {
 /// The gateway colour releases of `tree`, whose paths are relative to `prefix` (the
 /// directory as [`display_path`] shows it). Files that are not YAML, or do not parse (a hand
 /// edit: MP502 reports it), are skipped. Linear in the size of the tree.
-pub(crate) fn gateway_releases(
+pub fn gateway_releases(
     tree: &RenderedTree,
     prefix: &str,
     gateways: &[Gateway],
@@ -123,7 +123,7 @@ fn releases_of_tree(
 /// Whether the file at `rel` can hold a colour release at all: a YAML file naming one of
 /// the release kinds. Most files of a large output are restart patches, which this skips
 /// without parsing them.
-pub(crate) fn may_hold_release(rel: &str, text: &str) -> bool {
+pub fn may_hold_release(rel: &str, text: &str) -> bool {
     (rel.ends_with(".yaml") || rel.ends_with(".yml"))
         && RELEASE_KINDS.iter().any(|k| text.contains(k))
 }
@@ -172,7 +172,7 @@ fn releases_in(
 /// The gateway colour releases among the workloads' manifests (a team that installs a
 /// spec gateway's colour with a HelmRelease, Application or IstioOperator of its own): the
 /// same rule holds for them, at their manifest's file and line. One pass over the objects.
-pub(crate) fn inventory_releases(ctx: &Context) -> Vec<GatewayRelease> {
+pub fn inventory_releases(ctx: &Pipeline) -> Vec<GatewayRelease> {
     let gateways = &ctx.spec.spec.spec.gateways;
     if gateways.is_empty() {
         return Vec::new();
@@ -327,7 +327,7 @@ fn identify(
 
 /// Both lists in one, in file order; entries agreeing on file, gateway, colour, Service type
 /// and line are one (the committed file and the render after the change usually agree).
-pub(crate) fn merge(lists: Vec<Vec<GatewayRelease>>) -> Vec<GatewayRelease> {
+pub fn merge(lists: Vec<Vec<GatewayRelease>>) -> Vec<GatewayRelease> {
     let mut all: Vec<GatewayRelease> = lists.into_iter().flatten().collect();
     all.sort_by(|a, b| a.key().cmp(&b.key()));
     all.dedup_by(|a, b| a.key() == b.key());
@@ -335,12 +335,12 @@ pub(crate) fn merge(lists: Vec<Vec<GatewayRelease>>) -> Vec<GatewayRelease> {
 }
 
 /// The gateway releases `check` judges: those of the `committed` files of `spec.output`
-/// (relative to it, as [`super::drift::rendered_drift`] keeps them), those of the render
+/// (relative to it, as [`crate::pipeline::change::drift::rendered_drift`] keeps them), those of the render
 /// after the `judged` steps with `charts`, and those of the manifests. The restart patches
 /// have no gateway in them, so that render leaves them out and stays cheap whatever the
 /// number of workloads.
-pub(crate) fn check_gateways(
-    ctx: &Context,
+pub fn check_gateways(
+    ctx: &Pipeline,
     judged: &[usize],
     charts: &Charts,
     committed: &RenderedTree,
@@ -357,7 +357,12 @@ pub(crate) fn check_gateways(
     for step in judged.iter().filter_map(|&i| ctx.plan.steps.get(i)) {
         lock = lock.transform(&ctx.plan.gateways, step);
     }
-    let mut model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, &lock, &ctx.base);
+    let mut model = crate::pipeline::change::model::render_model(
+        &ctx.spec.spec,
+        &ctx.inventory,
+        &lock,
+        &ctx.base,
+    );
     model.restarts.clear();
     let after = crate::render::render(&model, charts).map_err(|e| ctx.render_error(e))?;
     let after = gateway_releases(&after, &prefix, gateways)?;
@@ -366,7 +371,7 @@ pub(crate) fn check_gateways(
 
 /// The `rendered` part of the policy input: `{drift?, gateways}` (`drift` only when the
 /// output directory was compared).
-pub(crate) fn to_input(drift: Option<&Drift>, gateways: &[GatewayRelease]) -> Result<Value, Error> {
+pub fn to_input(drift: Option<&Drift>, gateways: &[GatewayRelease]) -> Result<Value, Error> {
     let mut input = match drift {
         Some(d) => d.to_input(),
         None => Value::Object(serde_json::Map::new()),
