@@ -22,6 +22,7 @@ mod gitops;
 mod handover;
 mod init;
 mod inventory;
+mod layering;
 mod planner;
 mod policies;
 mod realrepos;

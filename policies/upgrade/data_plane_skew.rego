@@ -43,7 +43,7 @@ skew_finding(key, msg, hint) := util.step_finding(msg, hint) if not input.step.o
 
 deny contains skew_finding(key, msg, hint) if {
 	some key, w in util.step_after.workloads
-	ns := split(key, "/")[1]
+	ns := w.namespace
 	served := namespace_version[ns]
 	util.minor_of(served) - util.minor_of(w.proxy) > 1
 	msg := sprintf("the %s proxy of %s is served by %s in namespace %s, more than one minor ahead", [w.proxy, key, served, ns])
@@ -52,7 +52,7 @@ deny contains skew_finding(key, msg, hint) if {
 
 deny contains skew_finding(key, msg, hint) if {
 	some key, w in util.step_after.workloads
-	ns := split(key, "/")[1]
+	ns := w.namespace
 	served := namespace_version[ns]
 	semver.compare(served, w.proxy) < 0
 	msg := sprintf("the %s proxy of %s is served by the older %s in namespace %s", [w.proxy, key, served, ns])

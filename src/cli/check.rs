@@ -4,7 +4,7 @@ use super::reports::{MinSeverity, ReportTarget, parse_target, write_reports};
 use super::{FailOn, SpecArgs, emit};
 use crate::error::{Error, ExitCode};
 use crate::pipeline::Pipeline;
-use crate::pipeline::judge::{load_policies, remaining, rule_infos};
+use crate::pipeline::judge::{load_policies, rule_infos};
 use crate::report::{self, OutputFormat, Report};
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
@@ -97,8 +97,8 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     }
     let policies = load_policies(&ctx, &args.policies)?;
     let judged = match args.step {
-        StepRange::All => remaining(&ctx.plan, usize::MAX),
-        StepRange::Next => remaining(&ctx.plan, 1),
+        StepRange::All => ctx.plan.remaining_indices(usize::MAX),
+        StepRange::Next => ctx.plan.remaining_indices(1),
     };
     let step = match args.step {
         StepRange::All => None,
@@ -133,8 +133,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     };
     let color = args.format == OutputFormat::Text
         && args.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
+        && super::colour_on(std::io::stdout().is_terminal());
     let text = if args.summary {
         report::text::render_summary(&report)
     } else {

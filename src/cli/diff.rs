@@ -134,7 +134,7 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
             .into());
         }
     };
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = super::colour_on(std::io::stdout().is_terminal());
     let text = if args.stat {
         git::render_stat(&diffs)
     } else {

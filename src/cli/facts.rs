@@ -3,7 +3,7 @@
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
 use crate::pipeline::Pipeline;
-use crate::pipeline::judge::{judged_facts, lock_after, remaining};
+use crate::pipeline::judge::{judged_facts, lock_after};
 use clap::{Args, ValueEnum};
 
 /// The point of the plan the facts describe.
@@ -54,7 +54,7 @@ pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
             } else {
                 usize::MAX
             };
-            let judged = remaining(&ctx.plan, count);
+            let judged = ctx.plan.remaining_indices(count);
             judged_facts(&ctx, &judged, &lock_after(&ctx, &judged))
         }
     };

@@ -136,6 +136,12 @@ impl SpecArgs {
     }
 }
 
+/// Whether output to a stream should be coloured: only on a terminal, and never when
+/// `NO_COLOR` is set (no-color.org).
+pub(crate) fn colour_on(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none()
+}
+
 /// `--fail-on` threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum FailOn {

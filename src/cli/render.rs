@@ -84,7 +84,7 @@ pub(crate) fn print_findings(
         rules: &rules,
         fail_on: Severity::Deny,
     };
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = super::colour_on(std::io::stderr().is_terminal());
     let mut text = report::render(&report, OutputFormat::Text, &ctx.dir, color);
     if change.applied.is_empty() {
         text.push_str(

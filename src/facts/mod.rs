@@ -363,7 +363,7 @@ impl FactsBase {
 impl Facts {
     /// The workload with key `Kind/namespace/name`.
     pub fn workload(&self, key: &str) -> Option<&WorkloadFacts> {
-        let (kind, ns, name) = split_key(key)?;
+        let (kind, ns, name) = crate::diagnostic::ObjectRef::split_key(key)?;
         self.workloads
             .binary_search_by(|w| {
                 (
@@ -387,7 +387,7 @@ impl Facts {
 
     /// The Service with key `Service/namespace/name`.
     pub fn service(&self, key: &str) -> Option<&ServiceFacts> {
-        let (_, ns, name) = split_key(key)?;
+        let (_, ns, name) = crate::diagnostic::ObjectRef::split_key(key)?;
         self.services
             .binary_search_by(|s| {
                 (s.object.namespace.as_str(), s.object.name.as_str()).cmp(&(ns, name))
@@ -406,11 +406,6 @@ impl Facts {
             .ok()
             .and_then(|i| self.pdbs.get(i))
     }
-}
-
-fn split_key(key: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = key.splitn(3, '/');
-    Some((parts.next()?, parts.next()?, parts.next()?))
 }
 
 /// Order by kind, namespace, name (the documented order of every facts list).

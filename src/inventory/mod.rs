@@ -16,6 +16,7 @@ mod kustomize;
 mod names;
 mod parse;
 mod sources;
+mod stack;
 mod subst;
 
 use crate::diagnostic::ObjectRef;
@@ -29,6 +30,7 @@ pub use build::{BuildKind, BuildSource, BuiltBy, Tools, Unrendered};
 pub use kinds::{CLUSTER_SCOPED, group_of, is_cluster_scoped};
 pub(crate) use names::invalid as invalid_name;
 pub(crate) use parse::{PARSER_STACK_BYTES, parse_documents};
+pub use stack::on_parser_stack;
 
 /// One Kubernetes object from a manifest.
 #[derive(Debug, Clone, PartialEq)]

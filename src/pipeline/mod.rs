@@ -2,13 +2,25 @@
 //! once, plan, then judge a change ([`judge`]) or render it ([`change`]). Each CLI command is
 //! argument parsing, one or two calls here, and its output formatting (`src/cli/`).
 //!
-//! ```no_run
+//! Judging the next step of a repository's upgrade from Rust, as `meshplan check --step next`
+//! does (here on the bundled `examples/bookinfo`):
+//!
+//! ```
 //! use meshplan::pipeline::{Options, Pipeline};
-//! let pipeline = Pipeline::load(&Options::in_dir("examples/upgrade-1.22-to-1.26"))?;
-//! let judgement = pipeline.judge_next(&[])?;
-//! for d in &judgement.diagnostics {
-//!     println!("{} {} {}", d.severity, d.rule, d.message);
+//!
+//! let options = Options {
+//!     today: Some("2026-11-23".into()),
+//!     ..Options::in_dir("examples/bookinfo")
+//! };
+//! let pipeline = Pipeline::load(&options)?;
+//! let step = pipeline.plan.next_step().map(|s| s.name.clone());
+//! let findings = pipeline.judge_next(&[])?;
+//! for d in &findings {
+//!     println!("{} {} {}: {}", d.severity, d.rule, d.name, d.message);
 //! }
+//! assert_eq!(step.as_deref(), Some("install"));
+//! // 1.26 is past its end of life on that date: a warning, not a refusal.
+//! assert!(findings.iter().any(|d| d.rule == "MP104"));
 //! # Ok::<(), meshplan::Error>(())
 //! ```
 

@@ -253,6 +253,18 @@ impl Plan {
     pub fn remaining(&self) -> impl Iterator<Item = &Step> {
         self.steps.iter().filter(|s| !s.done)
     }
+
+    /// Indices in `steps` of the first `count` steps not done, in plan order: the steps a
+    /// change applies or `check` judges.
+    pub fn remaining_indices(&self, count: usize) -> Vec<usize> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.done)
+            .map(|(i, _)| i)
+            .take(count)
+            .collect()
+    }
 }
 
 /// Plans from the lock (`None`: nothing deployed yet) to the spec, taking intermediate hops
@@ -930,7 +942,7 @@ fn moved(
         if a.is_none() {
             continue;
         }
-        let ns = key_namespace(key);
+        let ns = crate::diagnostic::ObjectRef::key_namespace(key);
         if a != b || bumped(ns) {
             let rank = position.get(ns).copied().unwrap_or(usize::MAX);
             if *restartable {
@@ -966,15 +978,6 @@ fn stranded(before: &[(&str, bool, Option<String>)], after: &MeshView) -> Vec<(S
         .collect();
     out.sort();
     out
-}
-
-/// The namespace of a `Kind/namespace/name` key (empty for `Kind/name`).
-fn key_namespace(key: &str) -> &str {
-    let mut parts = key.split('/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(_), Some(ns), Some(_)) => ns,
-        _ => "",
-    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! a time. Written only by meshplan, in one canonical YAML form (sorted maps, no timestamps),
 //! so two renders of the same state are byte-identical. The format is in `docs/lock.md`.
 
+use crate::diagnostic::ObjectRef;
 use crate::spec::{GatewayStrategy, IstioConfig};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
@@ -179,8 +180,19 @@ pub struct PlannedGateway {
 /// for a gateway keyed `namespace/name` as in [`Lock::gateways`]: meshplan renders it, so the
 /// lock records its restarts under that key like any workload's.
 pub fn colour_deployment(gateway: &str, colour: &str) -> String {
+    colour_deployment_ref(gateway, colour).key()
+}
+
+/// The Deployment of colour `colour` of gateway `namespace/name`: `<name>-<colour>`, an
+/// `apps/v1` Deployment meshplan renders beside the gateway.
+pub fn colour_deployment_ref(gateway: &str, colour: &str) -> ObjectRef {
     let (namespace, name) = gateway.split_once('/').unwrap_or(("", gateway));
-    format!("Deployment/{namespace}/{name}-{colour}")
+    ObjectRef {
+        api_version: "apps/v1".into(),
+        kind: "Deployment".into(),
+        namespace: namespace.to_string(),
+        name: format!("{name}-{colour}"),
+    }
 }
 
 /// The colour a new gateway starts with, and the only colour of an in-place gateway.
@@ -523,9 +535,8 @@ impl Lock {
         self.workloads
             .keys()
             .filter(|key| {
-                let mut parts = key.splitn(3, '/');
-                let found = matches!((parts.next(), parts.next(), parts.next()),
-                    (Some(kind), Some(ns), Some(name)) if exists(kind, ns, name));
+                let found = crate::diagnostic::ObjectRef::split_key(key)
+                    .is_some_and(|(kind, ns, name)| exists(kind, ns, name));
                 !found && !colours.contains(key.as_str())
             })
             .cloned()

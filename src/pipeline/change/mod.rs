@@ -10,7 +10,7 @@ pub mod retire;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Error;
 use crate::pipeline::Pipeline;
-use crate::pipeline::judge::{evaluate, lock_after, remaining, step_inputs};
+use crate::pipeline::judge::{evaluate, lock_after, step_inputs};
 use crate::render::{Charts, RenderedTree};
 use drift::{display_path, output_dir, render_lock};
 use std::path::{Path, PathBuf};
@@ -105,8 +105,8 @@ impl Change {
 pub fn select(ctx: &Pipeline, step: StepSelection) -> Result<Vec<usize>, Error> {
     let plan = &ctx.plan;
     match step {
-        StepSelection::Next => Ok(remaining(plan, 1)),
-        StepSelection::All => Ok(remaining(plan, usize::MAX)),
+        StepSelection::Next => Ok(plan.remaining_indices(1)),
+        StepSelection::All => Ok(plan.remaining_indices(usize::MAX)),
         StepSelection::Index(n) => {
             let total = plan.steps.len();
             if total == 0 {
@@ -126,7 +126,8 @@ pub fn select(ctx: &Pipeline, step: StepSelection) -> Result<Vec<usize>, Error> 
                     target.name
                 )));
             }
-            Ok(remaining(plan, usize::MAX)
+            Ok(plan
+                .remaining_indices(usize::MAX)
                 .into_iter()
                 .take_while(|&i| i < n)
                 .collect())

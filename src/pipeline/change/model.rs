@@ -123,9 +123,7 @@ pub fn render_model(
         if w.generation == 0 {
             continue;
         }
-        let mut parts = key.splitn(3, '/');
-        let (Some(kind), Some(namespace), Some(name)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let Some((kind, namespace, name)) = crate::diagnostic::ObjectRef::split_key(key) else {
             continue;
         };
         let Some(obj) = inventory.get(kind, namespace, name) else {

@@ -249,19 +249,12 @@ fn is(doc: &serde_json::Value, origin: &ObjectOrigin) -> bool {
 
 /// The non-empty documents of `text`, parsed on a thread with the parser's stack.
 fn parse(text: &str) -> Result<Vec<serde_json::Value>, String> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("meshplan-retire".to_string())
-            .stack_size(crate::inventory::PARSER_STACK_BYTES)
-            .spawn_scoped(scope, || {
-                crate::inventory::parse_documents(text, Path::new("-"))
-                    .map(|docs| docs.into_iter().map(|d| d.value).collect())
-                    .map_err(|e| format!("it does not parse: {e}"))
-            })
-            .map_err(|e| format!("cannot start the parser thread: {e}"))?
-            .join()
-            .unwrap_or_else(|_| Err("the parser failed".to_string()))
+    crate::inventory::on_parser_stack("meshplan-retire", || {
+        crate::inventory::parse_documents(text, Path::new("-"))
+            .map(|docs| docs.into_iter().map(|d| d.value).collect())
+            .map_err(|e| format!("it does not parse: {e}"))
     })
+    .unwrap_or_else(|_| Err("the parser failed".to_string()))
 }
 
 // A panic is how a test fails: unwrapping here reports the broken expectation.

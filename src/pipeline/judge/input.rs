@@ -1,6 +1,7 @@
 //! The Rego input document (docs/policy-input.md): the facts, the plan and the lock as the
 //! rules read them, and one slimmed input per step transition.
 
+use crate::diagnostic::ObjectRef;
 use crate::error::Error;
 use crate::facts::Facts;
 use crate::pipeline::Pipeline;
@@ -221,8 +222,7 @@ fn transition_input(
         .into_iter()
         .flat_map(|w| w.keys())
         .filter_map(|key| {
-            let mut parts = key.splitn(3, '/');
-            let (kind, namespace, name) = (parts.next()?, parts.next()?, parts.next()?);
+            let (kind, namespace, name) = ObjectRef::split_key(key)?;
             let object = &ctx.inventory.get(kind, namespace, name)?.id;
             Some((key.clone(), serde_json::to_value(object).ok()?))
         })
@@ -247,8 +247,7 @@ fn stranded_input(ctx: &Pipeline, step: &crate::plan::Step) -> Vec<serde_json::V
     step.stranded
         .iter()
         .filter_map(|(key, revision)| {
-            let mut parts = key.splitn(3, '/');
-            let (kind, namespace, name) = (parts.next()?, parts.next()?, parts.next()?);
+            let (kind, namespace, name) = ObjectRef::split_key(key)?;
             let object = &ctx.inventory.get(kind, namespace, name)?.id;
             Some(serde_json::json!({"key": key, "object": object, "revision": revision}))
         })
@@ -288,11 +287,8 @@ fn step_locks(
         let Some(w) = after.workloads.get(key) else {
             return false;
         };
-        let served = key
-            .split('/')
-            .nth(1)
-            .and_then(|ns| serving(after, ns))
-            .and_then(|v| v.parse::<Version>().ok());
+        let served =
+            serving(after, ObjectRef::key_namespace(key)).and_then(|v| v.parse::<Version>().ok());
         match (served, w.proxy.parse::<Version>().ok()) {
             (Some(served), Some(proxy)) => {
                 served < proxy || served.major != proxy.major || served.minor > proxy.minor + 1
@@ -302,14 +298,28 @@ fn step_locks(
     };
     let concerned = |key: &str| -> bool {
         before.workloads.get(key) != after.workloads.get(key)
-            || key.split('/').nth(1).is_some_and(|ns| moved.contains(ns))
+            || moved.contains(ObjectRef::key_namespace(key))
             || out_of_skew(key)
     };
     let keep = |lock: &crate::state::Lock| -> Result<serde_json::Value, serde_json::Error> {
         let mut slim = lock.clone();
         slim.workloads.retain(|k, _| concerned(k));
         slim.files.clear();
-        serde_json::to_value(&slim)
+        let mut value = serde_json::to_value(&slim)?;
+        // The parts of each workload's key as fields, so no rule splits the key string.
+        if let Some(workloads) = value["workloads"].as_object_mut() {
+            for (key, w) in workloads.iter_mut() {
+                let (Some((kind, namespace, name)), Some(fields)) =
+                    (ObjectRef::split_key(key), w.as_object_mut())
+                else {
+                    continue;
+                };
+                fields.insert("kind".into(), kind.into());
+                fields.insert("namespace".into(), namespace.into());
+                fields.insert("name".into(), name.into());
+            }
+        }
+        Ok(value)
     };
     Ok((keep(before)?, keep(after)?))
 }

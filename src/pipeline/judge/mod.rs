@@ -17,20 +17,9 @@ use crate::policy::{self, PolicySet};
 use crate::report::RuleInfo;
 use std::path::PathBuf;
 
-/// Indices in `plan.steps` of the first `count` steps not done, in plan order.
-pub fn remaining(plan: &crate::plan::Plan, count: usize) -> Vec<usize> {
-    plan.steps
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !s.done)
-        .map(|(i, _)| i)
-        .take(count)
-        .collect()
-}
-
 /// Evaluates the policies on the facts after the `judged` steps and on each judged step's
 /// transition, then applies overrides, waivers and locations: the diagnostics of one change.
-/// `judged` must be a prefix of the remaining steps (see [`remaining`]), and `transitions`
+/// `judged` must be a prefix of the remaining steps (see [`Plan::remaining_indices`](crate::plan::Plan::remaining_indices)), and `transitions`
 /// their [`step_inputs`].
 pub fn evaluate(
     ctx: &Pipeline,
@@ -191,21 +180,18 @@ fn fill_running_proxies(
     // to restart.
     let planned = |key: &str| ctx.plan.gateways.iter().any(|g| g.key == key);
     for (gateway, state) in after.gateways.iter().filter(|(k, _)| planned(k)) {
-        let Some((namespace, name)) = gateway.split_once('/') else {
+        // Keys are `namespace/name` (the lock's loader checks it); anything else has no
+        // Deployment to name.
+        if !gateway.contains('/') {
             continue;
-        };
+        }
         let existed = |colour: &str| {
             committed
                 .and_then(|l| l.gateways.get(gateway))
                 .is_some_and(|g| g.colours.contains_key(colour))
         };
         for (colour, revision) in &state.colours {
-            let object = crate::diagnostic::ObjectRef {
-                api_version: "apps/v1".into(),
-                kind: "Deployment".into(),
-                namespace: namespace.to_string(),
-                name: format!("{name}-{colour}"),
-            };
+            let object = crate::state::colour_deployment_ref(gateway, colour);
             let key = object.key();
             // A colour created by the judged change is rendered with the spec's config.
             let proxy_config = match after.workloads.get(&key) {
@@ -228,7 +214,7 @@ fn fill_running_proxies(
 
 impl Pipeline {
     /// Judges the `judged` steps (indices into `plan.steps`, a prefix of the remaining ones,
-    /// see [`remaining`]) as `check` does, each as the pull request it will be: the rendered
+    /// see [`Plan::remaining_indices`](crate::plan::Plan::remaining_indices)) as `check` does, each as the pull request it will be: the rendered
     /// files' drift (MP502), the gateways a render would ship (MP402), collisions with the
     /// manifests (MP208), render refusals, then every policy on the facts after the steps
     /// and on each step's transition. `step` names the step when one alone is judged.
@@ -271,14 +257,14 @@ impl Pipeline {
         extra: &[PathBuf],
     ) -> Result<Vec<crate::diagnostic::Diagnostic>, Error> {
         let policies = load_policies(self, extra)?;
-        let judged = remaining(&self.plan, 1);
+        let judged = self.plan.remaining_indices(1);
         let step = self.plan.next_step().map(|s| s.name.as_str());
         self.judge(&policies, &judged, step, &crate::render::Charts::embedded())
     }
 
     /// The facts after the next step (`meshplan facts --step next`), as the rules read them.
     pub fn facts_after_next(&self) -> Facts {
-        let judged = remaining(&self.plan, 1);
+        let judged = self.plan.remaining_indices(1);
         judged_facts(self, &judged, &lock_after(self, &judged))
     }
 }

@@ -81,15 +81,10 @@ pub fn gateway_releases(
 ) -> Result<Vec<GatewayRelease>, Error> {
     // Hand-edited files may nest as deep as the parser budget allows: parse where the stack
     // fits that, as the manifest loader does.
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("meshplan-rendered".to_string())
-            .stack_size(crate::inventory::PARSER_STACK_BYTES)
-            .spawn_scoped(scope, || releases_of_tree(tree, prefix, gateways))
-            .map_err(|e| Error::Internal(format!("cannot start the parser thread: {e}")))?
-            .join()
-            .map_err(|_| Error::Internal("the rendered-gateway reader panicked".into()))
+    crate::inventory::on_parser_stack("meshplan-rendered", || {
+        releases_of_tree(tree, prefix, gateways)
     })
+    .map_err(Error::Internal)
 }
 
 /// [`gateway_releases`] on the current thread.
