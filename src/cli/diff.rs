@@ -12,6 +12,7 @@ use crate::git::{self, FileDiff, GitError};
 use crate::pipeline::Pipeline;
 use crate::pipeline::change::drift::{compare_dir, display_path, output_dir, render_recorded};
 use crate::pipeline::change::{charts, prepare, stuck};
+use crate::pipeline::commit::{prefixed, repo_relative};
 use crate::plan::ProblemKind;
 use crate::render::RenderedTree;
 use clap::Args;
@@ -185,60 +186,6 @@ fn committed(ctx: &Pipeline, args: &DiffArgs) -> Result<Option<RenderedTree>, Er
         )?)),
         None => Ok(None),
     }
-}
-
-/// The output directory (`spec.output` beside the spec file) relative to the repository root
-/// `root`, `/`-separated, as Git names it. Only the spec's directory is resolved (symlinks,
-/// `..`); `spec.output` is joined as written, so a symlinked or escaping output directory
-/// reaches the Git stage as such and is refused there, never silently followed.
-pub(crate) fn repo_relative(root: &Path, ctx: &Pipeline) -> Result<String, Error> {
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| Error::Io { path: p, source }
-    };
-    let canonical_root = root.canonicalize().map_err(io(root))?;
-    let base = &ctx.spec.base_dir;
-    let base_dir = if base.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        base.as_path()
-    };
-    let spec_dir = base_dir.canonicalize().map_err(io(base_dir))?;
-    let rel = spec_dir.strip_prefix(&canonical_root).map_err(|_| {
-        Error::Usage(format!(
-            "the spec's directory {} is outside the repository at {}",
-            spec_dir.display(),
-            canonical_root.display()
-        ))
-    })?;
-    let mut parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    parts.extend(
-        ctx.spec
-            .spec
-            .spec
-            .output
-            .split(['/', '\\'])
-            .filter(|p| !p.is_empty() && *p != ".")
-            .map(str::to_string),
-    );
-    Ok(parts.join("/"))
-}
-
-/// The rendered tree with every path under `out_rel`, as [`git::Tree`] wants it.
-pub(crate) fn prefixed(out_rel: &str, tree: &crate::render::RenderedTree) -> git::Tree {
-    tree.iter()
-        .map(|(rel, text)| {
-            let path = if out_rel.is_empty() {
-                rel.clone()
-            } else {
-                format!("{out_rel}/{rel}")
-            };
-            (path, text.clone().into_bytes())
-        })
-        .collect()
 }
 
 /// The working-tree diff without a repository: the output directory's files read directly,

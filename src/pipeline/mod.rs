@@ -25,6 +25,7 @@
 //! ```
 
 pub mod change;
+pub mod commit;
 pub mod inputs;
 pub mod judge;
 mod load;
