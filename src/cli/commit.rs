@@ -6,8 +6,9 @@ use super::render::{ChangeArgs, print_findings};
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
 use crate::git::Identity;
+use crate::pipeline::Event;
 use crate::pipeline::Pipeline;
-use crate::pipeline::commit::{CommitEvent, CommitRequest, Committed};
+use crate::pipeline::commit::{CommitRequest, Committed};
 use clap::Args;
 use std::path::PathBuf;
 /// Arguments of `meshplan commit`.
@@ -63,19 +64,19 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
     };
     let pipeline = Pipeline::load(&args.spec.options())?;
     let committed = pipeline.commit(&request, &mut |event| match event {
-        CommitEvent::Rebuilt { branch, tip, head } => eprintln!(
+        Event::Rebuilt { branch, tip, head } => eprintln!(
             "{branch} (at {}) is not built on HEAD (at {}): its steps were merged (squashed?) \
              or HEAD moved on, so it is rebuilt from HEAD, whose lock says what was merged",
             short(tip),
             short(head)
         ),
-        CommitEvent::Findings {
+        Event::Findings {
             pipeline,
             policies,
             change,
             force,
         } => print_findings(pipeline, policies, change, force),
-        CommitEvent::ManualAction(m) => eprintln!("manual action: {m}"),
+        Event::ManualAction(m) => eprintln!("manual action: {m}"),
     })?;
     match committed {
         Committed::Refused => return Ok(ExitCode::Findings),

@@ -14,11 +14,10 @@
 
 use crate::error::Error;
 use crate::git::{self, CommitOptions, CommitOutcome, GitError, Identity, MessageInput};
-use crate::pipeline::Pipeline;
 use crate::pipeline::change::{Change, ChangeOptions, prepare, stuck};
 use crate::pipeline::judge::load_policies;
+use crate::pipeline::{Event, Pipeline};
 use crate::plan::StepKind;
-use crate::policy::PolicySet;
 use crate::state::{LOCK_FILE, Lock, StateError};
 use std::path::{Path, PathBuf};
 
@@ -39,34 +38,6 @@ pub struct CommitRequest {
     pub worktree: bool,
     /// Extra Rego policy directories (relative to `-C DIR`); `spec.policies` adds more.
     pub policies: Vec<PathBuf>,
-}
-
-/// What happened along the way, for the caller to show (the CLI prints them to stderr).
-pub enum CommitEvent<'a> {
-    /// The branch (at `tip`) is not built on `HEAD` (at `head`) and is rebuilt from it.
-    Rebuilt {
-        /// The branch.
-        branch: &'a str,
-        /// Its tip before.
-        tip: git2::Oid,
-        /// `HEAD`, where it is rebuilt from.
-        head: git2::Oid,
-    },
-    /// The findings of the change (or of a plan that cannot go on), before anything is
-    /// written; `force` says whether they are overridden.
-    Findings {
-        /// The pipeline the change was planned with (from the base commit's lock).
-        pipeline: &'a Pipeline,
-        /// The policies that judged it.
-        policies: &'a PolicySet,
-        /// The change.
-        change: &'a Change,
-        /// Whether deny findings are overridden.
-        force: bool,
-    },
-    /// Something the step's pull request asks a person to do (an adopted install meshplan
-    /// cannot edit).
-    ManualAction(&'a str),
 }
 
 /// How a commit ended.
@@ -120,7 +91,7 @@ impl Pipeline {
     pub fn commit(
         self,
         request: &CommitRequest,
-        events: &mut dyn FnMut(CommitEvent<'_>),
+        events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Committed, Error> {
         let mut extra = request.policies.clone();
         extra.extend(request.change.charts.clone());
@@ -134,7 +105,7 @@ impl Pipeline {
         let policies = load_policies(&ctx, &request.policies)?;
         let Some(change) = prepare(&ctx, &request.change, Some(&policies))? else {
             if let Some(stuck) = stuck(&ctx, &policies)? {
-                events(CommitEvent::Findings {
+                events(Event::Findings {
                     pipeline: &ctx,
                     policies: &policies,
                     change: &stuck,
@@ -146,7 +117,7 @@ impl Pipeline {
                 branch: base.branch,
             });
         };
-        events(CommitEvent::Findings {
+        events(Event::Findings {
             pipeline: &ctx,
             policies: &policies,
             change: &change,
@@ -186,7 +157,7 @@ impl Pipeline {
     fn base(
         &self,
         request: &CommitRequest,
-        events: &mut dyn FnMut(CommitEvent<'_>),
+        events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Base, Error> {
         let repo = git2::Repository::discover(&self.dir).map_err(|_| GitError::NotARepository {
             path: self.dir.clone(),
@@ -209,7 +180,7 @@ impl Pipeline {
         };
         let rebuild = stale_branch(&repo, planned_from.flatten())?;
         if let (Some(head), Some(tip)) = (rebuild, planned_from.flatten()) {
-            events(CommitEvent::Rebuilt {
+            events(Event::Rebuilt {
                 branch: &branch,
                 tip,
                 head,
@@ -250,7 +221,7 @@ impl Pipeline {
         base: &Base,
         change: &Change,
         request: &CommitRequest,
-        events: &mut dyn FnMut(CommitEvent<'_>),
+        events: &mut dyn FnMut(Event<'_>),
     ) -> (git::Tree, Vec<String>, String) {
         let repo = &base.repo;
         let base_id = base
@@ -273,7 +244,7 @@ impl Pipeline {
         );
         let retirement = crate::pipeline::change::retire::retire(self, &retired, &read);
         for m in &retirement.manual {
-            events(CommitEvent::ManualAction(m));
+            events(Event::ManualAction(m));
         }
         let message = match &request.message {
             Some(m) => m.clone(),

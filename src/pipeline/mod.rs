@@ -26,6 +26,7 @@
 
 pub mod change;
 pub mod commit;
+pub mod diff;
 pub mod inputs;
 pub mod judge;
 mod load;
@@ -43,6 +44,35 @@ use crate::spec::LoadedSpec;
 use crate::state::Lock;
 use load::plan_for;
 use std::path::{Path, PathBuf};
+
+/// What happened while a change was prepared, for the caller to show (the CLI prints it to
+/// stderr): `commit` and `diff` report through it.
+pub enum Event<'a> {
+    /// The branch (at `tip`) is not built on `HEAD` (at `head`) and is rebuilt from it.
+    Rebuilt {
+        /// The branch.
+        branch: &'a str,
+        /// Its tip before.
+        tip: git2::Oid,
+        /// `HEAD`, where it is rebuilt from.
+        head: git2::Oid,
+    },
+    /// The findings of the change (or of a plan that cannot go on), before anything is
+    /// written or shown; `force` says whether they are overridden.
+    Findings {
+        /// The pipeline the change was planned with (from the base commit's lock).
+        pipeline: &'a Pipeline,
+        /// The policies that judged it.
+        policies: &'a crate::policy::PolicySet,
+        /// The change.
+        change: &'a change::Change,
+        /// Whether deny findings are overridden.
+        force: bool,
+    },
+    /// Something the step's pull request asks a person to do (an adopted install meshplan
+    /// cannot edit).
+    ManualAction(&'a str),
+}
 
 /// Where and how to load: the library form of the options every command shares.
 #[derive(Debug, Clone, PartialEq, Eq)]
