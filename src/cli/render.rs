@@ -1,15 +1,14 @@
 //! `meshplan render`: applies the chosen steps to the lock, judges that change with the
-//! policies, and writes the render plus the new `meshplan.lock` into the output directory.
-//! `pipeline::change::prepare` is shared with `diff` and `commit`, so all three show, gate and write the same
-//! change for the same `--step`.
+//! policies, and writes the render plus the new `meshplan.lock` into the output directory
+//! (`Pipeline::render`). `diff` and `commit` prepare the change the same way, so all three
+//! show, gate and write the same change for the same `--step`.
 
 use super::{SpecArgs, emit};
 use crate::diagnostic::Severity;
 use crate::error::{Error, ExitCode};
-use crate::pipeline::Pipeline;
-use crate::pipeline::change::drift::{display_path, output_dir};
-use crate::pipeline::change::{Change, ChangeOptions, StepSelection, prepare_into, stuck};
-use crate::pipeline::judge::{load_policies, rule_infos};
+use crate::pipeline::change::{Change, ChangeOptions, RenderRequest, Rendered, StepSelection};
+use crate::pipeline::judge::rule_infos;
+use crate::pipeline::{Event, Pipeline};
 use crate::report::{self, OutputFormat, Report};
 use clap::Args;
 use std::io::IsTerminal;
@@ -102,54 +101,30 @@ pub(crate) fn print_findings(
 
 /// Runs `render`.
 pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
+    let request = RenderRequest {
+        change: args.change.options(),
+        out: args.out.clone(),
+        force: args.force,
+        policies: args.policies.clone(),
+    };
     let ctx = Pipeline::load(&args.spec.options())?;
-    let policies = load_policies(&ctx, &args.policies)?;
-    let mut extra = args.policies.clone();
-    extra.extend(args.change.charts.clone());
-    let inputs = crate::pipeline::inputs::inputs(&ctx, &extra);
-    // The checked paths are canonical; the ones kept below are as the user wrote them, for
-    // messages relative to -C DIR.
-    let out = match &args.out {
-        Some(dir) => {
-            crate::pipeline::inputs::check_out_arg(&ctx, dir, &inputs)?;
-            ctx.dir.join(dir)
+    let rendered = ctx.render(&request, &mut |event| match event {
+        Event::Findings {
+            pipeline,
+            policies,
+            change,
+            force,
+        } => print_findings(pipeline, policies, change, force),
+        Event::ManualAction(m) => eprintln!("manual action: {m}"),
+        Event::Rebuilt { .. } => {}
+    })?;
+    match rendered {
+        Rendered::Refused => return Ok(ExitCode::Findings),
+        Rendered::PlanDone => emit("nothing to render: the plan is done\n")?,
+        Rendered::Written { description, out } => {
+            emit(&format!("rendered {description} into {out}/\n"))?;
         }
-        None => {
-            crate::pipeline::inputs::check_spec_output(&ctx.spec, &ctx.root, &inputs)?;
-            output_dir(&ctx)
-        }
-    };
-    let Some(change) = prepare_into(&ctx, &args.change.options(), Some(&policies), &out)? else {
-        if let Some(stuck) = stuck(&ctx, &policies)? {
-            print_findings(&ctx, &policies, &stuck, args.force);
-            return Ok(ExitCode::Findings);
-        }
-        emit("nothing to render: the plan is done\n")?;
-        return Ok(ExitCode::Ok);
-    };
-    print_findings(&ctx, &policies, &change, args.force);
-    if change.denied() && !args.force {
-        return Ok(ExitCode::Findings);
     }
-    let retired = crate::pipeline::change::retire::retired(
-        ctx.lock.as_ref(),
-        &crate::pipeline::judge::lock_after(&ctx, &change.applied),
-    );
-    let root = ctx.root.clone();
-    let retirement = crate::pipeline::change::retire::retire(&ctx, &retired, &|rel| {
-        std::fs::read(root.join(rel)).ok()
-    });
-    crate::render::write_tree(&change.tree, &out)?;
-    crate::pipeline::change::retire::write(&ctx.root, &retirement)?;
-    for m in &retirement.manual {
-        eprintln!("manual action: {m}");
-    }
-    let shown = display_path(&ctx, &out);
-    emit(&format!(
-        "rendered {} into {}/\n",
-        change.describe(&ctx),
-        shown.trim_end_matches('/')
-    ))?;
     Ok(ExitCode::Ok)
 }
 

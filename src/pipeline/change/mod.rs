@@ -226,3 +226,93 @@ pub fn stuck(ctx: &Pipeline, policies: &crate::policy::PolicySet) -> Result<Opti
     };
     Ok(change.denied().then_some(change))
 }
+
+/// What to render, and where.
+#[derive(Debug, Clone, Default)]
+pub struct RenderRequest {
+    /// Which steps, rendered with which charts.
+    pub change: ChangeOptions,
+    /// Write into this directory (relative to `-C DIR`, inside the repository) instead of
+    /// `spec.output`: a preview; the plan still starts from the lock in `spec.output`.
+    pub out: Option<PathBuf>,
+    /// Render even when deny findings remain.
+    pub force: bool,
+    /// Extra Rego policy directories (relative to `-C DIR`); `spec.policies` adds more.
+    pub policies: Vec<PathBuf>,
+}
+
+/// How a render ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rendered {
+    /// Deny findings remain (or the planner found no way on): nothing was written.
+    Refused,
+    /// No step is left.
+    PlanDone,
+    /// The change was written.
+    Written {
+        /// The change, e.g. `step "wave main" (2/4)`.
+        description: String,
+        /// The output directory as the user names it (relative to `-C DIR`).
+        out: String,
+    },
+}
+
+impl Pipeline {
+    /// Renders the change `request` asks for into the output directory, with the lock it
+    /// leaves and the user's files an adopted install's retirement edits: `meshplan render`.
+    /// Findings and manual actions go to `events`; nothing is written when it is refused.
+    pub fn render(
+        &self,
+        request: &RenderRequest,
+        events: &mut dyn FnMut(crate::pipeline::Event<'_>),
+    ) -> Result<Rendered, Error> {
+        use crate::pipeline::{Event, inputs};
+        let policies = crate::pipeline::judge::load_policies(self, &request.policies)?;
+        let mut extra = request.policies.clone();
+        extra.extend(request.change.charts.clone());
+        let checked = inputs::inputs(self, &extra);
+        // The checked paths are canonical; the ones kept below are as the user wrote them,
+        // for messages relative to -C DIR.
+        let out = match &request.out {
+            Some(dir) => {
+                inputs::check_out_arg(self, dir, &checked)?;
+                self.dir.join(dir)
+            }
+            None => {
+                inputs::check_spec_output(&self.spec, &self.root, &checked)?;
+                output_dir(self)
+            }
+        };
+        let findings = |change: &Change, events: &mut dyn FnMut(Event<'_>)| {
+            events(Event::Findings {
+                pipeline: self,
+                policies: &policies,
+                change,
+                force: request.force,
+            });
+        };
+        let Some(change) = prepare_into(self, &request.change, Some(&policies), &out)? else {
+            if let Some(stuck) = stuck(self, &policies)? {
+                findings(&stuck, events);
+                return Ok(Rendered::Refused);
+            }
+            return Ok(Rendered::PlanDone);
+        };
+        findings(&change, events);
+        if change.denied() && !request.force {
+            return Ok(Rendered::Refused);
+        }
+        let retired = retire::retired(self.lock.as_ref(), &lock_after(self, &change.applied));
+        let root = self.root.clone();
+        let retirement = retire::retire(self, &retired, &|rel| std::fs::read(root.join(rel)).ok());
+        crate::render::write_tree(&change.tree, &out)?;
+        retire::write(&self.root, &retirement)?;
+        for m in &retirement.manual {
+            events(Event::ManualAction(m));
+        }
+        Ok(Rendered::Written {
+            description: change.describe(self),
+            out: display_path(self, &out).trim_end_matches('/').to_string(),
+        })
+    }
+}
