@@ -148,36 +148,7 @@ impl Catalog {
                         .collect::<Result<Vec<_>, _>>()
                         .map(Some)
                 };
-            let mut patches = Vec::with_capacity(m.patches.len());
-            for p in &m.patches {
-                let pline = p.version.referenced.line();
-                let version =
-                    Version::parse(&p.version.value).map_err(|e| err(pline, e.to_string()))?;
-                if version.minor_key() != key {
-                    return Err(err(
-                        pline,
-                        format!("patch {version} is listed under minor {}", m.minor.value),
-                    ));
-                }
-                if !is_date(&p.date.value) {
-                    return Err(err(
-                        p.date.referenced.line(),
-                        format!("`{}` is not a date YYYY-MM-DD", p.date.value),
-                    ));
-                }
-                patches.push(PatchRelease {
-                    version,
-                    date: p.date.value.clone(),
-                });
-            }
-            patches.sort_by_key(|p| p.version);
-            let duplicate = patches.windows(2).find_map(|w| match w {
-                [a, b] if a.version == b.version => Some(a.version),
-                _ => None,
-            });
-            if let Some(dup) = duplicate {
-                return Err(err(line, format!("patch {dup} is listed twice")));
-            }
+            let patches = patches_of(&m, key, &err)?;
             let release = MinorRelease {
                 minor: m.minor.value.clone(),
                 release_date: check_date(&m.release_date)?,
@@ -260,6 +231,47 @@ impl Catalog {
                 .unwrap_or(true),
         }
     }
+}
+
+/// The patches of one minor, sorted: versions of that minor, with dates, listed once.
+fn patches_of(
+    m: &RawMinor,
+    key: (u32, u32),
+    err: &dyn Fn(u64, String) -> CatalogError,
+) -> Result<Vec<PatchRelease>, CatalogError> {
+    let mut patches = Vec::with_capacity(m.patches.len());
+    for p in &m.patches {
+        let pline = p.version.referenced.line();
+        let version = Version::parse(&p.version.value).map_err(|e| err(pline, e.to_string()))?;
+        if version.minor_key() != key {
+            return Err(err(
+                pline,
+                format!("patch {version} is listed under minor {}", m.minor.value),
+            ));
+        }
+        if !is_date(&p.date.value) {
+            return Err(err(
+                p.date.referenced.line(),
+                format!("`{}` is not a date YYYY-MM-DD", p.date.value),
+            ));
+        }
+        patches.push(PatchRelease {
+            version,
+            date: p.date.value.clone(),
+        });
+    }
+    patches.sort_by_key(|p| p.version);
+    let duplicate = patches.windows(2).find_map(|w| match w {
+        [a, b] if a.version == b.version => Some(a.version),
+        _ => None,
+    });
+    if let Some(dup) = duplicate {
+        return Err(err(
+            m.minor.referenced.line(),
+            format!("patch {dup} is listed twice"),
+        ));
+    }
+    Ok(patches)
 }
 
 #[derive(Deserialize)]

@@ -266,52 +266,10 @@ impl FactsBase {
             });
             ns_effective.insert(name.as_str(), seen);
         }
-        let no_labels = BTreeMap::new();
         let workloads: Vec<WorkloadFacts> = self
             .workloads
             .iter()
-            .map(|w| {
-                let mut f = w.facts.clone();
-                let ns = ns_effective
-                    .get(f.object.namespace.as_str())
-                    .unwrap_or(&no_labels);
-                let decision =
-                    decide_injection(ns, &f.pod_labels, &f.pod_annotations, w.host_network, view);
-                f.injected = decision.revision.is_some();
-                f.sidecar = match &decision.revision {
-                    None => "none".to_string(),
-                    Some(_) if w.is_vm => "legacy".to_string(),
-                    Some(rev) => sidecar_mode(
-                        self.native_sidecars,
-                        view.revisions.get(rev).map(String::as_str),
-                        &self.kubernetes_version,
-                        &f.pod_annotations,
-                    )
-                    .to_string(),
-                };
-                f.revision = decision.revision;
-                if let Some(pinned) = &w.manual {
-                    f.injected = true;
-                    f.sidecar = "manual".to_string();
-                    f.revision = None;
-                    f.proxy = pinned.clone();
-                    f.reason = format!(
-                        "committed sidecar (istioctl kube-inject output) pinned to {}; \
-                         the webhooks leave it as it is",
-                        pinned.as_deref().unwrap_or("an unknown version")
-                    );
-                    return f;
-                }
-                f.reason = if w.is_vm {
-                    format!(
-                        "WorkloadEntry (VM proxy, restarted by hand): {}",
-                        decision.reason
-                    )
-                } else {
-                    decision.reason
-                };
-                f
-            })
+            .map(|w| self.workload_at(w, &ns_effective, view))
             .collect();
         let services = self
             .services
@@ -359,6 +317,57 @@ impl FactsBase {
             gateways: Vec::new(),
             installations: self.installations.clone(),
         }
+    }
+
+    /// One workload's facts at `view`, its namespace's labels as they are then
+    /// (`ns_effective`): what injects it, in which sidecar mode, and why.
+    fn workload_at(
+        &self,
+        w: &WorkloadBase,
+        ns_effective: &BTreeMap<&str, BTreeMap<String, String>>,
+        view: &MeshView,
+    ) -> WorkloadFacts {
+        let no_labels = BTreeMap::new();
+        let mut f = w.facts.clone();
+        let ns = ns_effective
+            .get(f.object.namespace.as_str())
+            .unwrap_or(&no_labels);
+        let decision =
+            decide_injection(ns, &f.pod_labels, &f.pod_annotations, w.host_network, view);
+        f.injected = decision.revision.is_some();
+        f.sidecar = match &decision.revision {
+            None => "none".to_string(),
+            Some(_) if w.is_vm => "legacy".to_string(),
+            Some(rev) => sidecar_mode(
+                self.native_sidecars,
+                view.revisions.get(rev).map(String::as_str),
+                &self.kubernetes_version,
+                &f.pod_annotations,
+            )
+            .to_string(),
+        };
+        f.revision = decision.revision;
+        if let Some(pinned) = &w.manual {
+            f.injected = true;
+            f.sidecar = "manual".to_string();
+            f.revision = None;
+            f.proxy = pinned.clone();
+            f.reason = format!(
+                "committed sidecar (istioctl kube-inject output) pinned to {}; \
+                 the webhooks leave it as it is",
+                pinned.as_deref().unwrap_or("an unknown version")
+            );
+            return f;
+        }
+        f.reason = if w.is_vm {
+            format!(
+                "WorkloadEntry (VM proxy, restarted by hand): {}",
+                decision.reason
+            )
+        } else {
+            decision.reason
+        };
+        f
     }
 }
 

@@ -98,6 +98,9 @@ pub enum CommitOutcome {
 /// Commits `opts.tree` under `opts.out_dir` as one commit on `opts.branch` of the repository
 /// containing `repo_path`, in memory, moving the branch by compare-and-swap.
 pub fn commit_tree(repo_path: &Path, opts: &CommitOptions) -> Result<CommitOutcome, GitError> {
+    // Kept whole on purpose: this is one transaction whose safety is its order (every refusal
+    // before any object is written, the files before the branch moves, each failure undone),
+    // which is easiest to audit read top to bottom in one place.
     let layout = paths::layout_removing(&opts.out_dir, &opts.tree, &opts.removed)?;
     let refname = branch_ref(&opts.branch)?;
     let message = git2::message_prettify(opts.message.as_str(), None)

@@ -63,45 +63,7 @@ impl Pipeline {
         );
         let out = output_dir(self);
         let diffs = match git2::Repository::discover(&self.dir) {
-            Ok(repo) => {
-                let Some(root) = repo.workdir() else {
-                    return Err(GitError::BareRepository {
-                        path: repo.path().to_path_buf(),
-                    }
-                    .into());
-                };
-                let out_rel = repo_relative(root, self)?;
-                let tree = prefixed(&out_rel, &rendered);
-                let mut diffs = match against {
-                    Some(reference) => git::diff_ref(root, reference, &out_rel, &tree)?,
-                    None => git::diff_worktree(root, &out_rel, &tree)?,
-                };
-                if !retired.is_empty() {
-                    // The user's files as the compared side holds them: what `commit` (against
-                    // a reference) or `render` (the working tree) would edit.
-                    let base = match against {
-                        Some(reference) => repo
-                            .revparse_single(reference)
-                            .and_then(|o| o.peel_to_tree())
-                            .ok(),
-                        None => None,
-                    };
-                    let read = |rel: &str| -> Option<Vec<u8>> {
-                        match &base {
-                            Some(t) => {
-                                let entry = t.get_path(Path::new(rel)).ok()?;
-                                Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
-                            }
-                            None => std::fs::read(self.root.join(rel)).ok(),
-                        }
-                    };
-                    diffs.extend(retirement_diffs(self, &retired, &read, events, |p| {
-                        p.to_string()
-                    }));
-                    diffs.sort_by(|a, b| a.path.cmp(&b.path));
-                }
-                diffs
-            }
+            Ok(repo) => self.repository_diff(&repo, &rendered, &retired, against, events)?,
             Err(_) if against.is_none() => {
                 let mut diffs = direct_diff(self, &out, &rendered)?;
                 let read = |rel: &str| std::fs::read(self.root.join(rel)).ok();
@@ -191,4 +153,55 @@ fn direct_diff(
         });
     }
     Ok(diffs)
+}
+
+impl Pipeline {
+    /// The diff inside a Git repository: the render against the working tree or `against`,
+    /// and the retirement's edits of the user's files as that side holds them.
+    fn repository_diff(
+        &self,
+        repo: &git2::Repository,
+        rendered: &RenderedTree,
+        retired: &[crate::state::ObjectOrigin],
+        against: Option<&str>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<FileDiff>, Error> {
+        let Some(root) = repo.workdir() else {
+            return Err(GitError::BareRepository {
+                path: repo.path().to_path_buf(),
+            }
+            .into());
+        };
+        let out_rel = repo_relative(root, self)?;
+        let tree = prefixed(&out_rel, rendered);
+        let mut diffs = match against {
+            Some(reference) => git::diff_ref(root, reference, &out_rel, &tree)?,
+            None => git::diff_worktree(root, &out_rel, &tree)?,
+        };
+        if !retired.is_empty() {
+            // The user's files as the compared side holds them: what `commit` (against
+            // a reference) or `render` (the working tree) would edit.
+            let base = match against {
+                Some(reference) => repo
+                    .revparse_single(reference)
+                    .and_then(|o| o.peel_to_tree())
+                    .ok(),
+                None => None,
+            };
+            let read = |rel: &str| -> Option<Vec<u8>> {
+                match &base {
+                    Some(t) => {
+                        let entry = t.get_path(Path::new(rel)).ok()?;
+                        Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
+                    }
+                    None => std::fs::read(self.root.join(rel)).ok(),
+                }
+            };
+            diffs.extend(retirement_diffs(self, retired, &read, events, |p| {
+                p.to_string()
+            }));
+            diffs.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        Ok(diffs)
+    }
 }

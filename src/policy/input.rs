@@ -52,6 +52,8 @@ const SYNTHETIC_CONFIG: &str = "0000000000000000";
 /// even (MP301), a container without readiness probe when `i % 5 == 0` (MP303), and a
 /// grace period longer than its drain when `i % 7 == 0` (MP313); nothing else fires.
 pub fn synthetic_input(workloads: usize) -> Value {
+    // Kept whole on purpose: a benchmark fixture built as one document, field by field in the
+    // order of docs/policy-input.md, so it can be checked against that page at a glance.
     let revision = "1-24-3".to_string();
     let namespaces: Vec<NamespaceFacts> = (0..workloads.div_ceil(50))
         .map(|n| NamespaceFacts {

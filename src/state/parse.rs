@@ -97,68 +97,8 @@ impl Lock {
                 ),
             ));
         }
-        let mut revisions: Vec<RevisionState> = Vec::with_capacity(raw.revisions.len());
-        for r in &raw.revisions {
-            crate::catalog::Version::parse(&r.version.value)
-                .map_err(|e| err(r.version.referenced.line(), e.to_string()))?;
-            if revisions.iter().any(|x| x.name == r.name.value) {
-                return Err(err(
-                    r.name.referenced.line(),
-                    format!("revision `{}` is listed twice", r.name.value),
-                ));
-            }
-            revisions.push(RevisionState {
-                name: r.name.value.clone(),
-                version: r.version.value.clone(),
-                installed_by: r.installed_by.clone(),
-            });
-        }
-        revisions.sort_by(|a, b| a.name.cmp(&b.name));
-        let installed = |rev: &str| revisions.iter().any(|r| r.name == rev);
-        for (tag, target) in &raw.tags {
-            if !installed(&target.value) {
-                return Err(err(
-                    target.referenced.line(),
-                    format!(
-                        "tag `{tag}` points at revision `{}`, which is not installed",
-                        target.value
-                    ),
-                ));
-            }
-        }
-        for (gateway, g) in &raw.gateways {
-            for (colour, rev) in &g.colours {
-                if !installed(&rev.value) {
-                    return Err(err(
-                        rev.referenced.line(),
-                        format!(
-                            "gateway `{gateway}` colour `{colour}` runs on revision `{}`, which is not installed",
-                            rev.value
-                        ),
-                    ));
-                }
-            }
-            // An active colour the gateway does not have is a well-formed lock whose traffic
-            // Service selects nothing: MP401 (and MP404 when a step removed it) reports it at
-            // the gateway, as a finding a reviewer can act on, rather than a load error.
-        }
-        for (file, digest) in &raw.files {
-            if !is_output_path(file) {
-                return Err(err(
-                    digest.referenced.line(),
-                    format!("file `{file}` is not a path inside spec.output"),
-                ));
-            }
-            if !is_digest(&digest.value) {
-                return Err(err(
-                    digest.referenced.line(),
-                    format!(
-                        "file `{file}` has digest `{}`, expected sha256: and 64 hex digits",
-                        digest.value
-                    ),
-                ));
-            }
-        }
+        let revisions = installed_revisions(&raw, &err)?;
+        check_files(&raw, &err)?;
         let lock = Lock {
             api_version: raw.api_version.value,
             kind: raw.kind.value,
@@ -239,4 +179,80 @@ struct RawRevision {
 struct RawGateway {
     colours: BTreeMap<String, Spanned<String>>,
     active: Spanned<String>,
+}
+
+/// The lock's revisions, sorted, once each is a version listed once and every tag and
+/// gateway colour points at one of them.
+fn installed_revisions(
+    raw: &RawLock,
+    err: &dyn Fn(u64, String) -> StateError,
+) -> Result<Vec<RevisionState>, StateError> {
+    let mut revisions: Vec<RevisionState> = Vec::with_capacity(raw.revisions.len());
+    for r in &raw.revisions {
+        crate::catalog::Version::parse(&r.version.value)
+            .map_err(|e| err(r.version.referenced.line(), e.to_string()))?;
+        if revisions.iter().any(|x| x.name == r.name.value) {
+            return Err(err(
+                r.name.referenced.line(),
+                format!("revision `{}` is listed twice", r.name.value),
+            ));
+        }
+        revisions.push(RevisionState {
+            name: r.name.value.clone(),
+            version: r.version.value.clone(),
+            installed_by: r.installed_by.clone(),
+        });
+    }
+    revisions.sort_by(|a, b| a.name.cmp(&b.name));
+    let installed = |rev: &str| revisions.iter().any(|r| r.name == rev);
+    for (tag, target) in &raw.tags {
+        if !installed(&target.value) {
+            return Err(err(
+                target.referenced.line(),
+                format!(
+                    "tag `{tag}` points at revision `{}`, which is not installed",
+                    target.value
+                ),
+            ));
+        }
+    }
+    for (gateway, g) in &raw.gateways {
+        for (colour, rev) in &g.colours {
+            if !installed(&rev.value) {
+                return Err(err(
+                    rev.referenced.line(),
+                    format!(
+                        "gateway `{gateway}` colour `{colour}` runs on revision `{}`, which is not installed",
+                        rev.value
+                    ),
+                ));
+            }
+        }
+        // An active colour the gateway does not have is a well-formed lock whose traffic
+        // Service selects nothing: MP401 (and MP404 when a step removed it) reports it at
+        // the gateway, as a finding a reviewer can act on, rather than a load error.
+    }
+    Ok(revisions)
+}
+
+/// The recorded files are paths inside `spec.output` with sha256 digests.
+fn check_files(raw: &RawLock, err: &dyn Fn(u64, String) -> StateError) -> Result<(), StateError> {
+    for (file, digest) in &raw.files {
+        if !is_output_path(file) {
+            return Err(err(
+                digest.referenced.line(),
+                format!("file `{file}` is not a path inside spec.output"),
+            ));
+        }
+        if !is_digest(&digest.value) {
+            return Err(err(
+                digest.referenced.line(),
+                format!(
+                    "file `{file}` has digest `{}`, expected sha256: and 64 hex digits",
+                    digest.value
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
