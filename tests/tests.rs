@@ -29,6 +29,7 @@ mod realrepos;
 mod render;
 mod report_formats;
 mod retire;
+mod rule_scaling;
 mod safety;
 mod safety_input;
 mod safety_secrets;

@@ -228,6 +228,32 @@ impl PolicySet {
         ))
     }
 
+    /// The time each rule takes over `input`, in code order: each rule on a fresh copy of
+    /// the engine with the input already set, so no rule is billed for the conversion or
+    /// for a helper another rule evaluated first. For the scaling test
+    /// (`tests/rule_scaling.rs`) and benchmarks; reports never show times.
+    pub fn rule_costs(
+        &self,
+        input: &serde_json::Value,
+    ) -> Result<Vec<(String, std::time::Duration)>, PolicyError> {
+        let value = regorus::Value::deserialize(input)
+            .map_err(|e| PolicyError::Eval(format!("input does not convert: {e}")))?;
+        let mut primed = self.engine.clone();
+        primed.set_input(value);
+        let mut costs: Vec<(String, std::time::Duration)> = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            let mut engine = primed.clone();
+            let started = std::time::Instant::now();
+            for (_, _, path) in self.sets.iter().filter(|(i, _, _)| *i == index) {
+                engine
+                    .eval_rule(path.clone())
+                    .map_err(|e| PolicyError::Eval(format!("{}: {path}: {e}", rule.file)))?;
+            }
+            costs.push((rule.code.clone(), started.elapsed()));
+        }
+        Ok(costs)
+    }
+
     /// Evaluates every rule over `input` (the document of `docs/policy-input.md`): the
     /// input is converted and set once, then each rule's finding sets are read.
     pub fn evaluate(&self, input: &serde_json::Value) -> Result<Vec<Finding>, PolicyError> {
