@@ -7,6 +7,7 @@
 //! every query afterwards is a map lookup.
 
 mod date;
+pub mod sail;
 mod version;
 
 pub use date::{civil_from_days, is_date, today};
@@ -259,6 +260,7 @@ impl Catalog {
             kubernetes_ok: release
                 .and_then(|_| self.supports_kubernetes(&minor, kubernetes))
                 .unwrap_or(true),
+            delivery_unsupported: None,
         }
     }
 }

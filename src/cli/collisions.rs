@@ -132,7 +132,10 @@ pub(crate) fn check_collisions(
             let mut model =
                 super::model::render_model(&ctx.spec.spec, &ctx.inventory, &lock, &ctx.base);
             model.restarts.clear();
-            let tree = crate::render::render(&model, charts).map_err(|e| ctx.render_error(e))?;
+            let rendered = crate::render::render(&model, charts);
+            let Some(tree) = super::refusals::unless_refused(rendered).map_err(|e| ctx.render_error(e))? else {
+                continue;
+            };
             out.extend(collisions(ctx, &tree, &prefix));
         }
     }

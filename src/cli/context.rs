@@ -126,6 +126,7 @@ impl Context {
         next.forget_workloads(|kind, namespace, name| {
             self.inventory.get(kind, namespace, name).is_some()
         });
+        crate::render::sail::record_deletions(&self.spec.spec, lock, &mut next);
         next
     }
 
@@ -149,12 +150,14 @@ impl Context {
                 installed.push(self.catalog.version_fact(v, k8s, &self.today));
             }
         }
-        VersionFacts {
+        let mut facts = VersionFacts {
             today: self.today.clone(),
             kubernetes: k8s.clone(),
             target,
             installed,
-        }
+        };
+        crate::catalog::sail::mark_unsupported(&self.spec.spec, &self.plan, &mut facts);
+        facts
     }
 
     /// Where an object is defined, for diagnostics.
@@ -284,6 +287,17 @@ impl Context {
     /// unfit for the chart are an error in `meshplan.yaml`, at that gateway's `values`.
     pub fn render_error(&self, e: crate::render::RenderError) -> Error {
         use crate::spec::located::Seg;
+        // A refusal `check` reports as MP108 names the spec field that asks for it.
+        if let crate::render::RenderError::UnsupportedAt { field, .. } = &e {
+            let path: Vec<Seg<'_>> = field.iter().map(|k| Seg::Key(k)).collect();
+            let pos = self.spec.locations.key_pos(&path);
+            return Error::Spec(crate::spec::SpecError {
+                path: self.spec.path.clone(),
+                line: pos.line,
+                column: pos.column,
+                message: format!("{e} (`meshplan check` reports it as MP108)"),
+            });
+        }
         let crate::render::RenderError::Values { gateway, .. } = &e else {
             return Error::Render(e);
         };

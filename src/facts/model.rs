@@ -277,4 +277,9 @@ pub struct VersionFact {
     pub kubernetes_supported: Vec<String>,
     /// The spec's Kubernetes version is among them (true when the minor is unknown).
     pub kubernetes_ok: bool,
+    /// Why the spec's delivery cannot install this version, when the plan renders it and
+    /// the delivery cannot (`delivery: sail`: a version the Sail Operator release does not
+    /// install, [`crate::catalog::sail`]); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_unsupported: Option<String>,
 }

@@ -9,7 +9,7 @@
 
 use crate::catalog::{Catalog, Version, parse_minor};
 use crate::facts::{FactsBase, MeshView};
-use crate::spec::{GatewayStrategy, Spec, Strategy, revision_name};
+use crate::spec::{GatewayStrategy, Spec, Strategy};
 use crate::state::{ConfigHash, FIRST_COLOUR, Lock, PlannedGateway, UpgradeState};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -726,7 +726,7 @@ fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String]) -> Vec<Ste
         let revision = if last {
             spec.revision()
         } else {
-            revision_name(hop)
+            spec.revision_for(hop)
         };
         out.push(step(name("install"), hop, StepKind::Install, &revision));
         match &tag {

@@ -1,5 +1,6 @@
 //! The render stage: turns a [`RenderModel`] (the mesh after one plan step) into the GitOps
-//! files of `spec.output` — Flux HelmReleases, Argo CD Applications or IstioOperators, the
+//! files of `spec.output` — Flux HelmReleases, Argo CD Applications, IstioOperators or a Sail
+//! `Istio` with its `IstioRevisionTag`s ([`sail`]), the
 //! gateways' traffic Services, Namespaces and the Kustomize patches that restart workloads.
 //!
 //! Templates (`charts/`, see [`charts`]) lay the objects out; the Helm values are decided in
@@ -15,6 +16,7 @@ pub mod charts;
 pub mod model;
 pub mod schema;
 pub mod values;
+pub mod sail;
 mod write;
 
 pub use charts::{Charts, Origin};
@@ -177,6 +179,7 @@ pub fn render(model: &RenderModel, charts: &Charts) -> Result<RenderedTree, Rend
         Delivery::FluxHelm => render_flux(&mut r, &m, &labels)?,
         Delivery::ArgocdHelm => render_argocd(&mut r, &m, &labels)?,
         Delivery::IstioOperator => render_operator(&mut r, &m, &labels)?,
+        Delivery::Sail => sail::render_sail(&mut r, &m, &labels)?,
     }
     render_services(&mut r, &m, &labels)?;
     render_restarts(&mut r, &m)?;
@@ -387,7 +390,7 @@ fn kind_rank(doc: &Value) -> usize {
     match kind_of(doc) {
         "Namespace" => 0,
         "HelmRepository" | "OCIRepository" => 1,
-        "HelmRelease" | "Application" | "IstioOperator" => 2,
+        "HelmRelease" | "Application" | "IstioOperator" | "Istio" => 2,
         "Service" => 3,
         _ => 4,
     }
@@ -647,9 +650,18 @@ fn release_path(rel: &Release) -> String {
 }
 
 fn render_flux(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<(), RenderError> {
+    emit_flux(r, m, labels, &releases(m)?)
+}
+
+/// Flux HelmReleases of `releases`, with the chart sources they need.
+fn emit_flux(
+    r: &mut Renderer,
+    m: &RenderModel,
+    labels: &Value,
+    releases: &[Release],
+) -> Result<(), RenderError> {
     let url = m.chart_repository.trim_end_matches('/');
     let oci = url.starts_with("oci://");
-    let releases = releases(m)?;
     if !oci {
         let namespaces: BTreeSet<&str> = releases.iter().map(|r| r.namespace.as_str()).collect();
         for ns in namespaces {
@@ -661,7 +673,7 @@ fn render_flux(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<(), 
             )?;
         }
     }
-    for rel in &releases {
+    for rel in releases {
         let depends_on: Vec<Value> = rel
             .depends_on
             .iter()

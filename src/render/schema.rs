@@ -11,6 +11,9 @@
 //!   `argocd/v3.5.1/application-crd.yaml`;
 //! - `istiooperator-install.istio.io-v1alpha1.json`: `openAPIV3Schema` of
 //!   `istio-operator/1.23.6/crd-operator.yaml` (upstream only preserves unknown fields);
+//! - `istio-sailoperator.io-v1.json`, `istiorevisiontag-sailoperator.io-v1.json`:
+//!   `openAPIV3Schema` of version `v1` of
+//!   `sail-operator/1.30.3/sailoperator.io_{istios,istiorevisiontags}.yaml`;
 //! - `service-v1.json`, `namespace-v1.json`: copied unchanged from
 //!   `kubernetes/v1.30.0-standalone-strict/`.
 //!
@@ -71,6 +74,12 @@ pub const SCHEMAS: &[EmbeddedSchema] = &[
         "install.istio.io/v1alpha1",
         "IstioOperator",
         "istiooperator-install.istio.io-v1alpha1.json"
+    ),
+    schema!("sailoperator.io/v1", "Istio", "istio-sailoperator.io-v1.json"),
+    schema!(
+        "sailoperator.io/v1",
+        "IstioRevisionTag",
+        "istiorevisiontag-sailoperator.io-v1.json"
     ),
     schema!("v1", "Service", "service-v1.json"),
     schema!("v1", "Namespace", "namespace-v1.json"),
@@ -179,6 +188,16 @@ mod tests {
                 "istio-operator/1.23.6/crd-operator.yaml",
                 "v1alpha1",
                 "istiooperator-install.istio.io-v1alpha1.json",
+            ),
+            (
+                "sail-operator/1.30.3/sailoperator.io_istios.yaml",
+                "v1",
+                "istio-sailoperator.io-v1.json",
+            ),
+            (
+                "sail-operator/1.30.3/sailoperator.io_istiorevisiontags.yaml",
+                "v1",
+                "istiorevisiontag-sailoperator.io-v1.json",
             ),
         ];
         for (crd, version, file) in cases {

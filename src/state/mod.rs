@@ -6,6 +6,9 @@
 //! so two renders of the same state are byte-identical. The format is in `docs/lock.md`.
 
 pub mod adopt;
+pub mod operator;
+
+pub use operator::OperatorDeletion;
 
 use crate::facts::MeshView;
 use crate::plan::{Plan, Step, StepKind};
@@ -226,6 +229,10 @@ pub struct Lock {
     /// `installedBy`. Absent when empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub adopted: Vec<ObjectOrigin>,
+    /// Revisions the last applied step removed from the render that their operator deletes
+    /// by itself once unused (`delivery: sail`, [`operator`]). Absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub operator_deletes: Vec<OperatorDeletion>,
     /// Every file meshplan rendered into `spec.output` with this lock (path relative to
     /// `spec.output`, `/`-separated; the lock itself aside) → `sha256:<hex>` of its bytes:
     /// what MP502 compares the committed files with. Empty in locks written before meshplan
@@ -295,6 +302,7 @@ impl Lock {
             upgrade: None,
             files: BTreeMap::new(),
             adopted: Vec::new(),
+            operator_deletes: Vec::new(),
         }
     }
 
@@ -448,6 +456,7 @@ impl Lock {
             upgrade: raw.upgrade,
             files: raw.files.into_iter().map(|(k, v)| (k, v.value)).collect(),
             adopted: raw.adopted,
+            operator_deletes: raw.operator_deletes,
         };
         validate::check(&lock, path, text)?;
         Ok(lock)
@@ -510,6 +519,7 @@ impl Lock {
             upgrade: self.upgrade.clone(),
             files: BTreeMap::new(),
             adopted: self.adopted.clone(),
+            operator_deletes: self.operator_deletes.clone(),
         }
     }
 
@@ -825,6 +835,8 @@ struct RawLock {
     files: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     adopted: Vec<ObjectOrigin>,
+    #[serde(default)]
+    operator_deletes: Vec<OperatorDeletion>,
 }
 
 #[derive(Deserialize)]
