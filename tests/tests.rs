@@ -31,6 +31,7 @@ mod retire;
 mod safety;
 mod safety_input;
 mod safety_secrets;
+mod sail;
 mod spec;
 mod upgrade;
 mod webhooks;

@@ -119,15 +119,50 @@ mod tests {
         let _: RawFile = serde_saphyr::from_str(VERSIONS).expect("the embedded file parses");
     }
 
+    /// The operator's CRD accepts every name of its versions file as `spec.version`, and
+    /// nothing else: the file and the embedded schema describe the same release.
+    #[test]
+    fn the_versions_file_is_the_istio_crds_version_enum() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/schemas/sail-operator/1.30.3/sailoperator.io_istios.yaml"
+        ))
+        .expect("shared CRD");
+        let crd: serde_json::Value = serde_saphyr::from_str(&text).expect("CRD parses");
+        let v1 = crd["spec"]["versions"]
+            .as_array()
+            .and_then(|vs| vs.iter().find(|v| v["name"] == "v1"))
+            .expect("v1");
+        let pointer = "/schema/openAPIV3Schema/properties/spec/properties/version/enum";
+        let mut allowed: Vec<&str> = v1
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_array)
+            .expect("enum")
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        let raw: RawFile = serde_saphyr::from_str(VERSIONS).expect("parses");
+        let mut names: Vec<&str> = raw.versions.iter().map(|v| v.name.as_str()).collect();
+        allowed.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(allowed, names);
+    }
+
     #[test]
     fn installs_1_28_to_1_30_and_names_why_not_the_rest() {
         let (lo, hi) = installable_range().expect("a range");
-        assert_eq!((lo.to_string(), hi.to_string()), ("1.28.0".into(), "1.30.3".into()));
+        assert_eq!(
+            (lo.to_string(), hi.to_string()),
+            ("1.28.0".into(), "1.30.3".into())
+        );
         for ok in ["1.28.0", "1.28.10", "1.29.6", "1.30.3"] {
             assert_eq!(unsupported(ok), None, "{ok}");
         }
         let eol = unsupported("1.24.6").expect("eol");
-        assert!(eol.contains("end of life") && eol.contains("1.28.0 to 1.30.3"), "{eol}");
+        assert!(
+            eol.contains("end of life") && eol.contains("1.28.0 to 1.30.3"),
+            "{eol}"
+        );
         let unknown = unsupported("1.30.9").expect("unknown");
         assert!(unknown.contains("does not know Istio 1.30.9"), "{unknown}");
         assert!(unsupported("1.22.4").is_some_and(|m| m.contains("does not know")));

@@ -133,7 +133,9 @@ pub(crate) fn check_collisions(
                 super::model::render_model(&ctx.spec.spec, &ctx.inventory, &lock, &ctx.base);
             model.restarts.clear();
             let rendered = crate::render::render(&model, charts);
-            let Some(tree) = super::refusals::unless_refused(rendered).map_err(|e| ctx.render_error(e))? else {
+            let Some(tree) =
+                super::refusals::unless_refused(rendered).map_err(|e| ctx.render_error(e))?
+            else {
                 continue;
             };
             out.extend(collisions(ctx, &tree, &prefix));

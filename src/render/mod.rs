@@ -14,9 +14,9 @@ pub mod canonical;
 pub mod chart_values;
 pub mod charts;
 pub mod model;
+pub mod sail;
 pub mod schema;
 pub mod values;
-pub mod sail;
 mod write;
 
 pub use charts::{Charts, Origin};

@@ -37,7 +37,10 @@ pub(super) fn render_sail(
     if let Some(rev) = newest {
         if let Some(reason) = crate::catalog::sail::unsupported(&rev.version) {
             return Err(RenderError::UnsupportedAt {
-                message: format!("the Sail Operator cannot install Istio {}: {reason}", rev.version),
+                message: format!(
+                    "the Sail Operator cannot install Istio {}: {reason}",
+                    rev.version
+                ),
                 field: &["spec", "istio", "version"],
             });
         }

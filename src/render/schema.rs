@@ -75,7 +75,11 @@ pub const SCHEMAS: &[EmbeddedSchema] = &[
         "IstioOperator",
         "istiooperator-install.istio.io-v1alpha1.json"
     ),
-    schema!("sailoperator.io/v1", "Istio", "istio-sailoperator.io-v1.json"),
+    schema!(
+        "sailoperator.io/v1",
+        "Istio",
+        "istio-sailoperator.io-v1.json"
+    ),
     schema!(
         "sailoperator.io/v1",
         "IstioRevisionTag",

@@ -11,8 +11,8 @@
 
 pub mod located;
 pub mod model;
-pub mod schema;
 mod sail;
+pub mod schema;
 mod starter;
 pub mod validate;
 
