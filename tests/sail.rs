@@ -220,6 +220,12 @@ fn sail_mesh_walks_from_1_28_to_1_30_every_step_committed_and_merged() {
                                         "owner": "Istio/sail-demo", "gracePeriodSeconds": 30}]),
                     "{name}"
                 );
+                let message = git(d, &["log", "-1", "--format=%B", "HEAD^2"]);
+                let line = format!(
+                    "Revisions the operator deletes:\n- {} (Istio {old}): Istio/sail-demo deletes it once unused, after 30s\n",
+                    rev(&old)
+                );
+                assert!(message.contains(&line), "{name}: {message}");
                 old = hop.to_string();
             }
             other => panic!("unexpected step kind {other}"),

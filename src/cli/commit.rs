@@ -340,6 +340,16 @@ fn message(ctx: &Context, change: &Change, retirement: &super::retire::Retiremen
     // the checkout that `plan` lists.
     let actions = retirement.manual.clone();
     let hop = steps.last().map_or("", |s| s.hop.as_str());
+    let operator_deletes: Vec<String> = super::check::lock_after(ctx, &change.applied)
+        .operator_deletes
+        .iter()
+        .map(|d| {
+            format!(
+                "{} (Istio {}): {} deletes it once unused, after {}s",
+                d.revision, d.version, d.owner, d.grace_period_seconds
+            )
+        })
+        .collect();
     git::commit_message(&MessageInput {
         cluster: &ctx.spec.spec.metadata.name,
         step: &name,
@@ -352,6 +362,7 @@ fn message(ctx: &Context, change: &Change, retirement: &super::retire::Retiremen
         manual: &manual,
         deleted: &retirement.deleted,
         actions: &actions,
+        operator_deletes: &operator_deletes,
         from: ctx.plan.from.as_deref().unwrap_or("none"),
         to: &ctx.plan.to,
     })
