@@ -25,8 +25,8 @@ metadata := {
 	"name": "unknown-version",
 	"severity": "warn",
 	"title": "Target version not in the release catalogue",
-	"description": "The target version is not in the release catalogue the binary ships, so hops, end of life and Kubernetes support cannot be checked; with delivery sail, also a version the Sail Operator release does not install.",
-	"remediation": "Fix the version, or supply a newer catalogue with --catalog FILE; with delivery sail, target a version the operator installs.",
+	"description": "The target version is not in the release catalogue the binary ships, so hops, end of life and Kubernetes support cannot be checked.",
+	"remediation": "Fix the version, or supply a newer catalogue with --catalog FILE.",
 }
 
 warn contains {"msg": msg, "hint": hint} if {
