@@ -30,6 +30,10 @@ fn validate_rendered(dir: &Path, step: &str) -> usize {
         let docs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("rendered YAML");
         for doc in docs {
             let is_sail = doc["apiVersion"] == "sailoperator.io/v1";
+            if is_sail {
+                let kind = doc["kind"].as_str().unwrap_or("");
+                assert!(SAIL_KINDS.contains(&kind), "{step}: unexpected {kind}");
+            }
             match check(&doc).expect("schemas compile") {
                 Checked::Invalid(e) => panic!("{step}: {}: {e:?}", path.display()),
                 Checked::Valid if is_sail => sail += 1,
