@@ -426,3 +426,69 @@ fn sail_refuses_a_revision_name_and_the_in_place_strategy() {
         assert!(!d.join("rendered").exists());
     }
 }
+
+/// `helm template` of a real chart of the shared data with `values`; returns the
+/// rendered manifests, failing the test when the chart refuses them.
+fn helm_template(
+    chart: &str,
+    version: &str,
+    release: &str,
+    namespace: &str,
+    values: &Value,
+) -> String {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), serde_json::to_string(values).expect("JSON")).expect("write");
+    let out = std::process::Command::new(crate::common::tool("helm"))
+        .args(["template", release])
+        .arg(crate::common::shared_data().join(format!("istio-charts/{version}/{chart}")))
+        .args(["-n", namespace, "-f"])
+        .arg(file.path())
+        .output()
+        .expect("helm runs");
+    assert!(
+        out.status.success(),
+        "helm template {chart} {version}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// What the Sail Operator and Flux install from the render, checked with the real Helm
+/// 4.1.4 and the real 1.28.10 charts: the `Istio`'s `spec.values` with the revision the
+/// operator sets are values the istiod chart accepts and that produce
+/// `istiod-sail-demo-v1-28-10`; the gateway colour's HelmRelease values install a gateway
+/// whose pods the same revision injects.
+#[test]
+fn sail_values_install_with_the_real_1_28_charts() {
+    let dir = running_at("1.28.10");
+    let d = dir.path();
+    let istio = yaml(&d.join("rendered/istio-system/istio.yaml"));
+    let mut values = istio["spec"]["values"].clone();
+    values["revision"] = Value::from(rev("1.28.10"));
+    let istiod = helm_template("istiod", "1.28.10", "istiod", "istio-system", &values);
+    assert!(
+        istiod.contains("name: istiod-sail-demo-v1-28-10\n"),
+        "no istiod Deployment of the revision"
+    );
+    assert!(
+        istiod.contains("enablePrometheusMerge: true"),
+        "meshConfig reaches the chart"
+    );
+    let release = yaml(&d.join("rendered/istio-ingress/ingress-blue.yaml"));
+    assert_eq!(release["spec"]["chart"]["spec"]["version"], "1.28.10");
+    let gateway = helm_template(
+        "gateway",
+        "1.28.10",
+        "ingress-blue",
+        "istio-ingress",
+        &release["spec"]["values"],
+    );
+    assert!(
+        gateway.contains(&format!("istio.io/rev: \"{}\"", rev("1.28.10"))),
+        "{gateway}"
+    );
+    assert!(
+        !gateway.contains("kind: Service\n"),
+        "the traffic Service is owned apart"
+    );
+}

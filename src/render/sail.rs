@@ -99,3 +99,181 @@ pub fn record_deletions(spec: &crate::spec::Spec, before: &Lock, next: &mut Lock
         next.operator_deletes.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{RenderGateway, RenderRevision};
+    use super::super::{Charts, RenderedTree, render};
+    use super::*;
+    use crate::spec::model::{GatewayService, GatewayStrategy, IstioConfig};
+
+    fn revision(version: &str, tags: &[&str]) -> RenderRevision {
+        RenderRevision {
+            name: sail_revision_name("prod", version),
+            version: version.into(),
+            tags: tags.iter().map(|t| (*t).to_string()).collect(),
+        }
+    }
+
+    /// The mesh `prod` in the middle of a hop: 1.29.6 still serves the `default` tag,
+    /// 1.30.3 runs the idle gateway colour.
+    fn model() -> RenderModel {
+        RenderModel {
+            cluster: "prod".into(),
+            delivery: Delivery::Sail,
+            chart_repository: "https://istio-release.storage.googleapis.com/charts".into(),
+            hub: Some("registry.example/istio".into()),
+            argocd: Default::default(),
+            values: serde_json::from_value(
+                json!({"pilot": {"resources": {"requests": {"cpu": "500m"}}}}),
+            )
+            .expect("a mapping"),
+            config: IstioConfig::default(),
+            revisions: vec![revision("1.30.3", &[]), revision("1.29.6", &["default"])],
+            default_revision: Some(sail_revision_name("prod", "1.29.6")),
+            gateways: vec![RenderGateway {
+                name: "ingress".into(),
+                namespace: "istio-ingress".into(),
+                strategy: GatewayStrategy::BlueGreen,
+                colours: [
+                    ("blue".to_string(), sail_revision_name("prod", "1.29.6")),
+                    ("green".to_string(), sail_revision_name("prod", "1.30.3")),
+                ]
+                .into(),
+                active: Some("blue".into()),
+                service: GatewayService::default(),
+                values: serde_json::Map::new(),
+                restarts: Default::default(),
+            }],
+            namespaces: vec![],
+            restarts: vec![],
+        }
+    }
+
+    fn doc(tree: &RenderedTree, path: &str) -> Value {
+        let text = tree
+            .get(path)
+            .unwrap_or_else(|| panic!("{path}: {:?}", tree.keys()));
+        serde_saphyr::from_str(text).expect("one YAML document")
+    }
+
+    #[test]
+    fn one_istio_at_the_newest_version_and_tags_by_revision_name() {
+        let tree = render(&model(), &Charts::embedded()).expect("renders");
+        let istio = doc(&tree, "istio-system/istio.yaml");
+        assert_eq!(istio["metadata"]["name"], "prod");
+        assert!(
+            istio["metadata"].get("namespace").is_none(),
+            "cluster-scoped"
+        );
+        assert_eq!(istio["spec"]["version"], "v1.30.3");
+        assert_eq!(istio["spec"]["namespace"], "istio-system");
+        assert_eq!(
+            istio["spec"]["updateStrategy"],
+            json!({"type": "RevisionBased", "inactiveRevisionDeletionGracePeriodSeconds": 30,
+                   "updateWorkloads": false})
+        );
+        let values = &istio["spec"]["values"];
+        assert!(values.get("revision").is_none() && values.get("revisionTags").is_none());
+        assert_eq!(values["global"]["hub"], "registry.example/istio");
+        assert_eq!(values["pilot"]["resources"]["requests"]["cpu"], "500m");
+        assert_eq!(values["meshConfig"]["enablePrometheusMerge"], true);
+        let tag = doc(&tree, "istio-system/revisiontag-default.yaml");
+        assert_eq!(
+            tag["spec"]["targetRef"],
+            json!({"kind": "IstioRevision", "name": "prod-v1-29-6"})
+        );
+        // One Istio, whatever the number of revisions: no istiod or base release.
+        assert!(
+            !tree
+                .keys()
+                .any(|p| p.contains("istiod") || p.contains("istio-base"))
+        );
+    }
+
+    #[test]
+    fn gateway_colours_are_flux_releases_without_an_istiod_dependency() {
+        let tree = render(&model(), &Charts::embedded()).expect("renders");
+        for (colour, rev) in [("blue", "prod-v1-29-6"), ("green", "prod-v1-30-3")] {
+            let release = doc(&tree, &format!("istio-ingress/ingress-{colour}.yaml"));
+            assert_eq!(release["kind"], "HelmRelease");
+            assert_eq!(release["spec"]["values"]["revision"], rev);
+            assert!(release["spec"].get("dependsOn").is_none(), "{release}");
+        }
+        assert!(tree.contains_key("istio-ingress/helmrepository.yaml"));
+        let kustomization = doc(&tree, "kustomization.yaml");
+        let resources = kustomization["resources"].as_array().expect("resources");
+        assert!(resources.contains(&json!("istio-system/istio.yaml")));
+    }
+
+    #[test]
+    fn a_version_the_operator_does_not_install_is_refused_at_the_spec_version() {
+        let mut m = model();
+        m.revisions = vec![revision("1.27.9", &["default"])];
+        m.default_revision = Some(sail_revision_name("prod", "1.27.9"));
+        m.gateways.clear();
+        let err = render(&m, &Charts::embedded()).expect_err("refused");
+        match err {
+            RenderError::UnsupportedAt { message, field } => {
+                assert_eq!(field, ["spec", "istio", "version"]);
+                assert!(
+                    message.contains("Istio 1.27.9") && message.contains("end of life"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn a_revision_not_named_as_the_operator_names_it_is_refused() {
+        let mut m = model();
+        m.revisions[0].name = "1-30-3".into();
+        m.gateways.clear();
+        let err = render(&m, &Charts::embedded()).expect_err("refused");
+        assert!(
+            matches!(&err, RenderError::Unsupported(msg) if msg.contains("prod-v1-30-3")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn only_the_sail_cleanup_records_what_the_operator_deletes() {
+        let text = |delivery: &str| {
+            format!(
+                "apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\nmetadata: {{name: prod}}\nspec:\n  kubernetesVersion: \"1.32\"\n  istio: {{version: 1.30.3, delivery: {delivery}}}\n"
+            )
+        };
+        let path = std::path::Path::new("meshplan.yaml");
+        let sail = crate::spec::parse(path, &text("sail")).expect("spec");
+        let flux = crate::spec::parse(path, &text("flux-helm")).expect("spec");
+        let mut before = Lock::empty("prod");
+        for v in ["1.29.6", "1.30.3"] {
+            before.revisions.push(crate::state::RevisionState {
+                name: sail_revision_name("prod", v),
+                version: v.into(),
+                installed_by: None,
+            });
+        }
+        let mut after = before.clone();
+        after.revisions.remove(0);
+        record_deletions(&sail, &before, &mut after);
+        assert_eq!(after.operator_deletes.len(), 1);
+        let d = &after.operator_deletes[0];
+        assert_eq!(
+            (d.revision.as_str(), d.version.as_str()),
+            ("prod-v1-29-6", "1.29.6")
+        );
+        assert_eq!(
+            (d.owner.as_str(), d.grace_period_seconds),
+            ("Istio/prod", 30)
+        );
+        // The next step removes nothing: the record goes.
+        let mut next = after.clone();
+        record_deletions(&sail, &after, &mut next);
+        assert!(next.operator_deletes.is_empty());
+        // Another delivery deletes the files itself and records nothing.
+        record_deletions(&flux, &before, &mut after);
+        assert!(after.operator_deletes.is_empty());
+    }
+}
