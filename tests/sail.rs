@@ -492,3 +492,31 @@ fn sail_values_install_with_the_real_1_28_charts() {
         "the traffic Service is owned apart"
     );
 }
+
+/// A `spec.istio.values` key the `Istio` CRD does not have would be dropped by the API
+/// server, unseen by the operator: `check` reports it (MP108 at `spec.istio.values`), and
+/// `render` refuses it at that line, writing nothing.
+#[test]
+fn sail_values_the_api_server_would_drop_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    copy_tree(&root().join("examples/sail"), d);
+    std::fs::remove_dir_all(d.join("rendered")).expect("remove the render");
+    edit_spec(
+        d,
+        "    revisionTags: [default]\n",
+        "    revisionTags: [default]\n    values:\n      pilot: {replicas: 2, autoscaleMin: 2}\n",
+    );
+    let (code, report) = check_json(d);
+    assert_eq!(code, 1, "{report}");
+    let mp108 = findings(&report, "MP108");
+    assert_eq!(mp108.len(), 1, "{report}");
+    let message = mp108[0]["message"].as_str().expect("message");
+    assert!(message.contains("no field /pilot/replicas:"), "{message}");
+    assert!(!message.contains("autoscaleMin"), "{message}");
+    assert_eq!(mp108[0]["line"], 18, "the line of `values:`");
+    let (code, _, err) = run(d, &["render"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("meshplan.yaml:18:"), "{err}");
+    assert!(!d.join("rendered").exists());
+}

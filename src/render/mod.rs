@@ -14,6 +14,7 @@ pub mod canonical;
 pub mod chart_values;
 pub mod charts;
 pub mod model;
+mod pruning;
 pub mod sail;
 pub mod schema;
 pub mod values;

@@ -56,6 +56,7 @@ pub(super) fn render_sail(
         // IstioRevisionTags below (Sail's values have no `revisionTags`).
         vals.remove("revision");
         vals.remove("revisionTags");
+        refuse_pruned(&vals)?;
         r.emit(
             format!("{ISTIO_NAMESPACE}/istio.yaml"),
             "sail/istio.yaml.j2",
@@ -86,6 +87,27 @@ pub(super) fn render_sail(
         rel.depends_on.clear();
     }
     super::emit_flux(r, m, labels, &gateways)
+}
+
+/// Refuses values the `Istio` CRD's structural schema would drop on apply (a misspelt key
+/// of `spec.istio.values` that the operator would never see).
+fn refuse_pruned(values: &serde_json::Map<String, Value>) -> Result<(), RenderError> {
+    let schema = super::schema::schema_of("sailoperator.io/v1", "Istio")
+        .map_err(RenderError::Internal)?
+        .and_then(|s| s.pointer("/properties/spec/properties/values"))
+        .ok_or_else(|| RenderError::Internal("no spec.values in the Istio schema".into()))?;
+    let dropped = super::pruning::pruned(schema, &Value::Object(values.clone()));
+    if dropped.is_empty() {
+        return Ok(());
+    }
+    Err(RenderError::UnsupportedAt {
+        message: format!(
+            "the Sail Istio's spec.values have no field {}: the API server would drop {} on apply, unseen by the operator (check the keys against Sail's Values API reference)",
+            dropped.join(", "),
+            if dropped.len() == 1 { "it" } else { "them" }
+        ),
+        field: &["spec", "istio", "values"],
+    })
 }
 
 /// Records in `next` (the lock after a step applied to `before`) the revisions the step
@@ -220,6 +242,21 @@ mod tests {
                     message.contains("Istio 1.27.9") && message.contains("end of life"),
                     "{message}"
                 );
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn values_the_api_server_would_drop_are_refused_at_spec_istio_values() {
+        let mut m = model();
+        m.values = serde_json::from_value(json!({"pilot": {"replicas": 3, "env": {"A": "b"}}}))
+            .expect("a mapping");
+        let err = render(&m, &Charts::embedded()).expect_err("refused");
+        match err {
+            RenderError::UnsupportedAt { message, field } => {
+                assert_eq!(field, ["spec", "istio", "values"]);
+                assert!(message.contains("no field /pilot/replicas:"), "{message}");
             }
             other => panic!("{other}"),
         }

@@ -89,6 +89,32 @@ pub const SCHEMAS: &[EmbeddedSchema] = &[
     schema!("v1", "Namespace", "namespace-v1.json"),
 ];
 
+/// The embedded schemas as JSON, by (`apiVersion`, `kind`).
+type Parsed = BTreeMap<(&'static str, &'static str), Value>;
+
+/// The embedded schema of `api_version`/`kind`, parsed once per process.
+pub fn schema_of(api_version: &str, kind: &str) -> Result<Option<&'static Value>, String> {
+    static PARSED: OnceLock<Result<Parsed, String>> = OnceLock::new();
+    let parsed = PARSED
+        .get_or_init(|| {
+            SCHEMAS
+                .iter()
+                .map(|s| {
+                    serde_json::from_str(s.text)
+                        .map(|v| ((s.api_version, s.kind), v))
+                        .map_err(|e| format!("embedded schema {}: {e}", s.file))
+                })
+                .collect()
+        })
+        .as_ref()
+        .map_err(Clone::clone)?;
+    // A handful of schemas: a scan, which also lets the key outlive no borrowed string.
+    Ok(parsed
+        .iter()
+        .find(|((a, k), _)| *a == api_version && *k == kind)
+        .map(|(_, v)| v))
+}
+
 type Validators = BTreeMap<(&'static str, &'static str), jsonschema::Validator>;
 
 fn validators() -> Result<&'static Validators, String> {
