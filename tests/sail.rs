@@ -520,3 +520,51 @@ fn sail_values_the_api_server_would_drop_are_refused() {
     assert!(err.contains("meshplan.yaml:18:"), "{err}");
     assert!(!d.join("rendered").exists());
 }
+
+/// A Sail `Istio` already in the manifests is a control plane the lock does not record
+/// (MP207), and, named as the mesh, the very object meshplan would render (MP208): the
+/// Sail kinds are cluster-scoped, so both name `Istio/sail-demo`.
+#[test]
+fn a_sail_istio_in_the_manifests_is_unmanaged_and_collides() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    copy_tree(&root().join("examples/sail"), d);
+    std::fs::remove_dir_all(d.join("rendered")).expect("remove the render");
+    std::fs::create_dir_all(d.join("apps/istio")).expect("mkdir");
+    std::fs::write(
+        d.join("apps/istio/istio.yaml"),
+        "apiVersion: sailoperator.io/v1
+kind: Istio
+metadata:
+  name: sail-demo
+spec:
+  namespace: istio-system
+  version: v1.29.6
+  updateStrategy: {type: RevisionBased}
+",
+    )
+    .expect("write the Istio");
+    edit_spec(
+        d,
+        "  output: rendered",
+        "    - apps/istio/*.yaml\n  output: rendered",
+    );
+    let (code, report) = check_json(d);
+    assert_eq!(code, 1, "{report}");
+    let unmanaged = findings(&report, "MP207");
+    assert_eq!(unmanaged.len(), 1, "{report}");
+    assert!(
+        unmanaged[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("revision sail-demo-v1-29-6")),
+        "{report}"
+    );
+    let collision = findings(&report, "MP208");
+    assert_eq!(collision.len(), 1, "{report}");
+    assert_eq!(
+        collision[0]["object"],
+        serde_json::json!({"apiVersion": "sailoperator.io/v1", "kind": "Istio",
+                           "namespace": "", "name": "sail-demo"})
+    );
+    assert_eq!(collision[0]["file"], "apps/istio/istio.yaml");
+}
