@@ -568,3 +568,22 @@ spec:
     );
     assert_eq!(collision[0]["file"], "apps/istio/istio.yaml");
 }
+
+/// A hand edit of the rendered `Istio` (someone bumps its version outside the plan) is
+/// drift, MP502, at that file, like any hand edit of the render.
+#[test]
+fn a_hand_edited_istio_is_drift() {
+    let dir = running_at("1.29.6");
+    let d = dir.path();
+    let (code, report) = check_json(d);
+    assert_eq!(code, 0, "{report}");
+    assert!(findings(&report, "MP502").is_empty(), "{report}");
+    let path = d.join("rendered/istio-system/istio.yaml");
+    let text = std::fs::read_to_string(&path).expect("istio.yaml");
+    std::fs::write(&path, text.replace("v1.29.6", "v1.30.3")).expect("hand edit");
+    let (code, report) = check_json(d);
+    assert_eq!(code, 1, "{report}");
+    let drift = findings(&report, "MP502");
+    assert_eq!(drift.len(), 1, "{report}");
+    assert_eq!(drift[0]["file"], "rendered/istio-system/istio.yaml");
+}
