@@ -6,17 +6,20 @@
 //! `../shared/data/istio-releases/`) lists every version it accepts, and marks with
 //! `eol: true` those it keeps as valid input but no longer installs (its CRD's
 //! `spec.version` enum lists only the installable ones). A version outside that list is
-//! MP107 with the reason ([`unsupported`]), and the renderer refuses to write it.
+//! MP107 with the reason ([`unsupported`], marked on the version facts by
+//! `facts::sail`), and the renderer refuses to write it.
 
 use super::Version;
-use crate::facts::VersionFacts;
-use crate::plan::Plan;
-use crate::spec::{Delivery, Spec};
 use serde::Deserialize;
 use std::sync::OnceLock;
 
 /// The operator release whose versions file is embedded.
 pub const OPERATOR_RELEASE: &str = "1.30.3";
+
+/// `spec.updateStrategy.inactiveRevisionDeletionGracePeriodSeconds` meshplan writes in the
+/// `Istio`: the operator's own default (its CRD: "The minimum is 0 and the default value is
+/// 30"), written out so the lock can say when the operator deletes a revision.
+pub const GRACE_PERIOD_SECONDS: u64 = 30;
 
 const VERSIONS: &str = include_str!("sail-operator-versions-1.30.3.yaml");
 
@@ -78,29 +81,6 @@ pub fn unsupported(version: &str) -> Option<String> {
         None => Some(format!(
             "Sail Operator {OPERATOR_RELEASE} does not know Istio {version} ({range})"
         )),
-    }
-}
-
-/// With `delivery: sail`, sets `deliveryUnsupported` on the target and on every version
-/// a hop of `plan` renders (not the version the plan starts from: it runs already) that the
-/// operator cannot install. The policy MP107 reports them.
-pub fn mark_unsupported(spec: &Spec, plan: &Plan, facts: &mut VersionFacts) {
-    if spec.spec.istio.delivery != Delivery::Sail {
-        return;
-    }
-    let rendered: Vec<&String> = plan
-        .hops
-        .iter()
-        .filter(|h| plan.from.as_ref() != Some(*h))
-        .collect();
-    let mark = |fact: &mut crate::facts::VersionFact| {
-        fact.delivery_unsupported = unsupported(&fact.version);
-    };
-    mark(&mut facts.target);
-    for fact in &mut facts.installed {
-        if rendered.contains(&&fact.version) {
-            mark(fact);
-        }
     }
 }
 

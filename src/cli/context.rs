@@ -126,7 +126,7 @@ impl Context {
         next.forget_workloads(|kind, namespace, name| {
             self.inventory.get(kind, namespace, name).is_some()
         });
-        crate::render::sail::record_deletions(&self.spec.spec, lock, &mut next);
+        crate::plan::operator::record_deletions(&self.spec.spec, lock, &mut next);
         next
     }
 
@@ -156,7 +156,12 @@ impl Context {
             target,
             installed,
         };
-        crate::catalog::sail::mark_unsupported(&self.spec.spec, &self.plan, &mut facts);
+        crate::facts::sail::mark_unsupported(
+            self.spec.spec.spec.istio.delivery,
+            self.plan.from.as_deref(),
+            &self.plan.hops,
+            &mut facts,
+        );
         facts
     }
 

@@ -15,6 +15,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 mod delivery;
+pub mod operator;
 
 pub use delivery::last_supported_minor;
 

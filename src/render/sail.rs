@@ -5,7 +5,7 @@
 //! `IstioRevision` `<Istio name>-v1-24-3` for it and keeps every older revision while a
 //! namespace, tag or proxy still uses it, so an install step changes `spec.version` and the
 //! cleanup step renders no change to it (the lock records that the operator deletes the old
-//! revision after [`GRACE_PERIOD_SECONDS`]). The operator installs no gateways, so the
+//! revision after [`GRACE_PERIOD_SECONDS`], `plan::operator`). The operator installs no gateways, so the
 //! gateways' colours stay releases of Istio's `gateway` chart (Flux HelmReleases, the
 //! operator docs' own way to add a gateway), without the `dependsOn` on an istiod
 //! HelmRelease that a Sail mesh does not have. `docs/render.md` describes the layout.
@@ -14,13 +14,9 @@ use super::model::RenderModel;
 use super::values;
 use super::{ISTIO_NAMESPACE, RenderError, Renderer};
 use crate::catalog::Version;
-use crate::spec::{Delivery, sail_revision_name};
-use crate::state::Lock;
+use crate::catalog::sail::GRACE_PERIOD_SECONDS;
+use crate::spec::sail_revision_name;
 use serde_json::{Value, json};
-
-/// `spec.updateStrategy.inactiveRevisionDeletionGracePeriodSeconds` of the rendered
-/// `Istio`: the operator's own default, written out so the lock can name it.
-pub const GRACE_PERIOD_SECONDS: u64 = 30;
 
 /// The `Istio`, its revision tags and the gateway releases of one step.
 pub(super) fn render_sail(
@@ -110,24 +106,12 @@ fn refuse_pruned(values: &serde_json::Map<String, Value>) -> Result<(), RenderEr
     })
 }
 
-/// Records in `next` (the lock after a step applied to `before`) the revisions the step
-/// removed, which the Sail Operator deletes itself ([`crate::state::operator`]); for the
-/// other deliveries, whose render deletes them, clears any such record.
-pub fn record_deletions(spec: &crate::spec::Spec, before: &Lock, next: &mut Lock) {
-    if spec.spec.istio.delivery == Delivery::Sail {
-        let owner = format!("Istio/{}", spec.metadata.name);
-        next.record_operator_deletions(before, &owner, GRACE_PERIOD_SECONDS);
-    } else {
-        next.operator_deletes.clear();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::model::{RenderGateway, RenderRevision};
     use super::super::{Charts, RenderedTree, render};
     use super::*;
-    use crate::spec::model::{GatewayService, GatewayStrategy, IstioConfig};
+    use crate::spec::model::{Delivery, GatewayService, GatewayStrategy, IstioConfig};
 
     fn revision(version: &str, tags: &[&str]) -> RenderRevision {
         RenderRevision {
@@ -272,45 +256,5 @@ mod tests {
             matches!(&err, RenderError::Unsupported(msg) if msg.contains("prod-v1-30-3")),
             "{err}"
         );
-    }
-
-    #[test]
-    fn only_the_sail_cleanup_records_what_the_operator_deletes() {
-        let text = |delivery: &str| {
-            format!(
-                "apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\nmetadata: {{name: prod}}\nspec:\n  kubernetesVersion: \"1.32\"\n  istio: {{version: 1.30.3, delivery: {delivery}}}\n"
-            )
-        };
-        let path = std::path::Path::new("meshplan.yaml");
-        let sail = crate::spec::parse(path, &text("sail")).expect("spec");
-        let flux = crate::spec::parse(path, &text("flux-helm")).expect("spec");
-        let mut before = Lock::empty("prod");
-        for v in ["1.29.6", "1.30.3"] {
-            before.revisions.push(crate::state::RevisionState {
-                name: sail_revision_name("prod", v),
-                version: v.into(),
-                installed_by: None,
-            });
-        }
-        let mut after = before.clone();
-        after.revisions.remove(0);
-        record_deletions(&sail, &before, &mut after);
-        assert_eq!(after.operator_deletes.len(), 1);
-        let d = &after.operator_deletes[0];
-        assert_eq!(
-            (d.revision.as_str(), d.version.as_str()),
-            ("prod-v1-29-6", "1.29.6")
-        );
-        assert_eq!(
-            (d.owner.as_str(), d.grace_period_seconds),
-            ("Istio/prod", 30)
-        );
-        // The next step removes nothing: the record goes.
-        let mut next = after.clone();
-        record_deletions(&sail, &after, &mut next);
-        assert!(next.operator_deletes.is_empty());
-        // Another delivery deletes the files itself and records nothing.
-        record_deletions(&flux, &before, &mut after);
-        assert!(after.operator_deletes.is_empty());
     }
 }
