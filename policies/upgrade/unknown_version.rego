@@ -7,9 +7,10 @@
 # Why is this bad?
 #   meshplan checks hops, end-of-life dates and Kubernetes support against that
 #   catalogue. For an unknown version it cannot: the version may be a typo, not released
-#   yet, or newer than the binary. The Sail Operator refuses an `Istio` whose
-#   `spec.version` its release does not install, so nothing would be upgraded; meshplan
-#   does not render such a step either (MP108 names it).
+#   yet, or newer than the binary. The Sail Operator installs only the versions its
+#   release ships charts for: an end-of-life one is still accepted as `spec.version`, yet
+#   nothing is installed, so the upgrade would stall after the merge; meshplan does not
+#   render such a step (MP108 names it).
 #
 # Example
 #   `istio.version: 1.24.99`; or `istio.version: 1.24.6` with `delivery: sail`.
