@@ -4,11 +4,12 @@
 //! The `Istio` carries only the newest installed version: the operator creates the
 //! `IstioRevision` `<Istio name>-v1-24-3` for it and keeps every older revision while a
 //! namespace, tag or proxy still uses it, so an install step changes `spec.version` and the
-//! cleanup step renders no change to it (the lock records that the operator deletes the old
-//! revision after [`GRACE_PERIOD_SECONDS`], `plan::operator`). The operator installs no gateways, so the
-//! gateways' colours stay releases of Istio's `gateway` chart (Flux HelmReleases, the
-//! operator docs' own way to add a gateway), without the `dependsOn` on an istiod
-//! HelmRelease that a Sail mesh does not have. `docs/render.md` describes the layout.
+//! cleanup step renders no change to it (the lock records that the operator deletes the
+//! old revision after [`GRACE_PERIOD_SECONDS`]: `plan::operator`). The operator installs
+//! no gateways, so the gateways' colours stay releases of Istio's `gateway` chart (Flux
+//! HelmReleases, the operator docs' own way to add a gateway), without the `dependsOn` on
+//! an istiod HelmRelease that a Sail mesh does not have. `docs/render.md` describes the
+//! layout.
 
 use super::model::RenderModel;
 use super::values;
