@@ -327,6 +327,7 @@ fn message_trailers_and_author_override() {
         to: "1.24.3",
         deleted: &[],
         actions: &[],
+        operator_deletes: &[],
     });
     let mut o = opts(render_v1(), &message);
     o.author = Identity::parse("Release Bot <bot@example.com>");

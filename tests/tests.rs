@@ -33,6 +33,7 @@ mod rule_scaling;
 mod safety;
 mod safety_input;
 mod safety_secrets;
+mod sail;
 mod spec;
 mod upgrade;
 mod webhooks;

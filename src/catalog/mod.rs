@@ -7,6 +7,7 @@
 //! every query afterwards is a map lookup.
 
 mod date;
+pub mod sail;
 mod version;
 
 pub use date::{civil_from_days, is_date, today};
@@ -229,6 +230,7 @@ impl Catalog {
             kubernetes_ok: release
                 .and_then(|_| self.supports_kubernetes(&minor, kubernetes))
                 .unwrap_or(true),
+            delivery_unsupported: None,
         }
     }
 }
@@ -326,6 +328,11 @@ pub struct VersionFact {
     pub kubernetes_supported: Vec<String>,
     /// The spec's Kubernetes version is among them (true when the minor is unknown).
     pub kubernetes_ok: bool,
+    /// Why the spec's delivery cannot install this version, when the plan renders it and
+    /// the delivery cannot (`delivery: sail`: a version the Sail Operator release does not
+    /// install, [`crate::catalog::sail`]); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_unsupported: Option<String>,
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod installations;
 pub mod model;
 pub mod pdb;
 pub mod protocol;
+pub mod sail;
 pub mod selector;
 mod services;
 mod text;

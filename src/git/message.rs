@@ -28,6 +28,9 @@ pub struct MessageInput<'a> {
     pub deleted: &'a [String],
     /// Other actions a person must take in this step, with the reason; left out when none.
     pub actions: &'a [String],
+    /// Revisions the step leaves to their operator to delete (`delivery: sail`), each with
+    /// who deletes it and when; left out when none.
+    pub operator_deletes: &'a [String],
     /// The version installed before the upgrade.
     pub from: &'a str,
     /// The version the upgrade ends at.
@@ -60,6 +63,13 @@ pub fn commit_message(input: &MessageInput<'_>) -> String {
     }
     if !input.actions.is_empty() {
         push_list(&mut out, "Manual actions", input.actions);
+    }
+    if !input.operator_deletes.is_empty() {
+        push_list(
+            &mut out,
+            "Revisions the operator deletes",
+            input.operator_deletes,
+        );
     }
     out.push_str(&format!(
         "\nMeshplan-Step: {}\nMeshplan-From: {}\nMeshplan-To: {}\n",
@@ -118,6 +128,7 @@ mod tests {
             to: "1.24.3",
             deleted: &[],
             actions: &[],
+            operator_deletes: &[],
         });
         assert_eq!(
             msg,

@@ -400,6 +400,16 @@ fn message(
     // the checkout that `plan` lists.
     let actions = retirement.manual.clone();
     let hop = steps.last().map_or("", |s| s.hop.as_str());
+    let operator_deletes: Vec<String> = crate::pipeline::judge::lock_after(ctx, &change.applied)
+        .operator_deletes
+        .iter()
+        .map(|d| {
+            format!(
+                "{} (Istio {}): {} deletes it once unused, after {}s",
+                d.revision, d.version, d.owner, d.grace_period_seconds
+            )
+        })
+        .collect();
     git::commit_message(&MessageInput {
         cluster: &ctx.spec.spec.metadata.name,
         step: &name,
@@ -412,6 +422,7 @@ fn message(
         manual: &manual,
         deleted: &retirement.deleted,
         actions: &actions,
+        operator_deletes: &operator_deletes,
         from: ctx.plan.from.as_deref().unwrap_or("none"),
         to: &ctx.plan.to,
     })

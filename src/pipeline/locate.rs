@@ -9,6 +9,17 @@ impl Pipeline {
     /// unfit for the chart are an error in `meshplan.yaml`, at that gateway's `values`.
     pub fn render_error(&self, e: crate::render::RenderError) -> Error {
         use crate::spec::located::Seg;
+        // A refusal `check` reports as MP108 names the spec field that asks for it.
+        if let crate::render::RenderError::UnsupportedAt { field, .. } = &e {
+            let path: Vec<Seg<'_>> = field.iter().map(|k| Seg::Key(k)).collect();
+            let pos = self.spec.locations.key_pos(&path);
+            return Error::Spec(crate::spec::SpecError {
+                path: self.spec.path.clone(),
+                line: pos.line,
+                column: pos.column,
+                message: format!("{e} (`meshplan check` reports it as MP108)"),
+            });
+        }
         let crate::render::RenderError::Values { gateway, .. } = &e else {
             return Error::Render(e);
         };

@@ -231,6 +231,7 @@ impl Pipeline {
         next.forget_workloads(|kind, namespace, name| {
             self.inventory.get(kind, namespace, name).is_some()
         });
+        crate::plan::operator::record_deletions(&self.spec.spec, lock, &mut next);
         next
     }
 
@@ -254,12 +255,19 @@ impl Pipeline {
                 installed.push(self.catalog.version_fact(v, k8s, &self.today));
             }
         }
-        VersionFacts {
+        let mut facts = VersionFacts {
             today: self.today.clone(),
             kubernetes: k8s.clone(),
             target,
             installed,
-        }
+        };
+        crate::facts::sail::mark_unsupported(
+            self.spec.spec.spec.istio.delivery,
+            self.plan.from.as_deref(),
+            &self.plan.hops,
+            &mut facts,
+        );
+        facts
     }
 
     /// Where an object is defined, for diagnostics.

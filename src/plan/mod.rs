@@ -9,7 +9,7 @@
 
 use crate::catalog::{Catalog, Version, parse_minor};
 use crate::facts::{FactsBase, MeshView};
-use crate::spec::{GatewayStrategy, Spec, Strategy, revision_name};
+use crate::spec::{GatewayStrategy, Spec, Strategy};
 use crate::state::{ConfigHash, FIRST_COLOUR, Lock, PlannedGateway, UpgradeState};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -18,6 +18,7 @@ pub mod adopt;
 mod annotate;
 mod delivery;
 mod model;
+pub mod operator;
 mod route;
 mod steps;
 mod transition;

@@ -176,6 +176,7 @@ fn synthetic_version() -> crate::facts::VersionFact {
         end_of_life: false,
         kubernetes_supported: vec!["1.28".into(), "1.29".into(), "1.30".into(), "1.31".into()],
         kubernetes_ok: true,
+        delivery_unsupported: None,
     }
 }
 
@@ -239,6 +240,7 @@ mod tests {
             eol_date: eol,
             kubernetes_ok: supported.iter().any(|k| k == kubernetes),
             kubernetes_supported: supported,
+            delivery_unsupported: None,
         }
     }
 

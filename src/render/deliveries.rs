@@ -5,17 +5,17 @@ use super::*;
 
 /// One Helm release of any delivery, before its template lays it out.
 pub(super) struct Release {
-    name: String,
-    namespace: String,
-    chart: &'static str,
-    version: String,
-    values: Map<String, Value>,
+    pub(super) name: String,
+    pub(super) namespace: String,
+    pub(super) chart: &'static str,
+    pub(super) version: String,
+    pub(super) values: Map<String, Value>,
     /// (name, namespace) of the releases it waits for (Flux `dependsOn`).
-    depends_on: Vec<(String, String)>,
+    pub(super) depends_on: Vec<(String, String)>,
     /// Argo CD sync wave.
-    wave: u32,
+    pub(super) wave: u32,
     /// Install without Helm's values-schema check (see [`values::chart_schema_is_broken`]).
-    skip_schema_validation: bool,
+    pub(super) skip_schema_validation: bool,
 }
 
 /// The releases of a Helm delivery: base, one istiod per revision, one gateway per colour.
@@ -96,9 +96,18 @@ pub(super) fn render_flux(
     m: &RenderModel,
     labels: &Value,
 ) -> Result<(), RenderError> {
+    emit_flux(r, m, labels, &releases(m)?)
+}
+
+/// Flux HelmReleases of `releases`, with the chart sources they need.
+pub(super) fn emit_flux(
+    r: &mut Renderer,
+    m: &RenderModel,
+    labels: &Value,
+    releases: &[Release],
+) -> Result<(), RenderError> {
     let url = m.chart_repository.trim_end_matches('/');
     let oci = url.starts_with("oci://");
-    let releases = releases(m)?;
     if !oci {
         let namespaces: BTreeSet<&str> = releases.iter().map(|r| r.namespace.as_str()).collect();
         for ns in namespaces {
@@ -110,7 +119,7 @@ pub(super) fn render_flux(
             )?;
         }
     }
-    for rel in &releases {
+    for rel in releases {
         let depends_on: Vec<Value> = rel
             .depends_on
             .iter()

@@ -1,5 +1,6 @@
 //! The render stage: turns a [`RenderModel`] (the mesh after one plan step) into the GitOps
-//! files of `spec.output` — Flux HelmReleases, Argo CD Applications or IstioOperators, the
+//! files of `spec.output` — Flux HelmReleases, Argo CD Applications, IstioOperators or a Sail
+//! `Istio` with its `IstioRevisionTag`s ([`sail`]), the
 //! gateways' traffic Services, Namespaces and the Kustomize patches that restart workloads.
 //!
 //! Templates (`charts/`, see [`charts`]) lay the objects out; the Helm values are decided in
@@ -15,6 +16,8 @@ pub mod charts;
 mod check;
 mod deliveries;
 pub mod model;
+mod pruning;
+pub mod sail;
 pub mod schema;
 pub mod values;
 mod write;
@@ -181,6 +184,7 @@ pub fn render(model: &RenderModel, charts: &Charts) -> Result<RenderedTree, Rend
         Delivery::FluxHelm => render_flux(&mut r, &m, &labels)?,
         Delivery::ArgocdHelm => render_argocd(&mut r, &m, &labels)?,
         Delivery::IstioOperator => render_operator(&mut r, &m, &labels)?,
+        Delivery::Sail => sail::render_sail(&mut r, &m, &labels)?,
     }
     render_services(&mut r, &m, &labels)?;
     render_restarts(&mut r, &m)?;
@@ -391,7 +395,7 @@ fn kind_rank(doc: &Value) -> usize {
     match kind_of(doc) {
         "Namespace" => 0,
         "HelmRepository" | "OCIRepository" => 1,
-        "HelmRelease" | "Application" | "IstioOperator" => 2,
+        "HelmRelease" | "Application" | "IstioOperator" | "Istio" => 2,
         "Service" => 3,
         _ => 4,
     }

@@ -234,6 +234,10 @@ pub struct Lock {
     /// `installedBy`. Absent when empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub adopted: Vec<ObjectOrigin>,
+    /// Revisions the last applied step removed from the render that their operator deletes
+    /// by itself once unused (`delivery: sail`, [`operator`]). Absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub operator_deletes: Vec<OperatorDeletion>,
     /// Every file meshplan rendered into `spec.output` with this lock (path relative to
     /// `spec.output`, `/`-separated; the lock itself aside) → `sha256:<hex>` of its bytes:
     /// what MP502 compares the committed files with. Empty in locks written before meshplan
@@ -275,6 +279,7 @@ impl Lock {
             upgrade: None,
             files: BTreeMap::new(),
             adopted: Vec::new(),
+            operator_deletes: Vec::new(),
         }
     }
 
@@ -307,6 +312,7 @@ impl Lock {
             upgrade: self.upgrade.clone(),
             files: BTreeMap::new(),
             adopted: self.adopted.clone(),
+            operator_deletes: self.operator_deletes.clone(),
         }
     }
 
@@ -378,8 +384,11 @@ impl Lock {
     }
 }
 
+pub mod operator;
 mod parse;
 mod validate;
+
+pub use operator::OperatorDeletion;
 pub use validate::MAX_GENERATION;
 
 #[cfg(test)]

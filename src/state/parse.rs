@@ -122,6 +122,7 @@ impl Lock {
             upgrade: raw.upgrade,
             files: raw.files.into_iter().map(|(k, v)| (k, v.value)).collect(),
             adopted: raw.adopted,
+            operator_deletes: raw.operator_deletes,
         };
         validate::check(&lock, path, text)?;
         Ok(lock)
@@ -163,6 +164,8 @@ struct RawLock {
     files: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     adopted: Vec<ObjectOrigin>,
+    #[serde(default)]
+    operator_deletes: Vec<OperatorDeletion>,
 }
 
 #[derive(Deserialize)]

@@ -140,7 +140,12 @@ pub fn check_collisions(
                 &ctx.base,
             );
             model.restarts.clear();
-            let tree = crate::render::render(&model, charts).map_err(|e| ctx.render_error(e))?;
+            let rendered = crate::render::render(&model, charts);
+            let Some(tree) =
+                super::refusals::unless_refused(rendered).map_err(|e| ctx.render_error(e))?
+            else {
+                continue;
+            };
             out.extend(collisions(ctx, &tree, &prefix));
         }
     }

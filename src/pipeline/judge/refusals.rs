@@ -76,6 +76,20 @@ pub fn render_refusals(
     Ok(out)
 }
 
+/// A render, or `None` when the renderer refuses it for a reason [`render_refusals`]
+/// reports as MP108: the other readers of a judged render (gateway releases, collisions)
+/// have nothing to read from a step that cannot be rendered, and must not turn the finding
+/// into an input error.
+pub(crate) fn unless_refused(
+    rendered: Result<crate::render::RenderedTree, RenderError>,
+) -> Result<Option<crate::render::RenderedTree>, RenderError> {
+    match rendered {
+        Ok(tree) => Ok(Some(tree)),
+        Err(RenderError::UnsupportedAt { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// `input.rendered.refused`: `[{step, message}]`.
 pub fn to_input(refusals: &[Refusal]) -> serde_json::Value {
     refusals

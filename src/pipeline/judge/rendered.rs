@@ -359,8 +359,11 @@ pub fn check_gateways(
         &ctx.base,
     );
     model.restarts.clear();
-    let after = crate::render::render(&model, charts).map_err(|e| ctx.render_error(e))?;
-    let after = gateway_releases(&after, &prefix, gateways)?;
+    let rendered = crate::render::render(&model, charts);
+    let after = match super::refusals::unless_refused(rendered).map_err(|e| ctx.render_error(e))? {
+        Some(tree) => gateway_releases(&tree, &prefix, gateways)?,
+        None => Vec::new(),
+    };
     Ok(merge(vec![committed, after, inventory_releases(ctx)]))
 }
 
