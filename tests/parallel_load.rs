@@ -20,7 +20,7 @@ fn group(i: usize) -> String {
          - {{name: http, port: 80}}\n",
         r = 1 + i % 3
     );
-    if i % 3 != 0 {
+    if !i.is_multiple_of(3) {
         let _ = write!(
             out,
             "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: app-{i}, namespace: ns-{ns}}}\n\
