@@ -187,3 +187,65 @@ fn anchors_beyond_a_runs_share_of_the_alias_budget_still_load() {
     let (code, stderr) = load_with_bad_document(&doc, 1_000, "2");
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// `debug load` of a repository of 40 small files where files `bad` hold a broken document.
+fn first_error_with(bad: &[usize], threads: &str) -> (i32, String) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    repository(tmp.path());
+    std::fs::remove_file(tmp.path().join("apps/big.yaml")).expect("removed");
+    for &f in bad {
+        let mut text: String = (0..10).map(|j| group(100_000 + f * 10 + j)).collect();
+        text.push_str("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n");
+        std::fs::write(tmp.path().join(format!("apps/small-{f:02}.yaml")), text).expect("written");
+    }
+    let dir = tmp.path().to_str().expect("utf-8 path");
+    let (code, _, stderr) = run(threads, &["debug", "load", "-C", dir]);
+    (code, stderr)
+}
+
+#[test]
+fn the_first_bad_file_in_source_order_is_reported_whatever_the_threads() {
+    for threads in ["1", "4"] {
+        let (code, stderr) = first_error_with(&[31, 7, 19], threads);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains("apps/small-07.yaml:"),
+            "{threads}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("small-19") && !stderr.contains("small-31"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_file_before_an_unresolvable_glob_is_reported_first() {
+    use meshplan::inventory::{Limits, Source, load};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("a.yaml"), "apiVersion: v1\nkind: [\n").expect("written");
+    let sources = |second: &str| {
+        vec![
+            Source::Glob {
+                pattern: "*.yaml".to_string(),
+                namespace: None,
+            },
+            Source::Glob {
+                pattern: second.to_string(),
+                namespace: None,
+            },
+        ]
+    };
+    let err =
+        load(tmp.path(), &sources("../*.yaml"), &Limits::default()).expect_err("a.yaml is broken");
+    assert_eq!(err.path, Path::new("a.yaml"), "{err}");
+    // With the first file fixed, the glob is what is reported.
+    std::fs::write(
+        tmp.path().join("a.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    )
+    .expect("written");
+    let err = load(tmp.path(), &sources("../*.yaml"), &Limits::default())
+        .expect_err("the glob leaves the directory");
+    assert!(err.to_string().contains(".."), "{err}");
+}
