@@ -228,6 +228,29 @@ mod tests {
         assert_eq!(outcome(cut_parse(&text, 1000)), whole);
     }
 
+    #[test]
+    fn tricky_markers_give_what_the_whole_parse_gives() {
+        for text in [
+            // A marker line inside a multi-line quoted scalar: an error either way.
+            "a: 1\n---\nb: \"x\n---\ny\"\n---\nc: 3\n",
+            "a: 1\n---\nb: 'x\n--- y'\n",
+            // Inside a flow collection spanning lines.
+            "a: 1\n---\nb: [1,\n---\n2]\n",
+            // Content on the marker line, document end markers, comments.
+            "--- {a: 1}\n--- [1, 2]\n...\n---\n# ---\nb: 2\n--- # c\n--- !!str x\n",
+            // Block scalars whose lines look like markers only when indented.
+            "a: |\n  ---\n   --- x\n---\nb: >-\n  ---\n",
+            // A root block scalar with content at column 0, ended by a marker.
+            "--- >\nfolded\n--- |\nliteral\n...\n---\nc: 1\n",
+            // Empty documents between markers, and a trailing marker.
+            "---\n---\na: 1\n---\n---\n",
+        ] {
+            let cut = outcome(cut_parse(text, 1));
+            let whole = outcome(parse::parse_documents(text, Path::new("t.yaml")));
+            assert_eq!(cut, whole, "{text:?}");
+        }
+    }
+
     /// The documents as compared: line, item lines and value, or the error's text.
     fn outcome(parsed: Result<Vec<Doc>, InventoryError>) -> Result<Vec<String>, String> {
         parsed
