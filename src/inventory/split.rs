@@ -37,8 +37,8 @@ pub(crate) fn parse_file_in_runs(
     min_run: usize,
 ) -> Result<Vec<Doc>, InventoryError> {
     let runs = runs(text, min_run);
-    // Outside the loader's pool (whose workers have the parser's stack), parse alone: rayon's
-    // global pool has small stacks.
+    // Only the loader's pool (`parallel`), whose workers have the parser's stack, calls this
+    // from a rayon thread; outside any pool (it could not start) the file is parsed alone.
     if runs.len() < 2 || rayon::current_thread_index().is_none() {
         return parse::parse_documents(text, display);
     }
