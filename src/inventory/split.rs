@@ -220,6 +220,19 @@ mod tests {
     }
 
     #[test]
+    fn empty_nodes_at_the_end_of_a_run_are_placed_as_in_the_whole_parse() {
+        for text in [
+            "a: 1\n--- >-\n---\nb: 2\n",
+            "a: 1\n--- |\n---\nb: 2\n",
+            "kind: List\nitems:\n- {a: 1}\n-\n---\nb: 2\n",
+        ] {
+            let cut = outcome(cut_parse(text, 1));
+            let whole = outcome(parse::parse_documents(text, Path::new("t.yaml")));
+            assert_eq!(cut, whole, "{text:?}");
+        }
+    }
+
+    #[test]
     fn a_failing_run_falls_back_to_the_whole_file_and_its_error() {
         let text = "a: 1\n---\nb: [\n---\nc: 3\n";
         let cut = cut_parse(text, 1).expect_err("invalid");
