@@ -14,8 +14,10 @@ mod helm;
 mod kinds;
 mod kustomize;
 mod names;
+mod parallel;
 mod parse;
 mod sources;
+mod split;
 mod stack;
 mod subst;
 
@@ -282,12 +284,23 @@ fn load_all(
         .iter()
         .any(|b| !matches!(b.kind, BuildKind::Helm { .. }));
     let mut built = build::build_all(base_dir, &builds)?.into_iter();
+    // Files are resolved in source order, parsed all at once (`parallel`), then added in
+    // that order again, so objects, warnings and the first error are as if read one by one:
+    // a source that cannot be resolved is reported after the files of the sources before it.
+    let mut pending: Vec<parallel::Pending> = Vec::new();
+    let mut unresolved = None;
     // A file matched by several sources is read once, for the first of them.
     let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
     for source in sources {
         let files = match source {
             Source::Glob { pattern, namespace } => {
-                let files = resolver.glob(pattern, namespace.as_deref())?;
+                let files = match resolver.glob(pattern, namespace.as_deref()) {
+                    Ok(files) => files,
+                    Err(e) => {
+                        unresolved = Some(e);
+                        break;
+                    }
+                };
                 if files.is_empty() {
                     inv.warnings
                         .push(format!("manifest glob `{pattern}` matches no file"));
@@ -295,7 +308,13 @@ fn load_all(
                 files
             }
             Source::Path(path) => {
-                let files = resolver.path(path)?;
+                let files = match resolver.path(path) {
+                    Ok(files) => files,
+                    Err(e) => {
+                        unresolved = Some(e);
+                        break;
+                    }
+                };
                 if files.is_empty() {
                     inv.warnings.push(format!(
                         "{} contains no *.yaml, *.yml or *.json file",
@@ -310,10 +329,9 @@ fn load_all(
                 namespace: None,
             }],
             Source::Build(_) => {
-                let Some(result) = built.next() else {
-                    continue;
-                };
-                add_built(result, &mut objects, &mut inv)?;
+                if let Some(result) = built.next() {
+                    pending.push(parallel::Pending::Built(result));
+                }
                 continue;
             }
         };
@@ -329,13 +347,20 @@ fn load_all(
                 continue;
             }
             seen.insert(file.display.clone(), file.namespace.clone());
-            if matches!(source, Source::Stdin) {
-                load_bytes(stdin.unwrap_or_default(), &file, &mut objects, &mut inv)?;
-            } else {
-                let bytes = read_file(&file, limits)?;
-                load_bytes(&bytes, &file, &mut objects, &mut inv)?;
+            let stdin = matches!(source, Source::Stdin);
+            pending.push(parallel::Pending::File { file, stdin });
+        }
+    }
+    for loaded in parallel::parse_all(pending, limits, stdin.unwrap_or_default()) {
+        match loaded {
+            parallel::Loaded::Built(result) => add_built(result, &mut objects, &mut inv)?,
+            parallel::Loaded::File { file, docs } => {
+                add_docs(docs?, &file, &mut objects, &mut inv)?
             }
         }
+    }
+    if let Some(e) = unresolved {
+        return Err(e);
     }
     sort_objects(&mut objects);
     index(&mut inv, objects)?;
@@ -460,16 +485,33 @@ fn too_large(display: &Path, size: u64, limits: &Limits) -> InventoryError {
     )
 }
 
-/// Parses one file's bytes and appends its objects.
-fn load_bytes(
-    bytes: &[u8],
+/// Reads and parses one file (stdin: its bytes), on a `parallel` worker.
+fn read_and_parse(
+    file: &FileInput,
+    stdin: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Vec<parse::Doc>, InventoryError> {
+    let display = Path::new(&file.display);
+    let owned;
+    let bytes = match stdin {
+        Some(bytes) => bytes,
+        None => {
+            owned = read_file(file, limits)?;
+            &owned
+        }
+    };
+    let text = parse::utf8(bytes, display)?;
+    split::parse_file(text, display)
+}
+
+/// Appends the objects of one file's parsed documents.
+fn add_docs(
+    docs: Vec<parse::Doc>,
     file: &FileInput,
     objects: &mut Vec<Object>,
     inv: &mut Inventory,
 ) -> Result<(), InventoryError> {
     let display = Path::new(&file.display);
-    let text = parse::utf8(bytes, display)?;
-    let docs = parse::parse_documents(text, display)?;
     // A file none of whose documents has apiVersion or kind is not a manifest at all (an
     // OpenAPI file, Helm values): skipped with a note. Mixed into a manifest, such a
     // document is an error below.
