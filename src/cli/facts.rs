@@ -40,7 +40,7 @@ pub(crate) struct FactsArgs {
 }
 
 /// Runs `facts`.
-pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
+pub(crate) fn run(args: &FactsArgs) -> Result<ExitCode, Error> {
     let ctx = Pipeline::load(&args.spec.options())?;
     let mut facts = match args.step {
         FactsPoint::Current => {

@@ -17,6 +17,7 @@ pub mod model;
 pub mod pdb;
 pub mod protocol;
 pub mod selector;
+pub mod tenancy;
 mod services;
 mod text;
 mod workload;

@@ -10,6 +10,7 @@
 //!    schema editors use and the loader can never disagree unnoticed.
 
 pub mod located;
+mod meshes;
 pub mod model;
 pub mod schema;
 mod starter;
@@ -17,6 +18,7 @@ pub mod validate;
 
 pub use model::*;
 pub use schema::json_schema;
+pub use meshes::{Meshes, load_meshes, parse_meshes};
 pub use starter::starter_yaml;
 
 use located::{Kind, Node, Pos};
@@ -60,37 +62,48 @@ pub struct LoadedSpec {
     pub locations: Node,
 }
 
-/// Reads, parses and validates a spec file.
+/// Reads, parses and validates a spec file of one `Mesh` document (a file of several is
+/// refused here: [`load_meshes`] reads those).
 pub fn load(path: &Path) -> Result<LoadedSpec, SpecError> {
+    let text = read_text(path)?;
+    let (spec, locations) = parse_located(path, &text)?;
+    Ok(LoadedSpec {
+        path: path.to_path_buf(),
+        base_dir: base_dir_of(path),
+        spec,
+        locations,
+    })
+}
+
+/// The spec file as UTF-8 text, or an error naming where it is not.
+fn read_text(path: &Path) -> Result<String, SpecError> {
     let bytes = std::fs::read(path).map_err(|e| SpecError {
         path: path.to_path_buf(),
         line: 0,
         column: 0,
         message: format!("cannot read spec: {e}"),
     })?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let pos = byte_pos(&bytes, e.valid_up_to());
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let valid = e.utf8_error().valid_up_to();
+        let pos = byte_pos(bytes, valid);
         SpecError::at(
             path,
             pos,
             format!(
                 "the spec is not valid UTF-8 (invalid byte 0x{:02x})",
-                bytes.get(e.valid_up_to()).copied().unwrap_or(0)
+                bytes.get(valid).copied().unwrap_or(0)
             ),
         )
-    })?;
-    let (spec, locations) = parse_located(path, text)?;
-    let base_dir = path
-        .parent()
+    })
+}
+
+/// The directory relative paths of a spec resolve against: the file's own.
+fn base_dir_of(path: &Path) -> PathBuf {
+    path.parent()
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("."));
-    Ok(LoadedSpec {
-        path: path.to_path_buf(),
-        base_dir,
-        spec,
-        locations,
-    })
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// 1-based line and column (in characters) of byte offset `offset` of possibly invalid UTF-8.
