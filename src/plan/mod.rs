@@ -9,7 +9,7 @@
 
 use crate::catalog::{Catalog, Version, parse_minor};
 use crate::facts::{FactsBase, MeshView};
-use crate::spec::{GatewayStrategy, Spec, Strategy, revision_name};
+use crate::spec::{GatewayStrategy, Spec, Strategy};
 use crate::state::{ConfigHash, FIRST_COLOUR, Lock, PlannedGateway, UpgradeState};
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -128,7 +128,7 @@ pub(super) fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String])
         let revision = if last {
             spec.revision()
         } else {
-            revision_name(hop)
+            spec.hop_revision(hop)
         };
         out.push(step(name("install"), hop, StepKind::Install, &revision));
         match &tag {

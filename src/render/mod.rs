@@ -418,13 +418,21 @@ fn render_namespaces(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Resul
     let listed: BTreeSet<&str> = m.namespaces.iter().map(|n| n.name.as_str()).collect();
     let mut implicit: BTreeSet<&str> = m.gateways.iter().map(|g| g.namespace.as_str()).collect();
     if !m.revisions.is_empty() {
-        implicit.insert(ISTIO_NAMESPACE);
+        implicit.insert(m.control_plane_namespace());
     }
     for name in implicit.into_iter().filter(|n| !listed.contains(n)) {
+        // A tenant's control-plane namespace carries its mesh label, so that its istiod's
+        // discovery selectors (by default that label) discover its own namespace.
+        let mut ns_labels = labels.clone();
+        if let (Some(t), Value::Object(map)) = (&m.tenant, &mut ns_labels)
+            && name == t.namespace
+        {
+            map.insert(crate::facts::tenancy::MESH_LABEL.into(), json!(t.mesh));
+        }
         r.emit(
             format!("namespaces/{name}.yaml"),
             "common/namespace.yaml.j2",
-            json!({"namespace": {"name": name, "labels": labels}, "labels": labels}),
+            json!({"namespace": {"name": name, "labels": ns_labels}, "labels": labels}),
             None,
         )?;
     }

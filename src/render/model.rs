@@ -35,6 +35,20 @@ pub struct RenderModel {
     pub namespaces: Vec<RenderNamespace>,
     /// Pod-template annotation bumps that restart workloads.
     pub restarts: Vec<RestartBump>,
+    /// A mesh of several in one cluster: its control-plane namespace and discovery
+    /// selectors; None for a single mesh (rendered in `istio-system`, discovering all).
+    pub tenant: Option<RenderTenant>,
+}
+
+/// One tenant mesh of a cluster of several.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RenderTenant {
+    /// The mesh's name (the value of its `meshplan.dev/mesh` label).
+    pub mesh: String,
+    /// Its control plane's namespace (`spec.istio.namespace`).
+    pub namespace: String,
+    /// `meshConfig.discoverySelectors` of its istiod.
+    pub discovery_selectors: Vec<crate::spec::LabelSelector>,
 }
 
 /// One installed istiod revision.
@@ -104,6 +118,13 @@ pub const RESTART_ANNOTATION: &str = "meshplan.dev/restarted-for";
 pub const COLOUR_LABEL: &str = "meshplan.dev/colour";
 
 impl RenderModel {
+    /// The namespace the control plane's releases go to.
+    pub fn control_plane_namespace(&self) -> &str {
+        self.tenant
+            .as_ref()
+            .map_or(super::ISTIO_NAMESPACE, |t| t.namespace.as_str())
+    }
+
     /// A copy with every list sorted (and tags deduplicated), so the order the caller built
     /// the model in never reaches the output.
     pub fn normalized(&self) -> RenderModel {

@@ -103,12 +103,13 @@ pub fn parse_meshes(path: &Path, text: &str) -> Result<Vec<(Spec, Node)>, SpecEr
     }
     let specs: Vec<Spec> = serde_saphyr::from_str_multiple_with_options(text, options())
         .map_err(|e| multi_error(path, text, &e))?;
-    let docs: Vec<(Spec, Node)> = specs.into_iter().zip(trees).collect();
+    let mut docs: Vec<(Spec, Node)> = specs.into_iter().zip(trees).collect();
     for (spec, tree) in &docs {
         validate::check(spec, tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
         schema::check(spec, tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     }
     check_together(&docs).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
+    prefix_colliding_revisions(&mut docs);
     Ok(docs)
 }
 
@@ -177,6 +178,21 @@ fn check_together(docs: &[(Spec, Node)]) -> Result<(), validate::Failure> {
         }
     }
     Ok(())
+}
+
+/// Revision names are cluster-wide (istiod releases, webhooks, `istio.io/rev` values): a
+/// mesh whose derived revision name an earlier mesh of the file already derives gets its
+/// names prefixed with its own name (`mesh-b-1-24-6`). The earlier mesh keeps its names,
+/// so adding a tenant at the end of the file never renames a running one; an explicit
+/// `spec.istio.revision` is never changed (MP210 judges a collision of those).
+fn prefix_colliding_revisions(docs: &mut [(Spec, Node)]) {
+    let mut taken = std::collections::BTreeSet::new();
+    for (spec, _) in docs.iter_mut() {
+        if spec.spec.istio.revision.is_none() && taken.contains(&spec.revision()) {
+            spec.spec.istio.revision_prefix = Some(spec.metadata.name.clone());
+        }
+        taken.insert(spec.revision());
+    }
 }
 
 /// Where `spec.output` is, or the `spec` key when the default is in force.

@@ -380,13 +380,23 @@ impl Spec {
         out
     }
 
-    /// The managed revision name: `spec.istio.revision` or the version with dots as dashes.
+    /// The managed revision name: `spec.istio.revision` or the version with dots as dashes
+    /// (prefixed with the mesh name where another mesh of the cluster derives the same).
     pub fn revision(&self) -> String {
         self.spec
             .istio
             .revision
             .clone()
-            .unwrap_or_else(|| revision_name(&self.spec.istio.version))
+            .unwrap_or_else(|| self.hop_revision(&self.spec.istio.version))
+    }
+
+    /// The revision name of an intermediate hop's version: `1-25-5`, or `<mesh>-1-25-5` for
+    /// a mesh whose derived names are prefixed.
+    pub fn hop_revision(&self, version: &str) -> String {
+        match &self.spec.istio.revision_prefix {
+            Some(prefix) => format!("{prefix}-{}", revision_name(version)),
+            None => revision_name(version),
+        }
     }
 }
 

@@ -104,6 +104,13 @@ pub struct Istio {
     /// Revision name; default derived from the version (1.24.3 → `1-24-3`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
+    /// Set by the loader of a spec of several meshes, never written by users: the mesh name
+    /// that prefixes this mesh's derived revision names (`mesh-b-1-24-6`) because an
+    /// earlier mesh of the file derives the same name (webhooks and istiod releases are
+    /// named after revisions, cluster-wide).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub revision_prefix: Option<String>,
     /// Revision tags pointing at the managed revision (`default` makes it serve
     /// `istio-injection=enabled` namespaces).
     #[serde(default)]

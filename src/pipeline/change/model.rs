@@ -4,6 +4,7 @@
 //! the lock's words map onto it, so `render`, `diff`, `commit` and the MP502 drift check all
 //! render the same thing for the same lock.
 
+use crate::facts::tenancy::MESH_LABEL;
 use crate::facts::FactsBase;
 use crate::inventory::Inventory;
 use crate::render::{RenderGateway, RenderModel, RenderNamespace, RenderRevision, RestartBump};
@@ -28,8 +29,14 @@ pub fn render_model(
     inventory: &Inventory,
     lock: &Lock,
     base: &FactsBase,
+    tenancy: Option<&crate::facts::tenancy::Tenancy>,
 ) -> RenderModel {
     let istio = &spec.spec.istio;
+    let tenant = tenancy.map(|_| crate::render::model::RenderTenant {
+        mesh: spec.metadata.name.clone(),
+        namespace: crate::facts::tenancy::control_plane_namespace(spec).to_string(),
+        discovery_selectors: crate::facts::tenancy::discovery_selectors(spec),
+    });
     let mut tags_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (tag, target) in &lock.tags {
         tags_of
@@ -95,6 +102,9 @@ pub fn render_model(
                 .map(|l| (*l).clone())
                 .unwrap_or_default();
             labels.insert(REV_LABEL.to_string(), rev.clone());
+            if tenant.is_some() {
+                labels.insert(MESH_LABEL.to_string(), spec.metadata.name.clone());
+            }
             let object = inventory.get("Namespace", "", name);
             RenderNamespace {
                 name: name.clone(),
@@ -156,6 +166,7 @@ pub fn render_model(
         gateways,
         namespaces,
         restarts,
+        tenant,
     }
 }
 
@@ -245,7 +256,7 @@ mod tests {
     fn lock_becomes_the_render_model() {
         let (spec, inventory) = bookinfo();
         let base = FactsBase::new(&spec, &inventory);
-        let m = render_model(&spec, &inventory, &lock(), &base);
+        let m = render_model(&spec, &inventory, &lock(), &base, None);
         assert_eq!(m.cluster, "bookinfo-demo");
         assert_eq!(m.default_revision.as_deref(), Some("1-28-1"));
         let tags: BTreeMap<&str, &[String]> = m
@@ -292,9 +303,9 @@ mod tests {
         };
         let inventory = Inventory::from_objects(vec![ns]).expect("inventory");
         let base = FactsBase::new(&spec, &inventory);
-        let m = render_model(&spec, &inventory, &lock(), &base);
+        let m = render_model(&spec, &inventory, &lock(), &base, None);
         assert!(m.namespaces[0].defined_elsewhere);
-        let empty = render_model(&spec, &inventory, &Lock::empty("bookinfo-demo"), &base);
+        let empty = render_model(&spec, &inventory, &Lock::empty("bookinfo-demo"), &base, None);
         assert!(empty.namespaces.is_empty() && empty.revisions.is_empty());
         assert_eq!(empty.gateways[0].active, None);
     }
@@ -345,7 +356,7 @@ mod tests {
                 },
             );
         }
-        let m = render_model(&spec, &inventory, &lock, &base);
+        let m = render_model(&spec, &inventory, &lock, &base, None);
         let restarts: BTreeMap<String, &str> = m
             .restarts
             .iter()

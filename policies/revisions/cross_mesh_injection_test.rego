@@ -1,0 +1,27 @@
+package meshplan.revisions.cross_mesh_injection_test
+
+import data.meshplan.revisions.cross_mesh_injection
+
+fixture_fires := {"facts": {"tenancy": {"crossInjections": [{
+	"namespace": "team-b",
+	"owner": "mesh-b",
+	"injector": "mesh-a",
+	"revision": "1-24-6",
+	"reason": "istio-injection=enabled selects the default revision 1-24-6",
+}]}}}
+
+test_fires_on_a_namespace_injected_by_another_mesh if {
+	findings := cross_mesh_injection.deny with input as fixture_fires
+	count(findings) == 1
+	some f in findings
+	f.object.name == "team-b"
+	contains(f.msg, "of mesh mesh-b would be injected by mesh mesh-a's revision 1-24-6")
+}
+
+test_quiet_when_each_mesh_injects_its_own if {
+	count(cross_mesh_injection.deny) == 0 with input as {"facts": {"tenancy": {"crossInjections": []}}}
+}
+
+test_quiet_for_a_single_mesh if {
+	count(cross_mesh_injection.deny) == 0 with input as {"facts": {}}
+}
