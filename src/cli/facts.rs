@@ -59,6 +59,7 @@ pub(crate) fn run(args: &FactsArgs) -> Result<ExitCode, Error> {
         }
     };
     facts.versions = ctx.version_facts();
+    ctx.mark_meshes(&mut facts);
     let text = match args.format {
         FactsFormat::Json => {
             let mut s =

@@ -264,6 +264,8 @@ impl FactsBase {
                 file: base.file.clone(),
                 line: base.line,
                 reason: decision.reason,
+                mesh: None,
+                mesh_reason: None,
             });
             ns_effective.insert(name.as_str(), seen);
         }

@@ -34,3 +34,47 @@ pub(super) fn attach(cluster: &str, all: &mut [Pipeline]) {
         p.tenancy = Some(t);
     }
 }
+
+impl Pipeline {
+    /// Names, in a spec of several meshes, the mesh each namespace and workload of `facts`
+    /// belongs to, and why (`meshplan facts`); a single mesh's facts are left as they are.
+    /// A namespace is a mesh's when the mesh lists it; one two meshes list is this mesh's
+    /// (the overlap is MP209's finding), one no mesh lists belongs to none.
+    pub fn mark_meshes(&self, facts: &mut crate::facts::Facts) {
+        let Some(t) = &self.tenancy else {
+            return;
+        };
+        let mut owner_of = std::collections::BTreeMap::new();
+        for ns in &mut facts.namespaces {
+            let claimants: Vec<&str> = t
+                .meshes
+                .iter()
+                .filter(|(_, m)| m.namespaces.contains(&ns.name))
+                .map(|(name, _)| name.as_str())
+                .collect();
+            let (mesh, reason) = if claimants.contains(&t.mesh.as_str()) {
+                let reason = match claimants.as_slice() {
+                    [_] => format!("listed in spec.namespaces of mesh {}", t.mesh),
+                    _ => format!(
+                        "listed by meshes {} (mesh-overlap, MP209)",
+                        claimants.join(", ")
+                    ),
+                };
+                (Some(t.mesh.clone()), reason)
+            } else if let Some(first) = claimants.first() {
+                (
+                    Some((*first).to_string()),
+                    format!("listed in spec.namespaces of mesh {first}"),
+                )
+            } else {
+                (None, "no mesh of the cluster lists it".to_string())
+            };
+            owner_of.insert(ns.name.clone(), mesh.clone());
+            ns.mesh = Some(mesh);
+            ns.mesh_reason = Some(reason);
+        }
+        for w in &mut facts.workloads {
+            w.mesh = Some(owner_of.get(&w.object.namespace).cloned().flatten());
+        }
+    }
+}
