@@ -33,6 +33,7 @@ mod safety;
 mod safety_input;
 mod safety_secrets;
 mod spec;
+mod tenants;
 mod upgrade;
 mod webhooks;
 mod wiring;

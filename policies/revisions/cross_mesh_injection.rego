@@ -32,6 +32,15 @@ metadata := {
 
 deny contains util.namespace_finding({"name": c.namespace}, msg, hint) if {
 	some c in input.facts.tenancy.crossInjections
+	c.namespace != ""
 	msg := sprintf("namespace %s of mesh %s would be injected by mesh %s's revision %s (%s)", [c.namespace, c.owner, c.injector, c.revision, c.reason])
 	hint := "give the default tag to one mesh at most, label namespaces with istio.io/rev, and keep revision names unique across the cluster"
+}
+
+# Two meshes serving the same revision or tag name: whatever namespace carries the label.
+deny contains {"msg": msg, "hint": hint} if {
+	some c in input.facts.tenancy.crossInjections
+	c.namespace == ""
+	msg := sprintf("revision or tag %s is served by meshes %s and %s: %s", [c.revision, c.owner, c.injector, c.reason])
+	hint := "give the default tag to one mesh at most, and keep revision and tag names unique across the cluster"
 }

@@ -25,3 +25,19 @@ test_quiet_when_each_mesh_injects_its_own if {
 test_quiet_for_a_single_mesh if {
 	count(cross_mesh_injection.deny) == 0 with input as {"facts": {}}
 }
+
+fixture_collision := {"facts": {"tenancy": {"crossInjections": [{
+	"namespace": "",
+	"owner": "mesh-a",
+	"injector": "mesh-b",
+	"revision": "default",
+	"reason": "both inject istio-injection=enabled namespaces and istio.io/rev=default",
+}]}}}
+
+test_fires_on_a_tag_two_meshes_serve if {
+	findings := cross_mesh_injection.deny with input as fixture_collision
+	count(findings) == 1
+	some f in findings
+	not f.object
+	contains(f.msg, "revision or tag default is served by meshes mesh-a and mesh-b")
+}

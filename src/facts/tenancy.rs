@@ -299,7 +299,45 @@ fn cross_injections(members: &[Member<'_>]) -> Vec<CrossInjection> {
             }
         }
     }
+    out.extend(name_collisions(members));
     out.sort_by(|a, b| (&a.namespace, &a.injector).cmp(&(&b.namespace, &b.injector)));
+    out
+}
+
+/// Revision or tag names two meshes both serve: their webhooks (and, for `default`, the
+/// `istio-injection=enabled` webhooks) match the same labels, so whichever namespace or pod
+/// carries them is injected twice; the webhook configurations even share a name. Reported
+/// with an empty `namespace`: it holds whatever namespaces carry the labels.
+fn name_collisions(members: &[Member<'_>]) -> Vec<CrossInjection> {
+    let names = |m: &Member<'_>| -> BTreeSet<String> {
+        m.view
+            .revisions
+            .keys()
+            .chain(m.view.tags.keys())
+            .cloned()
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (i, owner) in members.iter().enumerate() {
+        let mine = names(owner);
+        for injector in members.iter().skip(i + 1) {
+            for name in mine.intersection(&names(injector)) {
+                let what = if name == "default" {
+                    "both inject istio-injection=enabled namespaces and istio.io/rev=default"
+                        .to_string()
+                } else {
+                    format!("both inject istio.io/rev={name}")
+                };
+                out.push(CrossInjection {
+                    namespace: String::new(),
+                    owner: owner.spec.metadata.name.clone(),
+                    injector: injector.spec.metadata.name.clone(),
+                    revision: name.clone(),
+                    reason: what,
+                });
+            }
+        }
+    }
     out
 }
 
