@@ -137,7 +137,11 @@ fn the_example_overlap_is_mp209_at_the_namespace_entry() {
     let (code, report) = check_json(&root().join(EXAMPLE));
     assert_eq!(code, 1);
     let overlap = findings(&report, "MP209");
-    assert_eq!(overlap.len(), 1, "reported once for the two meshes: {report}");
+    assert_eq!(
+        overlap.len(),
+        1,
+        "reported once for the two meshes: {report}"
+    );
     let d = overlap[0];
     assert_eq!(d["object"]["kind"], "Namespace");
     assert_eq!(d["object"]["name"], "shared");
@@ -265,10 +269,7 @@ fn a_default_tag_in_two_meshes_is_cross_mesh_injection() {
     let (code, report) = check_json(d);
     assert_eq!(code, 1);
     let cross = findings(&report, "MP210");
-    let named: Vec<&str> = cross
-        .iter()
-        .filter_map(|d| d["message"].as_str())
-        .collect();
+    let named: Vec<&str> = cross.iter().filter_map(|d| d["message"].as_str()).collect();
     assert!(
         named.iter().any(|m| m.contains(
             "namespace team-b of mesh mesh-b would be injected by mesh mesh-a's revision 1-26-8"
@@ -276,7 +277,10 @@ fn a_default_tag_in_two_meshes_is_cross_mesh_injection() {
         "{named:?}"
     );
     assert!(
-        named.iter().any(|m| m.contains("namespace team-a of mesh mesh-a would be injected by mesh mesh-b's")),
+        named
+            .iter()
+            .any(|m| m
+                .contains("namespace team-a of mesh mesh-a would be injected by mesh mesh-b's")),
         "{named:?}"
     );
     // The tag in one mesh only: each mesh injects its own namespaces.
@@ -309,7 +313,10 @@ fn revision_names_are_unique_across_the_cluster() {
     assert_eq!(code, 0, "{err}");
     let facts: serde_json::Value = serde_json::from_str(&out).expect("facts JSON");
     // The first mesh keeps the plain name, the second is prefixed.
-    assert_eq!(facts["namespaces"][0]["revision"], "mesh-b-1-26-8", "{facts}");
+    assert_eq!(
+        facts["namespaces"][0]["revision"], "mesh-b-1-26-8",
+        "{facts}"
+    );
     assert_eq!(plan("mesh-a")["steps"][0]["name"], "install");
     let (_, out, _) = run_in(d, &["facts", "--format", "json", "--mesh", "mesh-a"]);
     let facts: serde_json::Value = serde_json::from_str(&out).expect("facts JSON");
@@ -339,9 +346,9 @@ fn cluster_restart_budget_counts_every_mesh_next_step() {
     assert_eq!(budget.len(), 1, "reported once: {report}");
     assert_eq!(budget[0]["severity"], "warn");
     assert!(
-        budget[0]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("restart 6 workloads together (mesh-b 6), more than maxRestartsPerCluster (3)")),
+        budget[0]["message"].as_str().is_some_and(|m| m.contains(
+            "restart 6 workloads together (mesh-b 6), more than maxRestartsPerCluster (3)"
+        )),
         "{report}"
     );
     assert_eq!(budget[0]["file"], "meshplan.yaml");
@@ -377,7 +384,10 @@ fn facts_name_the_mesh_of_each_namespace_and_workload() {
         "{facts}"
     );
     // A single mesh's facts have no `mesh` field at all.
-    let (code, out, _) = run_in(&root().join("examples/bookinfo"), &["facts", "--format", "json"]);
+    let (code, out, _) = run_in(
+        &root().join("examples/bookinfo"),
+        &["facts", "--format", "json"],
+    );
     assert_eq!(code, 0);
     let facts: serde_json::Value = serde_json::from_str(&out).expect("facts JSON");
     assert!(facts["namespaces"][0].get("mesh").is_none(), "{facts}");
@@ -403,7 +413,10 @@ fn committing_one_mesh_never_touches_the_other() {
             "{out}"
         );
         let subject = git(d, &["log", "-1", "--format=%s", &branch]);
-        assert_eq!(subject.trim(), format!("meshplan({CLUSTER}/mesh-b): {step} {n}"));
+        assert_eq!(
+            subject.trim(),
+            format!("meshplan({CLUSTER}/mesh-b): {step} {n}")
+        );
         // mesh-a's rendered files are byte-identical on the branch (same blobs).
         assert_eq!(
             git(d, &["ls-tree", "-r", &branch, "rendered/mesh-a"]),
@@ -417,7 +430,10 @@ fn committing_one_mesh_never_touches_the_other() {
         );
         if *step == "wave all" {
             // The wave restarts and relabels mesh-b's workloads and namespaces only.
-            assert!(changed.contains("rendered/mesh-b/restarts/team-b/"), "{changed}");
+            assert!(
+                changed.contains("rendered/mesh-b/restarts/team-b/"),
+                "{changed}"
+            );
             assert!(!changed.contains("team-a"), "{changed}");
         }
     }
@@ -427,26 +443,43 @@ fn committing_one_mesh_never_touches_the_other() {
     // mesh-a has nothing to commit, and its branch is its own.
     let (code, out, err) = run_in(d, &["commit", "--mesh", "mesh-a"]);
     assert_eq!(code, 0, "{err}");
-    assert!(
-        out.contains(&format!("meshplan/{CLUSTER}/mesh-a")),
-        "{out}"
-    );
+    assert!(out.contains(&format!("meshplan/{CLUSTER}/mesh-a")), "{out}");
     // mesh-b's lock on the branch records 1.26.8 only.
-    let lock = git(d, &["show", &format!("{branch}:rendered/mesh-b/meshplan.lock")]);
-    assert!(lock.contains("name: 1-26-8\n  version: \"1.26.8\""), "{lock}");
+    let lock = git(
+        d,
+        &["show", &format!("{branch}:rendered/mesh-b/meshplan.lock")],
+    );
+    assert!(
+        lock.contains("name: 1-26-8\n  version: \"1.26.8\""),
+        "{lock}"
+    );
     assert!(!lock.contains("mesh-b-1-24-6"), "{lock}");
     // The rendered istiod runs in mesh-b's namespace and discovers mesh-b's namespaces.
     let istiod = git(
         d,
-        &["show", &format!("{branch}:rendered/mesh-b/istio-system-b/istiod-1-26-8.yaml")],
+        &[
+            "show",
+            &format!("{branch}:rendered/mesh-b/istio-system-b/istiod-1-26-8.yaml"),
+        ],
     );
     assert!(istiod.contains("namespace: istio-system-b"), "{istiod}");
-    assert!(istiod.contains("istioNamespace: istio-system-b"), "{istiod}");
     assert!(
-        istiod.contains("discoverySelectors:\n        - matchLabels:\n            meshplan.dev/mesh: mesh-b"),
+        istiod.contains("istioNamespace: istio-system-b"),
         "{istiod}"
     );
-    let ns = git(d, &["show", &format!("{branch}:rendered/mesh-b/namespaces/team-b.yaml")]);
+    assert!(
+        istiod.contains(
+            "discoverySelectors:\n        - matchLabels:\n            meshplan.dev/mesh: mesh-b"
+        ),
+        "{istiod}"
+    );
+    let ns = git(
+        d,
+        &[
+            "show",
+            &format!("{branch}:rendered/mesh-b/namespaces/team-b.yaml"),
+        ],
+    );
     assert!(ns.contains("meshplan.dev/mesh: mesh-b"), "{ns}");
     git(d, &["fsck", "--strict", "--no-progress"]);
 }

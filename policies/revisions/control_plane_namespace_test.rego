@@ -2,7 +2,7 @@ package meshplan.revisions.control_plane_namespace_test
 
 import data.meshplan.revisions.control_plane_namespace
 
-fixture_shared := {"facts": {"tenancy": {"controlPlaneClashes": [{
+fixture_fires := {"facts": {"tenancy": {"controlPlaneClashes": [{
 	"namespace": "istio-system",
 	"meshes": ["mesh-a", "mesh-b"],
 	"kind": "shared",
@@ -15,7 +15,7 @@ fixture_workloads := {"facts": {"tenancy": {"controlPlaneClashes": [{
 }]}}}
 
 test_fires_on_a_shared_control_plane_namespace if {
-	findings := control_plane_namespace.deny with input as fixture_shared
+	findings := control_plane_namespace.deny with input as fixture_fires
 	count(findings) == 1
 	some f in findings
 	f.object.name == "istio-system"
@@ -29,6 +29,8 @@ test_fires_on_a_control_plane_namespace_holding_workloads if {
 	contains(f.msg, "workload namespace")
 }
 
-test_quiet_with_distinct_namespaces if {
-	count(control_plane_namespace.deny) == 0 with input as {"facts": {"tenancy": {"controlPlaneClashes": []}}}
+fixture_ok := {"facts": {"tenancy": {"controlPlaneClashes": []}}}
+
+test_ok_with_distinct_namespaces if {
+	count(control_plane_namespace.deny) == 0 with input as fixture_ok
 }

@@ -18,11 +18,13 @@ test_fires_on_a_namespace_injected_by_another_mesh if {
 	contains(f.msg, "of mesh mesh-b would be injected by mesh mesh-a's revision 1-24-6")
 }
 
-test_quiet_when_each_mesh_injects_its_own if {
-	count(cross_mesh_injection.deny) == 0 with input as {"facts": {"tenancy": {"crossInjections": []}}}
+fixture_ok := {"facts": {"tenancy": {"crossInjections": []}}}
+
+test_ok_when_each_mesh_injects_its_own if {
+	count(cross_mesh_injection.deny) == 0 with input as fixture_ok
 }
 
-test_quiet_for_a_single_mesh if {
+test_ok_for_a_single_mesh if {
 	count(cross_mesh_injection.deny) == 0 with input as {"facts": {}}
 }
 

@@ -181,7 +181,13 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
 fn judge_mesh(
     ctx: &Pipeline,
     args: &CheckArgs,
-) -> Result<(Vec<crate::diagnostic::Diagnostic>, Vec<crate::report::RuleInfo>), Error> {
+) -> Result<
+    (
+        Vec<crate::diagnostic::Diagnostic>,
+        Vec<crate::report::RuleInfo>,
+    ),
+    Error,
+> {
     let mut extra = args.policies.clone();
     extra.extend(args.charts.clone());
     let inputs = crate::pipeline::inputs::inputs(ctx, &extra);

@@ -17,8 +17,8 @@ pub mod model;
 pub mod pdb;
 pub mod protocol;
 pub mod selector;
-pub mod tenancy;
 mod services;
+pub mod tenancy;
 mod text;
 mod workload;
 

@@ -52,7 +52,15 @@ pub fn load_meshes(args: &Options) -> Result<Meshes, Error> {
 /// The mesh name `--mesh` selects, checked against the spec (None: every mesh).
 pub(super) fn select_name(meshes: &Meshes, mesh: Option<&str>) -> Result<Option<String>, Error> {
     match mesh {
-        Some(name) => Ok(Some(meshes.select(name).map_err(Error::Usage)?.spec.metadata.name.clone())),
+        Some(name) => Ok(Some(
+            meshes
+                .select(name)
+                .map_err(Error::Usage)?
+                .spec
+                .metadata
+                .name
+                .clone(),
+        )),
         None => Ok(None),
     }
 }
@@ -71,7 +79,11 @@ pub(super) fn select<'a>(meshes: &'a Meshes, mesh: Option<&str>) -> Result<&'a L
 
 /// Loads the spec's manifest globs (relative to the spec file) and the `-f` paths
 /// (relative to `-C DIR`); file names in the inventory are relative to `-C DIR`.
-pub(super) fn load_inventory(dir: &Path, spec: &LoadedSpec, args: &Options) -> Result<Inventory, Error> {
+pub(super) fn load_inventory(
+    dir: &Path,
+    spec: &LoadedSpec,
+    args: &Options,
+) -> Result<Inventory, Error> {
     let spec_dir = relative_to(&spec.base_dir, dir);
     let mut sources = Vec::new();
     let tools = inventory::Tools {

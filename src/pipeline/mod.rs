@@ -183,9 +183,10 @@ impl Pipeline {
         let meshes = load::load_meshes(args)?;
         let selected = load::select_name(&meshes, args.mesh.as_deref())?;
         let Some(cluster) = meshes.cluster.clone() else {
-            let spec = meshes.meshes.into_iter().next().ok_or_else(|| {
-                Error::Internal("a spec file parsed into no mesh".to_string())
-            })?;
+            let spec =
+                meshes.meshes.into_iter().next().ok_or_else(|| {
+                    Error::Internal("a spec file parsed into no mesh".to_string())
+                })?;
             return Ok(vec![Pipeline::load_mesh(args, spec)?]);
         };
         let mut all = Vec::new();

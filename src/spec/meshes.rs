@@ -116,7 +116,9 @@ pub fn parse_meshes(path: &Path, text: &str) -> Result<Vec<(Spec, Node)>, SpecEr
 /// A document-count breach names the limit of this reader, not the single-document one.
 fn multi_error(path: &Path, text: &str, err: &serde_saphyr::Error) -> SpecError {
     let mut e = yaml_error(path, text, err);
-    if e.message.starts_with("the spec must be a single YAML document") {
+    if e.message
+        .starts_with("the spec must be a single YAML document")
+    {
         e.message = format!(
             "the spec holds more than {MAX_MESHES} `Mesh` documents; split the cluster's meshes"
         );

@@ -16,9 +16,9 @@ pub mod schema;
 mod starter;
 pub mod validate;
 
+pub use meshes::{Meshes, load_meshes, parse_meshes};
 pub use model::*;
 pub use schema::json_schema;
-pub use meshes::{Meshes, load_meshes, parse_meshes};
 pub use starter::starter_yaml;
 
 use located::{Kind, Node, Pos};

@@ -35,11 +35,6 @@ pub struct Metadata {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MeshSpec {
-    /// The cluster this mesh runs in; required (and equal) when `meshplan.yaml` holds several
-    /// `Mesh` documents, one per tenant mesh, in which case `metadata.name` names the mesh.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
-    pub cluster: Option<String>,
     /// Minor version of the target cluster, e.g. "1.30".
     #[schemars(regex(pattern = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"))]
     pub kubernetes_version: String,
@@ -70,6 +65,11 @@ pub struct MeshSpec {
     /// Waivers of one rule for one object.
     #[serde(default)]
     pub exceptions: Vec<Exception>,
+    /// The cluster this mesh runs in; required (and equal) when `meshplan.yaml` holds several
+    /// `Mesh` documents, one per tenant mesh, in which case `metadata.name` names the mesh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
+    pub cluster: Option<String>,
 }
 
 fn default_output() -> String {
@@ -92,15 +92,6 @@ pub struct Istio {
     /// Optional image hub.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hub: Option<String>,
-    /// The control plane's namespace (default `istio-system`); distinct per mesh of a cluster.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
-    pub namespace: Option<String>,
-    /// The namespaces this mesh's istiod watches (`meshConfig.discoverySelectors`); default,
-    /// in a spec of several meshes, the label `meshplan.dev/mesh=<name>`, which meshplan puts
-    /// on the mesh's namespaces.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discovery_selectors: Option<Vec<LabelSelector>>,
     /// Revision name; default derived from the version (1.24.3 → `1-24-3`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
@@ -125,6 +116,15 @@ pub struct Istio {
     /// Where the Argo CD Applications live (`delivery: argocd-helm`).
     #[serde(default)]
     pub argocd: ArgoCd,
+    /// The control plane's namespace (default `istio-system`); distinct per mesh of a cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
+    pub namespace: Option<String>,
+    /// The namespaces this mesh's istiod watches (`meshConfig.discoverySelectors`); default,
+    /// in a spec of several meshes, the label `meshplan.dev/mesh=<name>`, which meshplan puts
+    /// on the mesh's namespaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery_selectors: Option<Vec<LabelSelector>>,
 }
 
 /// `spec.istio.argocd`: the Argo CD project and namespace of the rendered Applications.
@@ -241,16 +241,16 @@ pub struct Upgrade {
     /// Most workloads one step may restart.
     #[serde(default = "default_max_restarts")]
     pub max_restarts_per_step: u32,
-    /// Most workloads the pending next steps of all meshes of the cluster may restart
-    /// together (MP315); unbounded when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_restarts_per_cluster: Option<u32>,
     /// Allow moving to an older version.
     #[serde(default)]
     pub allow_downgrade: bool,
     /// Order in which namespaces move; unlisted ones go last.
     #[serde(default)]
     pub waves: Vec<Wave>,
+    /// Most workloads the pending next steps of all meshes of the cluster may restart
+    /// together (MP315); unbounded when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_restarts_per_cluster: Option<u32>,
 }
 
 impl Default for Upgrade {
@@ -260,9 +260,9 @@ impl Default for Upgrade {
             max_minor_skip: default_max_minor_skip(),
             max_revisions: default_max_revisions(),
             max_restarts_per_step: default_max_restarts(),
-            max_restarts_per_cluster: None,
             allow_downgrade: false,
             waves: Vec::new(),
+            max_restarts_per_cluster: None,
         }
     }
 }

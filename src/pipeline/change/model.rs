@@ -4,8 +4,8 @@
 //! the lock's words map onto it, so `render`, `diff`, `commit` and the MP502 drift check all
 //! render the same thing for the same lock.
 
-use crate::facts::tenancy::MESH_LABEL;
 use crate::facts::FactsBase;
+use crate::facts::tenancy::MESH_LABEL;
 use crate::inventory::Inventory;
 use crate::render::{RenderGateway, RenderModel, RenderNamespace, RenderRevision, RestartBump};
 use crate::spec::Spec;
@@ -305,7 +305,13 @@ mod tests {
         let base = FactsBase::new(&spec, &inventory);
         let m = render_model(&spec, &inventory, &lock(), &base, None);
         assert!(m.namespaces[0].defined_elsewhere);
-        let empty = render_model(&spec, &inventory, &Lock::empty("bookinfo-demo"), &base, None);
+        let empty = render_model(
+            &spec,
+            &inventory,
+            &Lock::empty("bookinfo-demo"),
+            &base,
+            None,
+        );
         assert!(empty.namespaces.is_empty() && empty.revisions.is_empty());
         assert_eq!(empty.gateways[0].active, None);
     }
