@@ -3,7 +3,7 @@
 //! facts, and the commit walk of one mesh leaving the other's files byte-identical. Runs on
 //! `examples/tenants` (real podinfo and Bookinfo manifests) copied into real Git repositories.
 
-use crate::common::{check_json, copy_tree, edit_spec, findings, git, root, run_in};
+use crate::common::{check_json, copy_tree, findings, git, root, run_in};
 use std::path::Path;
 
 const EXAMPLE: &str = "examples/tenants";
