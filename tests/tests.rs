@@ -34,6 +34,7 @@ mod safety_input;
 mod safety_secrets;
 mod spec;
 mod tenants;
+mod tenants_webhooks;
 mod upgrade;
 mod webhooks;
 mod wiring;
