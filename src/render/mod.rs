@@ -174,8 +174,12 @@ pub fn render(model: &RenderModel, charts: &Charts) -> Result<RenderedTree, Rend
         patches: Vec::new(),
         removals: Vec::new(),
     };
-    let labels =
+    let mut labels =
         json!({"app.kubernetes.io/managed-by": "meshplan", "meshplan.dev/cluster": m.cluster});
+    // A tenant's objects say which mesh of the cluster rendered them.
+    if let Some(t) = &m.tenant {
+        labels[crate::facts::tenancy::MESH_LABEL] = json!(t.mesh);
+    }
     render_namespaces(&mut r, &m, &labels)?;
     match m.delivery {
         Delivery::FluxHelm => render_flux(&mut r, &m, &labels)?,

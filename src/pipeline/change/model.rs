@@ -154,7 +154,8 @@ pub fn render_model(
         });
     }
     RenderModel {
-        cluster: spec.metadata.name.clone(),
+        // A mesh of several: the cluster is `spec.cluster`, the mesh is in `tenant`.
+        cluster: tenancy.map_or_else(|| spec.metadata.name.clone(), |t| t.cluster.clone()),
         delivery: istio.delivery,
         chart_repository: istio.chart_repository.clone(),
         hub: istio.hub.clone(),
