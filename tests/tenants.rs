@@ -483,3 +483,34 @@ fn committing_one_mesh_never_touches_the_other() {
     assert!(ns.contains("meshplan.dev/mesh: mesh-b"), "{ns}");
     git(d, &["fsck", "--strict", "--no-progress"]);
 }
+
+#[test]
+fn a_revision_two_meshes_serve_mid_upgrade_is_mp210() {
+    let dir = tenants_repo();
+    let d = dir.path();
+    without_overlap(d);
+    // mesh-a hops 1.24.6 -> 1.25.5 -> 1.26.8 (one minor per hop) and installs 1-25-5 on the
+    // way; mesh-b moves to 1.25.5 and would install 1-25-5 too: their final revisions
+    // differ, so only the names served along the plans show the collision.
+    let text = std::fs::read_to_string(d.join("meshplan.yaml")).expect("spec");
+    let b = text.find("name: mesh-b").expect("mesh-b document");
+    let (a, rest) = text.split_at(b);
+    write_spec(
+        d,
+        &format!(
+            "{}{}",
+            a.replacen("version: 1.24.6", "version: 1.26.8", 1),
+            rest.replacen("version: 1.26.8", "version: 1.25.5", 1)
+        ),
+    );
+    let (code, report) = check_json(d);
+    assert_eq!(code, 1);
+    let cross = findings(&report, "MP210");
+    assert_eq!(cross.len(), 1, "{report}");
+    assert!(
+        cross[0]["message"].as_str().is_some_and(|m| m.contains(
+            "revision or tag 1-25-5 is served by meshes mesh-a and mesh-b: both inject istio.io/rev=1-25-5"
+        )),
+        "{report}"
+    );
+}

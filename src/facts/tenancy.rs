@@ -31,6 +31,9 @@ pub struct Member<'a> {
     pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
     /// Its webhooks after its plan: revisions and tags.
     pub view: MeshView,
+    /// Every revision and tag name it serves at some point of its plan (the lock's, every
+    /// step's): two meshes serving one name at once, even mid-upgrade, collide.
+    pub names: BTreeSet<String>,
     /// Workloads its next pending step restarts.
     pub next_restarts: usize,
 }
@@ -304,24 +307,16 @@ fn cross_injections(members: &[Member<'_>]) -> Vec<CrossInjection> {
     out
 }
 
-/// Revision or tag names two meshes both serve: their webhooks (and, for `default`, the
-/// `istio-injection=enabled` webhooks) match the same labels, so whichever namespace or pod
-/// carries them is injected twice; the webhook configurations even share a name. Reported
-/// with an empty `namespace`: it holds whatever namespaces carry the labels.
+/// Revision or tag names two meshes both serve at some point of their plans: their webhooks
+/// (and, for `default`, the `istio-injection=enabled` webhooks) match the same labels, so
+/// whichever namespace or pod carries them is injected twice; the webhook configurations
+/// even share a name. Reported with an empty `namespace`: it holds whatever namespaces
+/// carry the labels.
 fn name_collisions(members: &[Member<'_>]) -> Vec<CrossInjection> {
-    let names = |m: &Member<'_>| -> BTreeSet<String> {
-        m.view
-            .revisions
-            .keys()
-            .chain(m.view.tags.keys())
-            .cloned()
-            .collect()
-    };
     let mut out = Vec::new();
     for (i, owner) in members.iter().enumerate() {
-        let mine = names(owner);
         for injector in members.iter().skip(i + 1) {
-            for name in mine.intersection(&names(injector)) {
+            for name in owner.names.intersection(&injector.names) {
                 let what = if name == "default" {
                     "both inject istio-injection=enabled namespaces and istio.io/rev=default"
                         .to_string()

@@ -21,6 +21,11 @@ pub(super) fn attach(cluster: &str, all: &mut [Pipeline]) {
                     .map(|n| (n.name.clone(), n.labels.clone()))
                     .collect(),
                 view: view.clone(),
+                names: std::iter::once(&p.plan.start)
+                    .chain(p.plan.steps.iter().map(|s| &s.view))
+                    .flat_map(|v| v.revisions.keys().chain(v.tags.keys()))
+                    .cloned()
+                    .collect(),
                 next_restarts: p.plan.next_step().map_or(0, |s| s.restarts.len()),
             }
         })
