@@ -109,6 +109,16 @@ fn mesh_selection_is_checked() {
     let (code, _, err) = run_in(d, &["plan", "--format", "json"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("choose it with --mesh"), "{err}");
+    // One --out directory or --branch cannot take every mesh's step.
+    for args in [
+        &["render", "--out", "preview"][..],
+        &["commit", "--branch", "upgrade"][..],
+    ] {
+        let (code, _, err) = run_in(d, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("choose it with --mesh"), "{err}");
+    }
+    assert!(!d.join("preview").exists());
     let (code, out, err) = run_in(d, &["plan", "--format", "json", "--mesh", "mesh-b"]);
     assert_eq!(code, 0, "{err}");
     let plan: serde_json::Value = serde_json::from_str(&out).expect("plan JSON");

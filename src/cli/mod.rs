@@ -141,13 +141,16 @@ impl SpecArgs {
     }
 }
 
+/// Why a JSON document needs `--mesh` in a spec of several meshes.
+const ONE_DOCUMENT: &str = "this format describes one mesh";
+
 /// Runs a one-mesh command for every mesh of a spec of several when `--mesh` is absent,
 /// each under a `mesh <name>:` heading, and exits with the worst code; a single-mesh spec
-/// (or `--mesh`) runs it once, unchanged. A machine format (`json`) describes one mesh, so
-/// it needs `--mesh` there.
+/// (or `--mesh`) runs it once, unchanged. `single` says why a run needs `--mesh` there
+/// (a JSON document, an `--out` directory describe one mesh).
 fn per_mesh(
     args: &SpecArgs,
-    machine: bool,
+    single: Option<&str>,
     mut run: impl FnMut(SpecArgs) -> Result<ExitCode, Error>,
 ) -> Result<ExitCode, Error> {
     if args.mesh.is_some() {
@@ -157,9 +160,9 @@ fn per_mesh(
     if !meshes.is_multi() {
         return run(args.clone());
     }
-    if machine {
+    if let Some(why) = single {
         return Err(Error::Usage(format!(
-            "the spec defines several meshes ({}): this format describes one, choose it with --mesh",
+            "the spec defines several meshes ({}): {why}, choose it with --mesh",
             meshes.names().join(", ")
         )));
     }
@@ -231,31 +234,43 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Check(a) => check::run(a),
         Command::Plan(mut a) => {
-            let json = a.format != plan::PlanFormat::Text;
+            let json = (a.format != plan::PlanFormat::Text).then_some(ONE_DOCUMENT);
             per_mesh(&a.spec.clone(), json, |s| {
                 a.spec = s;
                 plan::run(&a)
             })
         }
         Command::Facts(mut a) => {
-            let json = a.format == facts::FactsFormat::Json;
+            let json = (a.format == facts::FactsFormat::Json).then_some(ONE_DOCUMENT);
             per_mesh(&a.spec.clone(), json, |s| {
                 a.spec = s;
                 facts::run(&a)
             })
         }
-        Command::Render(mut a) => per_mesh(&a.spec.clone(), false, |s| {
-            a.spec = s;
-            render::run(&a)
-        }),
-        Command::Diff(mut a) => per_mesh(&a.spec.clone(), false, |s| {
+        Command::Render(mut a) => {
+            let out = a
+                .out
+                .is_some()
+                .then_some("--out is one directory, a mesh's preview");
+            per_mesh(&a.spec.clone(), out, |s| {
+                a.spec = s;
+                render::run(&a)
+            })
+        }
+        Command::Diff(mut a) => per_mesh(&a.spec.clone(), None, |s| {
             a.spec = s;
             diff::run(&a)
         }),
-        Command::Commit(mut a) => per_mesh(&a.spec.clone(), false, |s| {
-            a.spec = s;
-            commit::run(&a)
-        }),
+        Command::Commit(mut a) => {
+            let branch = a
+                .branch
+                .is_some()
+                .then_some("--branch names one mesh's branch");
+            per_mesh(&a.spec.clone(), branch, |s| {
+                a.spec = s;
+                commit::run(&a)
+            })
+        }
         Command::Explain(a) => misc::explain(a),
         Command::Policy(p) => misc::policy(p),
         Command::Schema => misc::schema(),
