@@ -524,3 +524,39 @@ fn a_revision_two_meshes_serve_mid_upgrade_is_mp210() {
         "{report}"
     );
 }
+
+#[test]
+fn a_single_mesh_may_name_its_control_plane_namespace_and_selectors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let single = |istio: &str| {
+        format!(
+            "apiVersion: meshplan.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: solo\nspec:\n  \
+             kubernetesVersion: \"1.30\"\n  istio:\n    version: 1.26.8\n{istio}  \
+             namespaces: [{{name: shop}}]\n"
+        )
+    };
+    write_spec(d, &single("    namespace: mesh-system\n"));
+    let (code, _, err) = run_in(d, &["render", "--step", "all", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    let istiod = std::fs::read_to_string(d.join("rendered/mesh-system/istiod-1-26-8.yaml"))
+        .expect("istiod in the named namespace");
+    assert!(istiod.contains("istioNamespace: mesh-system"), "{istiod}");
+    // A single mesh: no mesh label, and no selectors it did not ask for.
+    assert!(!istiod.contains("discoverySelectors"), "{istiod}");
+    assert!(!istiod.contains("meshplan.dev/mesh"), "{istiod}");
+    assert!(d.join("rendered/namespaces/mesh-system.yaml").exists());
+    std::fs::remove_dir_all(d.join("rendered")).expect("clean");
+    write_spec(
+        d,
+        &single("    discoverySelectors: [{matchLabels: {team: shop}}]\n"),
+    );
+    let (code, _, err) = run_in(d, &["render", "--step", "all", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    let istiod = std::fs::read_to_string(d.join("rendered/istio-system/istiod-1-26-8.yaml"))
+        .expect("istiod in istio-system");
+    assert!(
+        istiod.contains("discoverySelectors:\n        - matchLabels:\n            team: shop"),
+        "{istiod}"
+    );
+}

@@ -177,8 +177,8 @@ pub fn render(model: &RenderModel, charts: &Charts) -> Result<RenderedTree, Rend
     let mut labels =
         json!({"app.kubernetes.io/managed-by": "meshplan", "meshplan.dev/cluster": m.cluster});
     // A tenant's objects say which mesh of the cluster rendered them.
-    if let Some(t) = &m.tenant {
-        labels[crate::facts::tenancy::MESH_LABEL] = json!(t.mesh);
+    if let Some(mesh) = m.tenant.as_ref().and_then(|t| t.mesh.as_ref()) {
+        labels[crate::facts::tenancy::MESH_LABEL] = json!(mesh);
     }
     render_namespaces(&mut r, &m, &labels)?;
     match m.delivery {
@@ -429,9 +429,10 @@ fn render_namespaces(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Resul
         // discovery selectors (by default that label) discover its own namespace.
         let mut ns_labels = labels.clone();
         if let (Some(t), Value::Object(map)) = (&m.tenant, &mut ns_labels)
+            && let Some(mesh) = &t.mesh
             && name == t.namespace
         {
-            map.insert(crate::facts::tenancy::MESH_LABEL.into(), json!(t.mesh));
+            map.insert(crate::facts::tenancy::MESH_LABEL.into(), json!(mesh));
         }
         r.emit(
             format!("namespaces/{name}.yaml"),

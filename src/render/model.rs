@@ -35,19 +35,22 @@ pub struct RenderModel {
     pub namespaces: Vec<RenderNamespace>,
     /// Pod-template annotation bumps that restart workloads.
     pub restarts: Vec<RestartBump>,
-    /// A mesh of several in one cluster: its control-plane namespace and discovery
-    /// selectors; None for a single mesh (rendered in `istio-system`, discovering all).
+    /// The control plane's own namespace and discovery selectors: always for a mesh of
+    /// several in one cluster, for a single mesh only when its spec sets them; None renders
+    /// as meshplan always did (`istio-system`, every namespace discovered).
     pub tenant: Option<RenderTenant>,
 }
 
-/// One tenant mesh of a cluster of several.
+/// Where a control plane runs and what it discovers, when not the defaults.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RenderTenant {
-    /// The mesh's name (the value of its `meshplan.dev/mesh` label).
-    pub mesh: String,
+    /// A mesh of several: its name (the value of its `meshplan.dev/mesh` label, put on its
+    /// objects and namespaces); None for a single mesh.
+    pub mesh: Option<String>,
     /// Its control plane's namespace (`spec.istio.namespace`).
     pub namespace: String,
-    /// `meshConfig.discoverySelectors` of its istiod.
+    /// `meshConfig.discoverySelectors` of its istiod (none written when empty: Istio then
+    /// discovers every namespace, as with an empty list).
     pub discovery_selectors: Vec<crate::spec::LabelSelector>,
 }
 

@@ -83,6 +83,12 @@ fn own_istiod_values(model: &RenderModel, rev: &RenderRevision) -> Result<Value,
     // (Sail's "multiple meshes" layout); a single mesh keeps the chart's defaults.
     if let Some(t) = &model.tenant {
         v["global"]["istioNamespace"] = json!(t.namespace);
+    }
+    if let Some(t) = model
+        .tenant
+        .as_ref()
+        .filter(|t| !t.discovery_selectors.is_empty())
+    {
         v["meshConfig"]["discoverySelectors"] = t
             .discovery_selectors
             .iter()

@@ -32,11 +32,23 @@ pub fn render_model(
     tenancy: Option<&crate::facts::tenancy::Tenancy>,
 ) -> RenderModel {
     let istio = &spec.spec.istio;
-    let tenant = tenancy.map(|_| crate::render::model::RenderTenant {
-        mesh: spec.metadata.name.clone(),
-        namespace: crate::facts::tenancy::control_plane_namespace(spec).to_string(),
-        discovery_selectors: crate::facts::tenancy::discovery_selectors(spec),
-    });
+    // A single mesh renders as it always did unless its spec names a control-plane
+    // namespace or discovery selectors; a mesh of several always has both.
+    let tenant = match tenancy {
+        Some(_) => Some(crate::render::model::RenderTenant {
+            mesh: Some(spec.metadata.name.clone()),
+            namespace: crate::facts::tenancy::control_plane_namespace(spec).to_string(),
+            discovery_selectors: crate::facts::tenancy::discovery_selectors(spec),
+        }),
+        None if istio.namespace.is_some() || istio.discovery_selectors.is_some() => {
+            Some(crate::render::model::RenderTenant {
+                mesh: None,
+                namespace: crate::facts::tenancy::control_plane_namespace(spec).to_string(),
+                discovery_selectors: istio.discovery_selectors.clone().unwrap_or_default(),
+            })
+        }
+        None => None,
+    };
     let mut tags_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (tag, target) in &lock.tags {
         tags_of
@@ -102,7 +114,7 @@ pub fn render_model(
                 .map(|l| (*l).clone())
                 .unwrap_or_default();
             labels.insert(REV_LABEL.to_string(), rev.clone());
-            if tenant.is_some() {
+            if tenancy.is_some() {
                 labels.insert(MESH_LABEL.to_string(), spec.metadata.name.clone());
             }
             let object = inventory.get("Namespace", "", name);
