@@ -560,3 +560,40 @@ fn a_single_mesh_may_name_its_control_plane_namespace_and_selectors() {
         "{istiod}"
     );
 }
+
+#[test]
+fn a_pod_labelled_for_another_mesh_is_mp210() {
+    let dir = tenants_repo();
+    let d = dir.path();
+    without_overlap(d);
+    // mesh-b's manifests hold a Deployment in `batch`, a namespace no mesh labels, whose
+    // pods ask for mesh-a's revision: mesh-a's webhook injects them.
+    let deployment = |rev: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: report\n  namespace: batch\n\
+             spec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: report}}\n  template:\n    \
+             metadata:\n      labels: {{app: report, istio.io/rev: {rev}}}\n    spec:\n      \
+             containers:\n      - name: report\n        image: ghcr.io/stefanprodan/podinfo:6.14.1\n"
+        )
+    };
+    let path = d.join("apps/team-b/report.yaml");
+    std::fs::write(&path, deployment("1-24-6")).expect("write");
+    let (code, report) = check_json(d);
+    assert_eq!(code, 1);
+    let cross = findings(&report, "MP210");
+    assert_eq!(cross.len(), 1, "{report}");
+    assert_eq!(cross[0]["object"]["kind"], "Deployment");
+    assert_eq!(cross[0]["object"]["namespace"], "batch");
+    assert_eq!(cross[0]["file"], "apps/team-b/report.yaml");
+    assert!(
+        cross[0]["message"].as_str().is_some_and(|m| m.contains(
+            "Deployment/batch/report of mesh mesh-b would be injected by mesh mesh-a's revision 1-24-6"
+        )),
+        "{report}"
+    );
+    // Asking for its own mesh's revision is fine.
+    std::fs::write(&path, deployment("1-26-8")).expect("write");
+    let (code, report) = check_json(d);
+    assert!(findings(&report, "MP210").is_empty(), "{report}");
+    assert_eq!(code, 0, "{report}");
+}

@@ -33,6 +33,7 @@ metadata := {
 deny contains util.namespace_finding({"name": c.namespace}, msg, hint) if {
 	some c in input.facts.tenancy.crossInjections
 	c.namespace != ""
+	not c.object
 	msg := sprintf("namespace %s of mesh %s would be injected by mesh %s's revision %s (%s)", [c.namespace, c.owner, c.injector, c.revision, c.reason])
 	hint := "give the default tag to one mesh at most, label namespaces with istio.io/rev, and keep revision names unique across the cluster"
 }
@@ -43,4 +44,13 @@ deny contains {"msg": msg, "hint": hint} if {
 	c.namespace == ""
 	msg := sprintf("revision or tag %s is served by meshes %s and %s: %s", [c.revision, c.owner, c.injector, c.reason])
 	hint := "give the default tag to one mesh at most, and keep revision and tag names unique across the cluster"
+}
+
+# A workload of one mesh in a namespace that mesh does not label, whose pod labels call
+# another mesh's webhook.
+deny contains {"msg": msg, "object": c.object, "hint": hint} if {
+	some c in input.facts.tenancy.crossInjections
+	c.object
+	msg := sprintf("%s/%s/%s of mesh %s would be injected by mesh %s's revision %s (%s)", [c.object.kind, c.object.namespace, c.object.name, c.owner, c.injector, c.revision, c.reason])
+	hint := "label the pods with their own mesh's revision, or list their namespace in their mesh's spec.namespaces"
 }

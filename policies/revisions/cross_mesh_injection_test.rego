@@ -43,3 +43,20 @@ test_fires_on_a_tag_two_meshes_serve if {
 	not f.object
 	contains(f.msg, "revision or tag default is served by meshes mesh-a and mesh-b")
 }
+
+fixture_pod := {"facts": {"tenancy": {"crossInjections": [{
+	"namespace": "batch",
+	"owner": "mesh-b",
+	"injector": "mesh-a",
+	"revision": "1-24-6",
+	"reason": "pod label istio.io/rev=1-24-6 selects revision 1-24-6",
+	"object": {"apiVersion": "batch/v1", "kind": "Job", "namespace": "batch", "name": "report"},
+}]}}}
+
+test_fires_on_a_pod_injected_by_another_mesh if {
+	findings := cross_mesh_injection.deny with input as fixture_pod
+	count(findings) == 1
+	some f in findings
+	f.object.kind == "Job"
+	contains(f.msg, "Job/batch/report of mesh mesh-b would be injected by mesh mesh-a's revision 1-24-6")
+}

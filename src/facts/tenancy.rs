@@ -36,6 +36,22 @@ pub struct Member<'a> {
     pub names: BTreeSet<String>,
     /// Workloads its next pending step restarts.
     pub next_restarts: usize,
+    /// Its workloads in namespaces it does not label (where pod labels decide injection):
+    /// the object, its namespace's labels and its pod labels and annotations.
+    pub pods: Vec<Pod>,
+}
+
+/// A workload's pods as the injector webhooks see them.
+#[derive(Debug, Clone)]
+pub struct Pod {
+    /// The workload.
+    pub object: crate::diagnostic::ObjectRef,
+    /// Its namespace's labels (with `kubernetes.io/metadata.name`).
+    pub namespace_labels: BTreeMap<String, String>,
+    /// Pod template labels.
+    pub labels: BTreeMap<String, String>,
+    /// Pod template annotations.
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// The control-plane namespace of a mesh.
@@ -116,6 +132,9 @@ pub struct CrossInjection {
     pub revision: String,
     /// Which label decided.
     pub reason: String,
+    /// The workload injected, when its pod labels decide (its namespace is not labelled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<crate::diagnostic::ObjectRef>,
 }
 
 /// A control-plane namespace problem.
@@ -158,7 +177,12 @@ impl Tenancy {
             cross_injections: all
                 .cross_injections
                 .into_iter()
-                .filter(|c| concerns(&[&c.owner, &c.injector]))
+                // A pod's own labels are its mesh's to fix (and only its mesh's manifests
+                // locate it); a namespace concerns the injecting mesh as well.
+                .filter(|c| match c.object {
+                    Some(_) => c.owner == mesh,
+                    None => concerns(&[&c.owner, &c.injector]),
+                })
                 .collect(),
             control_plane_clashes: all
                 .control_plane_clashes
@@ -298,12 +322,45 @@ fn cross_injections(members: &[Member<'_>]) -> Vec<CrossInjection> {
                     injector: name.to_string(),
                     revision,
                     reason: d.reason,
+                    object: None,
                 });
+            }
+        }
+        // Pods of another mesh in namespaces that mesh does not label: their own labels
+        // (`istio.io/rev`, `sidecar.istio.io/inject`) may call this mesh's webhooks.
+        for owner in members.iter().filter(|o| o.spec.metadata.name != name) {
+            for pod in &owner.pods {
+                let d = decide_injection(
+                    &pod.namespace_labels,
+                    &pod.labels,
+                    &pod.annotations,
+                    false,
+                    &injector.view,
+                );
+                if let Some(revision) = d.revision {
+                    out.push(CrossInjection {
+                        namespace: pod.object.namespace.clone(),
+                        owner: owner.spec.metadata.name.clone(),
+                        injector: name.to_string(),
+                        revision,
+                        reason: d.reason,
+                        object: Some(pod.object.clone()),
+                    });
+                }
             }
         }
     }
     out.extend(name_collisions(members));
-    out.sort_by(|a, b| (&a.namespace, &a.injector).cmp(&(&b.namespace, &b.injector)));
+    out.sort_by(|a, b| {
+        let key = |c: &CrossInjection| {
+            (
+                c.namespace.clone(),
+                c.injector.clone(),
+                c.object.as_ref().map(|o| o.key()),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
     out
 }
 
@@ -329,6 +386,7 @@ fn name_collisions(members: &[Member<'_>]) -> Vec<CrossInjection> {
                     injector: injector.spec.metadata.name.clone(),
                     revision: name.clone(),
                     reason: what,
+                    object: None,
                 });
             }
         }

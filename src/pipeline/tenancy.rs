@@ -3,7 +3,7 @@
 //! steps, and each pipeline gets the view that concerns its mesh.
 
 use super::Pipeline;
-use crate::facts::tenancy::{Member, Tenancy};
+use crate::facts::tenancy::{Member, Pod, Tenancy};
 
 /// Gives each pipeline of a multi-mesh spec its [`Tenancy`].
 pub(super) fn attach(cluster: &str, all: &mut [Pipeline]) {
@@ -12,6 +12,40 @@ pub(super) fn attach(cluster: &str, all: &mut [Pipeline]) {
         .map(|p| {
             let view = p.plan.final_view();
             let facts = p.base.at(view);
+            let ns_labels: std::collections::BTreeMap<
+                &str,
+                &std::collections::BTreeMap<String, String>,
+            > = facts
+                .namespaces
+                .iter()
+                .map(|n| (n.name.as_str(), &n.labels))
+                .collect();
+            let pods = facts
+                .workloads
+                .iter()
+                .filter(|w| {
+                    !facts
+                        .namespaces
+                        .iter()
+                        .any(|n| n.managed && n.name == w.object.namespace)
+                })
+                .map(|w| {
+                    let mut namespace_labels = ns_labels
+                        .get(w.object.namespace.as_str())
+                        .map(|l| (*l).clone())
+                        .unwrap_or_default();
+                    namespace_labels.insert(
+                        crate::facts::injection::NAMESPACE_NAME_LABEL.into(),
+                        w.object.namespace.clone(),
+                    );
+                    Pod {
+                        object: w.object.clone(),
+                        namespace_labels,
+                        labels: w.pod_labels.clone(),
+                        annotations: w.pod_annotations.clone(),
+                    }
+                })
+                .collect();
             Member {
                 spec: &p.spec.spec,
                 namespaces: facts
@@ -27,6 +61,7 @@ pub(super) fn attach(cluster: &str, all: &mut [Pipeline]) {
                     .cloned()
                     .collect(),
                 next_restarts: p.plan.next_step().map_or(0, |s| s.restarts.len()),
+                pods,
             }
         })
         .collect();
