@@ -1,8 +1,10 @@
 # What it does
 #   Flags a namespace of one mesh that another mesh's sidecar injector webhooks would
-#   inject, as `meshplan facts` emulates Istio's webhooks per mesh: for instance a
-#   `default` revision tag in two meshes (both webhooks match `istio-injection=enabled`), or
-#   two meshes installing revisions of the same name (both match `istio.io/rev=<name>`).
+#   inject, as `meshplan facts` emulates Istio's webhooks per mesh; a workload whose own pod
+#   labels call another mesh's webhook (in a namespace its mesh does not label); and a
+#   revision or tag name two meshes serve at some point of their plans: a `default` tag in
+#   two meshes (both webhooks match `istio-injection=enabled`), or two meshes installing
+#   revisions of the same name (both match `istio.io/rev=<name>`).
 #
 # Why is this bad?
 #   Injector webhooks are cluster-wide objects that see labels only; discovery selectors
