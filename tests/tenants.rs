@@ -587,7 +587,7 @@ fn a_pod_labelled_for_another_mesh_is_mp210() {
     assert_eq!(cross[0]["file"], "apps/team-b/report.yaml");
     assert!(
         cross[0]["message"].as_str().is_some_and(|m| m.contains(
-            "Deployment/batch/report of mesh mesh-b would be injected by mesh mesh-a's revision 1-24-6"
+            "workload Deployment/batch/report of mesh mesh-b would be injected by mesh mesh-a's revision 1-24-6"
         )),
         "{report}"
     );

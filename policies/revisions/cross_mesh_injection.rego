@@ -53,6 +53,6 @@ deny contains {"msg": msg, "hint": hint} if {
 deny contains {"msg": msg, "object": c.object, "hint": hint} if {
 	some c in input.facts.tenancy.crossInjections
 	c.object
-	msg := sprintf("%s/%s/%s of mesh %s would be injected by mesh %s's revision %s (%s)", [c.object.kind, c.object.namespace, c.object.name, c.owner, c.injector, c.revision, c.reason])
+	msg := sprintf("workload %s/%s/%s of mesh %s would be injected by mesh %s's revision %s (%s)", [c.object.kind, c.object.namespace, c.object.name, c.owner, c.injector, c.revision, c.reason])
 	hint := "label the pods with their own mesh's revision, or list their namespace in their mesh's spec.namespaces"
 }

@@ -58,5 +58,5 @@ test_fires_on_a_pod_injected_by_another_mesh if {
 	count(findings) == 1
 	some f in findings
 	f.object.kind == "Job"
-	contains(f.msg, "Job/batch/report of mesh mesh-b would be injected by mesh mesh-a's revision 1-24-6")
+	contains(f.msg, "workload Job/batch/report of mesh mesh-b would be injected by mesh mesh-a's revision 1-24-6")
 }
