@@ -99,6 +99,7 @@ pub(crate) fn new_cluster(delivery: Delivery) -> RenderModel {
             namespace("shop", "default", true),
         ],
         restarts: vec![],
+        tenant: None,
     }
 }
 
@@ -162,6 +163,7 @@ pub(crate) fn mid_upgrade(delivery: Delivery) -> RenderModel {
             ),
             restart("apps/v1", "DaemonSet", "bookinfo", "log-agent", "1-26-8.2"),
         ],
+        tenant: None,
     }
 }
 

@@ -37,6 +37,8 @@ mod safety_input;
 mod safety_secrets;
 mod sail;
 mod spec;
+mod tenants;
+mod tenants_webhooks;
 mod upgrade;
 mod webhooks;
 mod wiring;

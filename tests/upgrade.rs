@@ -196,13 +196,14 @@ fn every_example_renders_valid_objects_in_every_delivery() {
             copy_tree(example, d);
             let _ = std::fs::remove_dir_all(d.join("rendered"));
             let text = std::fs::read_to_string(d.join("meshplan.yaml")).expect("spec");
-            let mut spec: Value = serde_saphyr::from_str(&text).expect("spec parses");
-            spec["spec"]["istio"]["delivery"] = Value::from(delivery);
-            std::fs::write(
-                d.join("meshplan.yaml"),
-                serde_saphyr::to_string(&spec).expect("spec serializes"),
-            )
-            .expect("write spec");
+            // One document per mesh (examples/tenants has two): each gets the delivery.
+            let mut specs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("spec parses");
+            let mut docs = Vec::new();
+            for spec in &mut specs {
+                spec["spec"]["istio"]["delivery"] = Value::from(delivery);
+                docs.push(serde_saphyr::to_string(&*spec).expect("spec serializes"));
+            }
+            std::fs::write(d.join("meshplan.yaml"), docs.join("---\n")).expect("write spec");
             let (code, _, err) = run(d, &["render", "--step", "all", "--force"]);
             let name = format!("{} ({delivery})", example.display());
             assert_eq!(code, 0, "{name}: {err}");

@@ -78,7 +78,7 @@ fn render(helm: &PathBuf, version: &str, revision: Option<&str>, tags: &[&str]) 
 }
 
 /// Kubernetes label-selector semantics, written independently of `meshplan::facts`.
-fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
+pub(crate) fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
     if selector.is_null() {
         return true; // an absent selector on a webhook matches everything
     }

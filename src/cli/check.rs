@@ -85,30 +85,38 @@ fn validate_args(args: &CheckArgs) -> Result<(), Error> {
 /// Runs `check`.
 pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     validate_args(&args)?;
-    let ctx = Pipeline::load(&args.spec.options())?;
-    let mut extra = args.policies.clone();
-    extra.extend(args.charts.clone());
-    let inputs = crate::pipeline::inputs::inputs(&ctx, &extra);
-    if let Some(path) = &args.output {
-        crate::pipeline::inputs::check_report_path(&ctx, "--output", path, &inputs)?;
+    let all = Pipeline::load_all(&args.spec.options())?;
+    let multi = all.len() > 1 || all.iter().any(|p| p.tenancy.is_some());
+    let mut diagnostics = Vec::new();
+    let mut warnings = Vec::new();
+    let mut rules = Vec::new();
+    for ctx in &all {
+        let (found, ctx_rules) = judge_mesh(ctx, &args)?;
+        rules = ctx_rules;
+        warnings.extend(ctx.inventory.warnings.iter().cloned());
+        warnings.extend(ctx.base.warnings.iter().cloned());
+        if multi {
+            diagnostics.extend(found.into_iter().map(|d| in_mesh(d, ctx)));
+        } else {
+            diagnostics = found;
+        }
     }
-    for target in &args.reports {
-        crate::pipeline::inputs::check_report_path(&ctx, "--report", &target.path, &inputs)?;
+    if multi {
+        // A finding two meshes share (an overlap, a shared control-plane namespace) is
+        // reported once, by the first mesh in the file.
+        let mut seen = std::collections::BTreeSet::new();
+        diagnostics.retain(|d| {
+            seen.insert((
+                d.rule.clone(),
+                d.object.as_ref().map(|o| o.key()),
+                d.message.clone(),
+            ))
+        });
+        warnings.dedup();
     }
-    let policies = load_policies(&ctx, &args.policies)?;
-    let judged = match args.step {
-        StepRange::All => ctx.plan.remaining_indices(usize::MAX),
-        StepRange::Next => ctx.plan.remaining_indices(1),
+    let Some(ctx) = all.first() else {
+        return Err(Error::Internal("a spec loaded no mesh".into()));
     };
-    let step = match args.step {
-        StepRange::All => None,
-        StepRange::Next => ctx.plan.next_step().map(|s| s.name.as_str()),
-    };
-    let charts = crate::pipeline::change::charts(&ctx, args.charts.as_deref())?;
-    let diagnostics = ctx.judge(&policies, &judged, step, &charts)?;
-    let rules = rule_infos(&policies);
-    let mut warnings = ctx.inventory.warnings.clone();
-    warnings.extend(ctx.base.warnings.iter().cloned());
     // The verdict is the whole run's; --min-severity only trims what the reports show, and
     // cannot hide a finding that fails the run (see `validate_args`).
     let failed = Report {
@@ -126,7 +134,9 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
         .collect();
     let report = Report {
         diagnostics: &shown,
-        plan: Some(&ctx.plan),
+        // One plan per mesh: the report of several shows their findings, `plan --mesh`
+        // each plan.
+        plan: (!multi).then_some(&ctx.plan),
         warnings: &warnings,
         rules: &rules,
         fail_on: args.fail_on.threshold(),
@@ -165,4 +175,49 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::Ok
     })
+}
+
+/// Judges one mesh's steps: its findings and the rules that judged them.
+fn judge_mesh(
+    ctx: &Pipeline,
+    args: &CheckArgs,
+) -> Result<
+    (
+        Vec<crate::diagnostic::Diagnostic>,
+        Vec<crate::report::RuleInfo>,
+    ),
+    Error,
+> {
+    let mut extra = args.policies.clone();
+    extra.extend(args.charts.clone());
+    let inputs = crate::pipeline::inputs::inputs(ctx, &extra);
+    if let Some(path) = &args.output {
+        crate::pipeline::inputs::check_report_path(ctx, "--output", path, &inputs)?;
+    }
+    for target in &args.reports {
+        crate::pipeline::inputs::check_report_path(ctx, "--report", &target.path, &inputs)?;
+    }
+    let policies = load_policies(ctx, &args.policies)?;
+    let judged = match args.step {
+        StepRange::All => ctx.plan.remaining_indices(usize::MAX),
+        StepRange::Next => ctx.plan.remaining_indices(1),
+    };
+    let step = match args.step {
+        StepRange::All => None,
+        StepRange::Next => ctx.plan.next_step().map(|s| s.name.as_str()),
+    };
+    let charts = crate::pipeline::change::charts(ctx, args.charts.as_deref())?;
+    let diagnostics = ctx.judge(&policies, &judged, step, &charts)?;
+    Ok((diagnostics, rule_infos(&policies)))
+}
+
+/// A finding of one mesh of several: its step is named `<mesh>/<step>` (or `<mesh>` for a
+/// finding of no step), so a report of every mesh says whose it is.
+fn in_mesh(mut d: crate::diagnostic::Diagnostic, ctx: &Pipeline) -> crate::diagnostic::Diagnostic {
+    let mesh = &ctx.spec.spec.metadata.name;
+    d.step = Some(match d.step.take() {
+        Some(step) => format!("{mesh}/{step}"),
+        None => mesh.clone(),
+    });
+    d
 }

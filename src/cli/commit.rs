@@ -46,7 +46,7 @@ pub(crate) struct CommitArgs {
 }
 
 /// Runs `commit`.
-pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
+pub(crate) fn run(args: &CommitArgs) -> Result<ExitCode, Error> {
     let author = match &args.author {
         Some(text) => Some(Identity::parse(text).ok_or_else(|| {
             Error::Usage(format!("--author {text:?}: expected \"Name <email>\""))

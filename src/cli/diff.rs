@@ -40,7 +40,7 @@ pub(crate) struct DiffArgs {
 }
 
 /// Runs `diff`.
-pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
+pub(crate) fn run(args: &DiffArgs) -> Result<ExitCode, Error> {
     let ctx = Pipeline::load(&args.spec.options())?;
     let diffs = ctx.diff(
         &args.change.options(),

@@ -40,7 +40,7 @@ pub(crate) struct FactsArgs {
 }
 
 /// Runs `facts`.
-pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
+pub(crate) fn run(args: &FactsArgs) -> Result<ExitCode, Error> {
     let ctx = Pipeline::load(&args.spec.options())?;
     let mut facts = match args.step {
         FactsPoint::Current => {
@@ -59,6 +59,7 @@ pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
         }
     };
     facts.versions = ctx.version_facts();
+    ctx.mark_meshes(&mut facts);
     let text = match args.format {
         FactsFormat::Json => {
             let mut s =

@@ -117,6 +117,10 @@ pub(crate) struct SpecArgs {
     /// Pulled charts for HelmReleases of remote repositories: DIR/<chart>-<version>/ or .tgz.
     #[arg(long, value_name = "DIR")]
     pub chart_dir: Option<PathBuf>,
+    /// In a spec of several meshes (tenants of one cluster), the mesh to work on [default:
+    /// every mesh, each its own plan].
+    #[arg(long, value_name = "NAME")]
+    pub mesh: Option<String>,
 }
 
 impl SpecArgs {
@@ -132,8 +136,48 @@ impl SpecArgs {
             kustomize: self.kustomize.clone(),
             helm: self.helm.clone(),
             chart_dir: self.chart_dir.clone(),
+            mesh: self.mesh.clone(),
         }
     }
+}
+
+/// Why a JSON document needs `--mesh` in a spec of several meshes.
+const ONE_DOCUMENT: &str = "this format describes one mesh";
+
+/// Runs a one-mesh command for every mesh of a spec of several when `--mesh` is absent,
+/// each under a `mesh <name>:` heading, and exits with the worst code; a single-mesh spec
+/// (or `--mesh`) runs it once, unchanged. `single` says why a run needs `--mesh` there
+/// (a JSON document, an `--out` directory describe one mesh).
+fn per_mesh(
+    args: &SpecArgs,
+    single: Option<&str>,
+    mut run: impl FnMut(SpecArgs) -> Result<ExitCode, Error>,
+) -> Result<ExitCode, Error> {
+    if args.mesh.is_some() {
+        return run(args.clone());
+    }
+    let meshes = crate::pipeline::load_meshes(&args.options())?;
+    if !meshes.is_multi() {
+        return run(args.clone());
+    }
+    if let Some(why) = single {
+        return Err(Error::Usage(format!(
+            "the spec defines several meshes ({}): {why}, choose it with --mesh",
+            meshes.names().join(", ")
+        )));
+    }
+    let mut worst = ExitCode::Ok;
+    for name in meshes.names() {
+        emit(&format!("mesh {name}:\n"))?;
+        let code = run(SpecArgs {
+            mesh: Some(name.to_string()),
+            ..args.clone()
+        })?;
+        if code as u8 > worst as u8 {
+            worst = code;
+        }
+    }
+    Ok(worst)
 }
 
 /// Whether output to a stream should be coloured: only on a terminal, and never when
@@ -189,11 +233,44 @@ pub fn main() -> std::process::ExitCode {
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Check(a) => check::run(a),
-        Command::Plan(a) => plan::run(a),
-        Command::Facts(a) => facts::run(a),
-        Command::Render(a) => render::run(a),
-        Command::Diff(a) => diff::run(a),
-        Command::Commit(a) => commit::run(a),
+        Command::Plan(mut a) => {
+            let json = (a.format != plan::PlanFormat::Text).then_some(ONE_DOCUMENT);
+            per_mesh(&a.spec.clone(), json, |s| {
+                a.spec = s;
+                plan::run(&a)
+            })
+        }
+        Command::Facts(mut a) => {
+            let json = (a.format == facts::FactsFormat::Json).then_some(ONE_DOCUMENT);
+            per_mesh(&a.spec.clone(), json, |s| {
+                a.spec = s;
+                facts::run(&a)
+            })
+        }
+        Command::Render(mut a) => {
+            let out = a
+                .out
+                .is_some()
+                .then_some("--out is one directory, a mesh's preview");
+            per_mesh(&a.spec.clone(), out, |s| {
+                a.spec = s;
+                render::run(&a)
+            })
+        }
+        Command::Diff(mut a) => per_mesh(&a.spec.clone(), None, |s| {
+            a.spec = s;
+            diff::run(&a)
+        }),
+        Command::Commit(mut a) => {
+            let branch = a
+                .branch
+                .is_some()
+                .then_some("--branch names one mesh's branch");
+            per_mesh(&a.spec.clone(), branch, |s| {
+                a.spec = s;
+                commit::run(&a)
+            })
+        }
         Command::Explain(a) => misc::explain(a),
         Command::Policy(p) => misc::policy(p),
         Command::Schema => misc::schema(),

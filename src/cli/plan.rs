@@ -28,7 +28,7 @@ pub(crate) struct PlanArgs {
 }
 
 /// Runs `plan`.
-pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
+pub(crate) fn run(args: &PlanArgs) -> Result<ExitCode, Error> {
     let ctx = Pipeline::load(&args.spec.options())?;
     let text = match args.format {
         PlanFormat::Json => {

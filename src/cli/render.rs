@@ -100,7 +100,7 @@ pub(crate) fn print_findings(
 }
 
 /// Runs `render`.
-pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
+pub(crate) fn run(args: &RenderArgs) -> Result<ExitCode, Error> {
     let request = RenderRequest {
         change: args.change.options(),
         out: args.out.clone(),

@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod sail;
 pub mod selector;
 mod services;
+pub mod tenancy;
 mod text;
 mod workload;
 
@@ -264,6 +265,8 @@ impl FactsBase {
                 file: base.file.clone(),
                 line: base.line,
                 reason: decision.reason,
+                mesh: None,
+                mesh_reason: None,
             });
             ns_effective.insert(name.as_str(), seen);
         }

@@ -90,6 +90,13 @@ pub struct NamespaceFacts {
     pub line: Option<u32>,
     /// Why `revision` is what it is, in words, e.g. "istio.io/rev=1-24-3 selects revision 1-24-3".
     pub reason: String,
+    /// In a spec of several meshes: the mesh the namespace belongs to (null when none
+    /// claims it); absent for a single mesh.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<Option<String>>,
+    /// Why it belongs to that mesh (absent for a single mesh).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mesh_reason: Option<String>,
 }
 
 /// One workload (pod-bearing object or WorkloadEntry).
@@ -164,6 +171,10 @@ pub struct WorkloadFacts {
     /// The first step after the judged change that restarts it or lists it for a person;
     /// null when no later step does.
     pub next_restart: Option<String>,
+    /// In a spec of several meshes: the mesh of its namespace (null when none claims it);
+    /// absent for a single mesh.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<Option<String>>,
 }
 
 /// One Service.

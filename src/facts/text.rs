@@ -35,6 +35,23 @@ pub fn render_text(facts: &Facts) -> String {
         &["NAMESPACE", "REVISION", "INJECTED", "WAVE", "WHY"],
         &ns_rows,
     );
+    // A mesh of several only: which mesh each namespace (and so its workloads) belongs to.
+    let mesh_rows: Vec<Vec<String>> = facts
+        .namespaces
+        .iter()
+        .filter_map(|n| {
+            let mesh = n.mesh.as_ref()?;
+            Some(vec![
+                n.name.clone(),
+                mesh.clone().unwrap_or_else(dash),
+                n.mesh_reason.clone().unwrap_or_default(),
+            ])
+        })
+        .collect();
+    if !mesh_rows.is_empty() {
+        out.push_str("\nMESHES (a workload belongs to its namespace's mesh)\n");
+        table(&mut out, &["NAMESPACE", "MESH", "WHY"], &mesh_rows);
+    }
     let wl_rows: Vec<Vec<String>> = facts
         .workloads
         .iter()

@@ -158,6 +158,7 @@ pub(crate) fn extract(obj: &Object, warnings: &mut Vec<String>) -> Option<Worklo
             proxy: None,
             proxy_config: None,
             next_restart: None,
+            mesh: None,
         },
         host_network,
         is_vm,

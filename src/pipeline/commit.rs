@@ -153,6 +153,16 @@ impl Pipeline {
         })
     }
 
+    /// `meshplan/<cluster>`, or `meshplan/<cluster>/<mesh>` for a mesh of several: each
+    /// mesh's steps are their own pull requests.
+    pub fn default_branch(&self) -> String {
+        let name = &self.spec.spec.metadata.name;
+        match &self.tenancy {
+            Some(t) => format!("meshplan/{}/{name}", t.cluster),
+            None => format!("meshplan/{name}"),
+        }
+    }
+
     /// The repository, the branch, the commit to build on and its lock.
     fn base(
         &self,
@@ -173,7 +183,7 @@ impl Pipeline {
         let branch = request
             .branch
             .clone()
-            .unwrap_or_else(|| format!("meshplan/{cluster}"));
+            .unwrap_or_else(|| self.default_branch());
         let planned_from = match repo.find_branch(&branch, git2::BranchType::Local) {
             Ok(b) => Some(b.get().target()),
             Err(_) => Some(None),
@@ -410,8 +420,13 @@ fn message(
             )
         })
         .collect();
+    // A mesh of several is named `<cluster>/<mesh>`, as its branch is.
+    let cluster = match &ctx.tenancy {
+        Some(t) => format!("{}/{}", t.cluster, ctx.spec.spec.metadata.name),
+        None => ctx.spec.spec.metadata.name.clone(),
+    };
     git::commit_message(&MessageInput {
-        cluster: &ctx.spec.spec.metadata.name,
+        cluster: &cluster,
         step: &name,
         n: change.applied.last().map_or(0, |i| i + 1),
         total: ctx.plan.steps.len(),

@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::facts::FactsBase;
 use crate::inventory::{self, Inventory, Limits, Source};
 use crate::plan::{self, Plan};
-use crate::spec::{self, LoadedSpec};
+use crate::spec::{self, LoadedSpec, Meshes};
 use crate::state::Lock;
 use std::path::{Path, PathBuf};
 
@@ -30,20 +30,60 @@ pub(super) fn plan_for(
     plan
 }
 
-/// Loads the spec and the manifests: everything that reads user files.
+/// Loads the spec and the manifests: everything that reads user files. A spec of several
+/// meshes loads the mesh `args.mesh` names (a usage error without one: each mesh is its own
+/// plan, see [`load_meshes`]).
 pub fn load_spec_and_inventory(args: &Options) -> Result<(LoadedSpec, Inventory), Error> {
-    let spec_path = match &args.spec {
-        Some(p) => args.dir.join(p),
-        None => args.dir.join("meshplan.yaml"),
-    };
-    let spec = spec::load(&spec_path)?;
+    let meshes = load_meshes(args)?;
+    let spec = select(&meshes, args.mesh.as_deref())?.clone();
     let inventory = load_inventory(&args.dir, &spec, args)?;
     Ok((spec, inventory))
 }
 
+/// Reads the spec file's meshes (one for a single-document spec).
+pub fn load_meshes(args: &Options) -> Result<Meshes, Error> {
+    let spec_path = match &args.spec {
+        Some(p) => args.dir.join(p),
+        None => args.dir.join("meshplan.yaml"),
+    };
+    Ok(spec::load_meshes(&spec_path)?)
+}
+
+/// The mesh name `--mesh` selects, checked against the spec (None: every mesh).
+pub(super) fn select_name(meshes: &Meshes, mesh: Option<&str>) -> Result<Option<String>, Error> {
+    match mesh {
+        Some(name) => Ok(Some(
+            meshes
+                .select(name)
+                .map_err(Error::Usage)?
+                .spec
+                .metadata
+                .name
+                .clone(),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The mesh `--mesh` names; the only one when it is absent.
+pub(super) fn select<'a>(meshes: &'a Meshes, mesh: Option<&str>) -> Result<&'a LoadedSpec, Error> {
+    match (mesh, meshes.meshes.as_slice()) {
+        (Some(name), _) => meshes.select(name).map_err(Error::Usage),
+        (None, [one]) => Ok(one),
+        (None, _) => Err(Error::Usage(format!(
+            "the spec defines several meshes ({}): choose one with --mesh",
+            meshes.names().join(", ")
+        ))),
+    }
+}
+
 /// Loads the spec's manifest globs (relative to the spec file) and the `-f` paths
 /// (relative to `-C DIR`); file names in the inventory are relative to `-C DIR`.
-fn load_inventory(dir: &Path, spec: &LoadedSpec, args: &Options) -> Result<Inventory, Error> {
+pub(super) fn load_inventory(
+    dir: &Path,
+    spec: &LoadedSpec,
+    args: &Options,
+) -> Result<Inventory, Error> {
     let spec_dir = relative_to(&spec.base_dir, dir);
     let mut sources = Vec::new();
     let tools = inventory::Tools {

@@ -93,7 +93,7 @@ impl Pipeline {
                 Seg::Key("upgrade"),
                 Seg::Key("maxRevisions"),
             ],
-            ("MP202" | "MP206", _) => vec![
+            ("MP202" | "MP206" | "MP210", _) => vec![
                 Seg::Key("spec"),
                 Seg::Key("istio"),
                 Seg::Key("revisionTags"),

@@ -31,8 +31,9 @@ pub mod inputs;
 pub mod judge;
 mod load;
 mod locate;
+mod tenancy;
 
-pub use load::{load_spec_and_inventory, relative_to};
+pub use load::{load_meshes, load_spec_and_inventory, relative_to};
 
 use crate::catalog::Catalog;
 use crate::diagnostic::ObjectRef;
@@ -95,6 +96,8 @@ pub struct Options {
     pub helm: Option<PathBuf>,
     /// Pulled charts for HelmReleases of remote repositories.
     pub chart_dir: Option<PathBuf>,
+    /// The mesh to load from a spec of several (`--mesh`); required there.
+    pub mesh: Option<String>,
 }
 
 impl Options {
@@ -110,6 +113,15 @@ impl Options {
             kustomize: None,
             helm: None,
             chart_dir: None,
+            mesh: None,
+        }
+    }
+
+    /// The same options for mesh `name` of a spec of several.
+    pub fn for_mesh(&self, name: &str) -> Options {
+        Options {
+            mesh: Some(name.to_string()),
+            ..self.clone()
         }
     }
 }
@@ -141,13 +153,57 @@ pub struct Pipeline {
     pub git_dir: Option<PathBuf>,
     /// What the run reads as input (see [`inputs::base_inputs`]).
     pub inputs: Vec<PathBuf>,
+    /// In a spec of several meshes: the cluster, and what the meshes together tell (the
+    /// isolation rules read it); None for a single-mesh spec.
+    pub tenancy: Option<crate::facts::tenancy::Tenancy>,
 }
 
 impl Pipeline {
-    /// Loads spec, catalogue and inventory, derives facts and plans.
+    /// Loads spec, catalogue and inventory, derives facts and plans. A spec of several meshes
+    /// needs `args.mesh` (see [`Pipeline::load_all`]).
     pub fn load(args: &Options) -> Result<Pipeline, Error> {
+        let mut all = Pipeline::load_all(args)?;
+        match all.len() {
+            1 => Ok(all.remove(0)),
+            _ => Err(Error::Usage(format!(
+                "the spec defines several meshes ({}): choose one with --mesh",
+                all.iter()
+                    .map(|p| p.spec.spec.metadata.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// Loads every mesh of the spec (the one `args.mesh` names, when given), each its own
+    /// pipeline: own manifests, lock and plan. For a spec of several meshes every mesh is
+    /// loaded even when one is selected, because the isolation rules and the cluster
+    /// restart budget judge a mesh against the others.
+    pub fn load_all(args: &Options) -> Result<Vec<Pipeline>, Error> {
+        let meshes = load::load_meshes(args)?;
+        let selected = load::select_name(&meshes, args.mesh.as_deref())?;
+        let Some(cluster) = meshes.cluster.clone() else {
+            let spec =
+                meshes.meshes.into_iter().next().ok_or_else(|| {
+                    Error::Internal("a spec file parsed into no mesh".to_string())
+                })?;
+            return Ok(vec![Pipeline::load_mesh(args, spec)?]);
+        };
+        let mut all = Vec::new();
+        for spec in meshes.meshes {
+            all.push(Pipeline::load_mesh(args, spec)?);
+        }
+        tenancy::attach(&cluster, &mut all);
+        if let Some(name) = selected {
+            all.retain(|p| p.spec.spec.metadata.name == name);
+        }
+        Ok(all)
+    }
+
+    /// Loads one mesh's manifests and lock, derives facts and plans.
+    fn load_mesh(args: &Options, spec: LoadedSpec) -> Result<Pipeline, Error> {
         let dir = args.dir.clone();
-        let (spec, inventory) = load_spec_and_inventory(args)?;
+        let inventory = load::load_inventory(&dir, &spec, args)?;
         let catalog = match &args.catalog {
             Some(p) => Catalog::load(&dir.join(p))?,
             None => Catalog::builtin(),
@@ -201,6 +257,7 @@ impl Pipeline {
             root,
             git_dir,
             inputs,
+            tenancy: None,
         };
         crate::pipeline::change::retire::annotate(&mut ctx);
         Ok(ctx)

@@ -68,6 +68,10 @@ pub(crate) const RULES: &[[Embedded; 2]] = &[
     rule!("revisions/unmanaged_control_plane"),
     rule!("revisions/object_collision"),
     rule!("workloads/manual_injection"),
+    rule!("revisions/mesh_overlap"),
+    rule!("revisions/cross_mesh_injection"),
+    rule!("revisions/control_plane_namespace"),
+    rule!("workloads/cluster_restart_budget"),
 ];
 
 /// The label regorus reports for an embedded file, e.g. `policies/workloads/missing_pdb.rego`.

@@ -68,6 +68,8 @@ pub fn synthetic_input(workloads: usize) -> Value {
             file: None,
             line: None,
             reason: "istio.io/rev selects it".into(),
+            mesh: None,
+            mesh_reason: None,
         })
         .collect();
     let workloads: Vec<WorkloadFacts> = (0..workloads)
@@ -118,6 +120,7 @@ pub fn synthetic_input(workloads: usize) -> Value {
                 proxy: Some("1.24.3".into()),
                 proxy_config: Some(SYNTHETIC_CONFIG.into()),
                 next_restart: None,
+                mesh: None,
                 object,
             }
         })

@@ -21,6 +21,7 @@ pub(super) struct Release {
 /// The releases of a Helm delivery: base, one istiod per revision, one gateway per colour.
 pub(super) fn releases(m: &RenderModel) -> Result<Vec<Release>, RenderError> {
     let mut out = Vec::new();
+    let cp = m.control_plane_namespace();
     // The base chart carries the CRDs: it follows the newest installed revision.
     let newest = m
         .revisions
@@ -30,7 +31,7 @@ pub(super) fn releases(m: &RenderModel) -> Result<Vec<Release>, RenderError> {
     if let Some((_, rev)) = newest {
         out.push(Release {
             name: "istio-base".into(),
-            namespace: ISTIO_NAMESPACE.into(),
+            namespace: cp.into(),
             chart: "base",
             version: rev.version.clone(),
             values: values::base_values(m),
@@ -42,11 +43,11 @@ pub(super) fn releases(m: &RenderModel) -> Result<Vec<Release>, RenderError> {
     for rev in &m.revisions {
         out.push(Release {
             name: format!("istiod-{}", rev.name),
-            namespace: ISTIO_NAMESPACE.into(),
+            namespace: cp.into(),
             chart: "istiod",
             version: rev.version.clone(),
             values: values::istiod_values(m, rev)?,
-            depends_on: vec![("istio-base".into(), ISTIO_NAMESPACE.into())],
+            depends_on: vec![("istio-base".into(), cp.into())],
             wave: 1,
             skip_schema_validation: false,
         });
@@ -78,7 +79,7 @@ pub(super) fn releases(m: &RenderModel) -> Result<Vec<Release>, RenderError> {
                 chart: "gateway",
                 version: rev.version.clone(),
                 values: gateway_values,
-                depends_on: vec![(format!("istiod-{rev_name}"), ISTIO_NAMESPACE.into())],
+                depends_on: vec![(format!("istiod-{rev_name}"), cp.into())],
                 wave: 2,
                 skip_schema_validation: values::chart_schema_is_broken("gateway", &rev.version),
             });

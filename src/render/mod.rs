@@ -177,8 +177,12 @@ pub fn render(model: &RenderModel, charts: &Charts) -> Result<RenderedTree, Rend
         patches: Vec::new(),
         removals: Vec::new(),
     };
-    let labels =
+    let mut labels =
         json!({"app.kubernetes.io/managed-by": "meshplan", "meshplan.dev/cluster": m.cluster});
+    // A tenant's objects say which mesh of the cluster rendered them.
+    if let Some(mesh) = m.tenant.as_ref().and_then(|t| t.mesh.as_ref()) {
+        labels[crate::facts::tenancy::MESH_LABEL] = json!(mesh);
+    }
     render_namespaces(&mut r, &m, &labels)?;
     match m.delivery {
         Delivery::FluxHelm => render_flux(&mut r, &m, &labels)?,
@@ -422,13 +426,22 @@ fn render_namespaces(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Resul
     let listed: BTreeSet<&str> = m.namespaces.iter().map(|n| n.name.as_str()).collect();
     let mut implicit: BTreeSet<&str> = m.gateways.iter().map(|g| g.namespace.as_str()).collect();
     if !m.revisions.is_empty() {
-        implicit.insert(ISTIO_NAMESPACE);
+        implicit.insert(m.control_plane_namespace());
     }
     for name in implicit.into_iter().filter(|n| !listed.contains(n)) {
+        // A tenant's control-plane namespace carries its mesh label, so that its istiod's
+        // discovery selectors (by default that label) discover its own namespace.
+        let mut ns_labels = labels.clone();
+        if let (Some(t), Value::Object(map)) = (&m.tenant, &mut ns_labels)
+            && let Some(mesh) = &t.mesh
+            && name == t.namespace
+        {
+            map.insert(crate::facts::tenancy::MESH_LABEL.into(), json!(mesh));
+        }
         r.emit(
             format!("namespaces/{name}.yaml"),
             "common/namespace.yaml.j2",
-            json!({"namespace": {"name": name, "labels": labels}, "labels": labels}),
+            json!({"namespace": {"name": name, "labels": ns_labels}, "labels": labels}),
             None,
         )?;
     }

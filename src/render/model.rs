@@ -35,6 +35,23 @@ pub struct RenderModel {
     pub namespaces: Vec<RenderNamespace>,
     /// Pod-template annotation bumps that restart workloads.
     pub restarts: Vec<RestartBump>,
+    /// The control plane's own namespace and discovery selectors: always for a mesh of
+    /// several in one cluster, for a single mesh only when its spec sets them; None renders
+    /// as meshplan always did (`istio-system`, every namespace discovered).
+    pub tenant: Option<RenderTenant>,
+}
+
+/// Where a control plane runs and what it discovers, when not the defaults.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RenderTenant {
+    /// A mesh of several: its name (the value of its `meshplan.dev/mesh` label, put on its
+    /// objects and namespaces); None for a single mesh.
+    pub mesh: Option<String>,
+    /// Its control plane's namespace (`spec.istio.namespace`).
+    pub namespace: String,
+    /// `meshConfig.discoverySelectors` of its istiod (none written when empty: Istio then
+    /// discovers every namespace, as with an empty list).
+    pub discovery_selectors: Vec<crate::spec::LabelSelector>,
 }
 
 /// One installed istiod revision.
@@ -104,6 +121,13 @@ pub const RESTART_ANNOTATION: &str = "meshplan.dev/restarted-for";
 pub const COLOUR_LABEL: &str = "meshplan.dev/colour";
 
 impl RenderModel {
+    /// The namespace the control plane's releases go to.
+    pub fn control_plane_namespace(&self) -> &str {
+        self.tenant
+            .as_ref()
+            .map_or(super::ISTIO_NAMESPACE, |t| t.namespace.as_str())
+    }
+
     /// A copy with every list sorted (and tags deduplicated), so the order the caller built
     /// the model in never reaches the output.
     pub fn normalized(&self) -> RenderModel {

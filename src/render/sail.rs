@@ -154,6 +154,7 @@ mod tests {
             }],
             namespaces: vec![],
             restarts: vec![],
+            tenant: None,
         }
     }
 

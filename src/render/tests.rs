@@ -53,6 +53,7 @@ fn model(delivery: Delivery) -> RenderModel {
             },
             value: "1-24-6.1".into(),
         }],
+        tenant: None,
     }
 }
 

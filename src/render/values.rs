@@ -79,6 +79,23 @@ fn own_istiod_values(model: &RenderModel, rev: &RenderRevision) -> Result<Value,
     if let Some(cv) = &model.config.compatibility_version {
         v["compatibilityVersion"] = json!(cv);
     }
+    // A tenant's istiod runs in its own namespace and discovers only its own namespaces
+    // (Sail's "multiple meshes" layout); a single mesh keeps the chart's defaults.
+    if let Some(t) = &model.tenant {
+        v["global"]["istioNamespace"] = json!(t.namespace);
+    }
+    if let Some(t) = model
+        .tenant
+        .as_ref()
+        .filter(|t| !t.discovery_selectors.is_empty())
+    {
+        v["meshConfig"]["discoverySelectors"] = t
+            .discovery_selectors
+            .iter()
+            .map(label_selector)
+            .collect::<Result<Vec<_>, _>>()?
+            .into();
+    }
     match model.config.native_sidecars {
         NativeSidecars::Auto => {}
         NativeSidecars::Enabled => v["pilot"] = json!({"env": {"ENABLE_NATIVE_SIDECARS": "true"}}),
@@ -87,6 +104,21 @@ fn own_istiod_values(model: &RenderModel, rev: &RenderRevision) -> Result<Value,
         }
     }
     Ok(v)
+}
+
+/// A label selector as Kubernetes writes it: empty parts left out.
+fn label_selector(s: &crate::spec::LabelSelector) -> Result<Value, RenderError> {
+    let mut out = Map::new();
+    if !s.match_labels.is_empty() {
+        out.insert("matchLabels".into(), json!(s.match_labels));
+    }
+    if !s.match_expressions.is_empty() {
+        let exprs = serde_json::to_value(&s.match_expressions).map_err(|e| {
+            RenderError::Internal(format!("a discovery selector does not serialize: {e}"))
+        })?;
+        out.insert("matchExpressions".into(), exprs);
+    }
+    Ok(Value::Object(out))
 }
 
 /// `istiod` chart values of one revision: meshplan's, with `spec.istio.values` deep-merged over.
@@ -203,6 +235,7 @@ mod tests {
             gateways: vec![],
             namespaces: vec![],
             restarts: vec![],
+            tenant: None,
         }
     }
 

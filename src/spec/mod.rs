@@ -10,12 +10,14 @@
 //!    schema editors use and the loader can never disagree unnoticed.
 
 pub mod located;
+mod meshes;
 pub mod model;
 mod sail;
 pub mod schema;
 mod starter;
 pub mod validate;
 
+pub use meshes::{Meshes, load_meshes, parse_meshes};
 pub use model::*;
 pub use schema::json_schema;
 pub use starter::starter_yaml;
@@ -61,37 +63,48 @@ pub struct LoadedSpec {
     pub locations: Node,
 }
 
-/// Reads, parses and validates a spec file.
+/// Reads, parses and validates a spec file of one `Mesh` document (a file of several is
+/// refused here: [`load_meshes`] reads those).
 pub fn load(path: &Path) -> Result<LoadedSpec, SpecError> {
+    let text = read_text(path)?;
+    let (spec, locations) = parse_located(path, &text)?;
+    Ok(LoadedSpec {
+        path: path.to_path_buf(),
+        base_dir: base_dir_of(path),
+        spec,
+        locations,
+    })
+}
+
+/// The spec file as UTF-8 text, or an error naming where it is not.
+fn read_text(path: &Path) -> Result<String, SpecError> {
     let bytes = std::fs::read(path).map_err(|e| SpecError {
         path: path.to_path_buf(),
         line: 0,
         column: 0,
         message: format!("cannot read spec: {e}"),
     })?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let pos = byte_pos(&bytes, e.valid_up_to());
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let valid = e.utf8_error().valid_up_to();
+        let pos = byte_pos(bytes, valid);
         SpecError::at(
             path,
             pos,
             format!(
                 "the spec is not valid UTF-8 (invalid byte 0x{:02x})",
-                bytes.get(e.valid_up_to()).copied().unwrap_or(0)
+                bytes.get(valid).copied().unwrap_or(0)
             ),
         )
-    })?;
-    let (spec, locations) = parse_located(path, text)?;
-    let base_dir = path
-        .parent()
+    })
+}
+
+/// The directory relative paths of a spec resolve against: the file's own.
+fn base_dir_of(path: &Path) -> PathBuf {
+    path.parent()
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("."));
-    Ok(LoadedSpec {
-        path: path.to_path_buf(),
-        base_dir,
-        spec,
-        locations,
-    })
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// 1-based line and column (in characters) of byte offset `offset` of possibly invalid UTF-8.
@@ -370,7 +383,9 @@ impl Spec {
     }
 
     /// The managed revision name: `spec.istio.revision` or the version with dots as dashes
-    /// (`delivery: sail`: the name the Sail Operator gives it, see [`Spec::revision_for`]).
+    /// (`delivery: sail`: the name the Sail Operator gives it; in a file of several meshes,
+    /// prefixed with the mesh name where another mesh derives the same; see
+    /// [`Spec::revision_for`]).
     pub fn revision(&self) -> String {
         match &self.spec.istio.revision {
             Some(r) if self.spec.istio.delivery != Delivery::Sail => r.clone(),
@@ -378,12 +393,14 @@ impl Spec {
         }
     }
 
-    /// The revision name of `version` under this spec's delivery: `1-24-3`, or for
-    /// `delivery: sail` the `IstioRevision` the operator creates, `<Istio name>-v1-24-3`.
+    /// The revision name of `version` under this spec's delivery: `1-24-3` (`<mesh>-1-24-3`
+    /// for a mesh whose derived names are prefixed), or for `delivery: sail` the
+    /// `IstioRevision` the operator creates, `<Istio name>-v1-24-3`, unique per mesh already.
     pub fn revision_for(&self, version: &str) -> String {
-        match self.spec.istio.delivery {
-            Delivery::Sail => sail_revision_name(&self.metadata.name, version),
-            _ => revision_name(version),
+        match (self.spec.istio.delivery, &self.spec.istio.revision_prefix) {
+            (Delivery::Sail, _) => sail_revision_name(&self.metadata.name, version),
+            (_, Some(prefix)) => format!("{prefix}-{}", revision_name(version)),
+            (_, None) => revision_name(version),
         }
     }
 }

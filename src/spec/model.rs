@@ -65,6 +65,11 @@ pub struct MeshSpec {
     /// Waivers of one rule for one object.
     #[serde(default)]
     pub exceptions: Vec<Exception>,
+    /// The cluster this mesh runs in; required (and equal) when `meshplan.yaml` holds several
+    /// `Mesh` documents, one per tenant mesh, in which case `metadata.name` names the mesh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
+    pub cluster: Option<String>,
 }
 
 fn default_output() -> String {
@@ -90,6 +95,13 @@ pub struct Istio {
     /// Revision name; default derived from the version (1.24.3 → `1-24-3`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
+    /// Set by the loader of a spec of several meshes, never written by users: the mesh name
+    /// that prefixes this mesh's derived revision names (`mesh-b-1-24-6`) because an
+    /// earlier mesh of the file derives the same name (webhooks and istiod releases are
+    /// named after revisions, cluster-wide).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub revision_prefix: Option<String>,
     /// Revision tags pointing at the managed revision (`default` makes it serve
     /// `istio-injection=enabled` namespaces).
     #[serde(default)]
@@ -104,6 +116,15 @@ pub struct Istio {
     /// Where the Argo CD Applications live (`delivery: argocd-helm`).
     #[serde(default)]
     pub argocd: ArgoCd,
+    /// The control plane's namespace (default `istio-system`); distinct per mesh of a cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
+    pub namespace: Option<String>,
+    /// The namespaces this mesh's istiod watches (`meshConfig.discoverySelectors`); default,
+    /// in a spec of several meshes, the label `meshplan.dev/mesh=<name>`, which meshplan puts
+    /// on the mesh's namespaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery_selectors: Option<Vec<LabelSelector>>,
 }
 
 /// `spec.istio.argocd`: the Argo CD project and namespace of the rendered Applications.
@@ -228,6 +249,10 @@ pub struct Upgrade {
     /// Order in which namespaces move; unlisted ones go last.
     #[serde(default)]
     pub waves: Vec<Wave>,
+    /// Most workloads the pending next steps of all meshes of the cluster may restart
+    /// together (MP315); unbounded when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_restarts_per_cluster: Option<u32>,
 }
 
 impl Default for Upgrade {
@@ -239,6 +264,7 @@ impl Default for Upgrade {
             max_restarts_per_step: default_max_restarts(),
             allow_downgrade: false,
             waves: Vec::new(),
+            max_restarts_per_cluster: None,
         }
     }
 }

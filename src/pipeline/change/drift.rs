@@ -57,6 +57,7 @@ pub fn try_render(
         &ctx.inventory,
         lock,
         &ctx.base,
+        ctx.tenancy.as_ref(),
     );
     let mut tree = render::render(&model, charts)?;
     // What `adopt` took over stays the user's document: never rendered a second time.

@@ -5,6 +5,7 @@
 //! render the same thing for the same lock.
 
 use crate::facts::FactsBase;
+use crate::facts::tenancy::MESH_LABEL;
 use crate::inventory::Inventory;
 use crate::render::{RenderGateway, RenderModel, RenderNamespace, RenderRevision, RestartBump};
 use crate::spec::Spec;
@@ -28,8 +29,26 @@ pub fn render_model(
     inventory: &Inventory,
     lock: &Lock,
     base: &FactsBase,
+    tenancy: Option<&crate::facts::tenancy::Tenancy>,
 ) -> RenderModel {
     let istio = &spec.spec.istio;
+    // A single mesh renders as it always did unless its spec names a control-plane
+    // namespace or discovery selectors; a mesh of several always has both.
+    let tenant = match tenancy {
+        Some(_) => Some(crate::render::model::RenderTenant {
+            mesh: Some(spec.metadata.name.clone()),
+            namespace: crate::facts::tenancy::control_plane_namespace(spec).to_string(),
+            discovery_selectors: crate::facts::tenancy::discovery_selectors(spec),
+        }),
+        None if istio.namespace.is_some() || istio.discovery_selectors.is_some() => {
+            Some(crate::render::model::RenderTenant {
+                mesh: None,
+                namespace: crate::facts::tenancy::control_plane_namespace(spec).to_string(),
+                discovery_selectors: istio.discovery_selectors.clone().unwrap_or_default(),
+            })
+        }
+        None => None,
+    };
     let mut tags_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (tag, target) in &lock.tags {
         tags_of
@@ -95,6 +114,9 @@ pub fn render_model(
                 .map(|l| (*l).clone())
                 .unwrap_or_default();
             labels.insert(REV_LABEL.to_string(), rev.clone());
+            if tenancy.is_some() {
+                labels.insert(MESH_LABEL.to_string(), spec.metadata.name.clone());
+            }
             let object = inventory.get("Namespace", "", name);
             RenderNamespace {
                 name: name.clone(),
@@ -144,7 +166,8 @@ pub fn render_model(
         });
     }
     RenderModel {
-        cluster: spec.metadata.name.clone(),
+        // A mesh of several: the cluster is `spec.cluster`, the mesh is in `tenant`.
+        cluster: tenancy.map_or_else(|| spec.metadata.name.clone(), |t| t.cluster.clone()),
         delivery: istio.delivery,
         chart_repository: istio.chart_repository.clone(),
         hub: istio.hub.clone(),
@@ -156,6 +179,7 @@ pub fn render_model(
         gateways,
         namespaces,
         restarts,
+        tenant,
     }
 }
 
@@ -245,7 +269,7 @@ mod tests {
     fn lock_becomes_the_render_model() {
         let (spec, inventory) = bookinfo();
         let base = FactsBase::new(&spec, &inventory);
-        let m = render_model(&spec, &inventory, &lock(), &base);
+        let m = render_model(&spec, &inventory, &lock(), &base, None);
         assert_eq!(m.cluster, "bookinfo-demo");
         assert_eq!(m.default_revision.as_deref(), Some("1-28-1"));
         let tags: BTreeMap<&str, &[String]> = m
@@ -292,9 +316,15 @@ mod tests {
         };
         let inventory = Inventory::from_objects(vec![ns]).expect("inventory");
         let base = FactsBase::new(&spec, &inventory);
-        let m = render_model(&spec, &inventory, &lock(), &base);
+        let m = render_model(&spec, &inventory, &lock(), &base, None);
         assert!(m.namespaces[0].defined_elsewhere);
-        let empty = render_model(&spec, &inventory, &Lock::empty("bookinfo-demo"), &base);
+        let empty = render_model(
+            &spec,
+            &inventory,
+            &Lock::empty("bookinfo-demo"),
+            &base,
+            None,
+        );
         assert!(empty.namespaces.is_empty() && empty.revisions.is_empty());
         assert_eq!(empty.gateways[0].active, None);
     }
@@ -345,7 +375,7 @@ mod tests {
                 },
             );
         }
-        let m = render_model(&spec, &inventory, &lock, &base);
+        let m = render_model(&spec, &inventory, &lock, &base, None);
         let restarts: BTreeMap<String, &str> = m
             .restarts
             .iter()

@@ -138,6 +138,7 @@ pub fn check_collisions(
                 &ctx.inventory,
                 &lock,
                 &ctx.base,
+                ctx.tenancy.as_ref(),
             );
             model.restarts.clear();
             let rendered = crate::render::render(&model, charts);

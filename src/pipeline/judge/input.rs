@@ -49,6 +49,12 @@ pub fn policy_input(
             .map_err(|e| Error::Internal(e.to_string()))?;
         facts.insert("unrendered".to_string(), unrendered);
         facts.insert("wiring".to_string(), wiring(ctx, relabelled));
+        // Only a spec of several meshes has one, so a single mesh's input is unchanged.
+        if let Some(tenancy) = &ctx.tenancy {
+            let tenancy =
+                serde_json::to_value(tenancy).map_err(|e| Error::Internal(e.to_string()))?;
+            facts.insert("tenancy".to_string(), tenancy);
+        }
     }
     Ok(input)
 }

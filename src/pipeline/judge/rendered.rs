@@ -357,6 +357,7 @@ pub fn check_gateways(
         &ctx.inventory,
         &lock,
         &ctx.base,
+        ctx.tenancy.as_ref(),
     );
     model.restarts.clear();
     let rendered = crate::render::render(&model, charts);

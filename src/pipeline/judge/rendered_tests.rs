@@ -58,6 +58,7 @@ fn model(delivery: Delivery, repository: &str) -> RenderModel {
         ],
         namespaces: vec![],
         restarts: vec![],
+        tenant: None,
     }
 }
 
