@@ -170,6 +170,9 @@ pub(crate) fn run(args: CheckArgs) -> Result<ExitCode, Error> {
     if let Some(text) = printed {
         emit(&text)?;
     }
+    // The process exits right after: freeing the inventory, facts and plan object by object
+    // is work nobody needs (about 5% of `check` at 100,000 objects, measured with perf).
+    std::mem::forget(all);
     Ok(if failed {
         ExitCode::Findings
     } else {
