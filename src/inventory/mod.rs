@@ -296,47 +296,19 @@ fn load_all(
     let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
     for source in sources {
         let files = match source {
-            Source::Glob { pattern, namespace } => {
-                let files = match resolver.glob(pattern, namespace.as_deref()) {
-                    Ok(files) => files,
-                    Err(e) => {
-                        unresolved = Some(e);
-                        break;
-                    }
-                };
-                if files.is_empty() {
-                    inv.warnings
-                        .push(format!("manifest glob `{pattern}` matches no file"));
-                }
-                files
-            }
-            Source::Path(path) => {
-                let files = match resolver.path(path) {
-                    Ok(files) => files,
-                    Err(e) => {
-                        unresolved = Some(e);
-                        break;
-                    }
-                };
-                if files.is_empty() {
-                    inv.warnings.push(format!(
-                        "{} contains no *.yaml, *.yml or *.json file",
-                        path.display()
-                    ));
-                }
-                files
-            }
-            Source::Stdin => vec![FileInput {
-                path: PathBuf::from("-"),
-                display: "-".to_string(),
-                namespace: None,
-            }],
             Source::Build(_) => {
                 if let Some(result) = built.next() {
                     pending.push(parallel::Pending::Built(result));
                 }
                 continue;
             }
+            _ => match files_of(&resolver, source, &mut inv.warnings) {
+                Ok(files) => files,
+                Err(e) => {
+                    unresolved = Some(e);
+                    break;
+                }
+            },
         };
         for file in files {
             if let Some(first_ns) = seen.get(&file.display) {
@@ -368,6 +340,40 @@ fn load_all(
     sort_objects(&mut objects);
     index(&mut inv, objects)?;
     Ok(inv)
+}
+
+/// The files a glob, path or stdin source names, warning when a glob or path names none;
+/// a build source names no file (see `build::build_all`).
+fn files_of(
+    resolver: &Resolver,
+    source: &Source,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<FileInput>, InventoryError> {
+    Ok(match source {
+        Source::Glob { pattern, namespace } => {
+            let files = resolver.glob(pattern, namespace.as_deref())?;
+            if files.is_empty() {
+                warnings.push(format!("manifest glob `{pattern}` matches no file"));
+            }
+            files
+        }
+        Source::Path(path) => {
+            let files = resolver.path(path)?;
+            if files.is_empty() {
+                warnings.push(format!(
+                    "{} contains no *.yaml, *.yml or *.json file",
+                    path.display()
+                ));
+            }
+            files
+        }
+        Source::Stdin => vec![FileInput {
+            path: PathBuf::from("-"),
+            display: "-".to_string(),
+            namespace: None,
+        }],
+        Source::Build(_) => Vec::new(),
+    })
 }
 
 /// Adds the objects and unrendered sources of one built entry.

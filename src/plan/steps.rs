@@ -51,52 +51,7 @@ pub(super) fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String])
     out.extend(release(spec, lock, hops));
     let in_place = spec.spec.upgrade.strategy == Strategy::InPlace;
     if let [only] = hops {
-        // No version change: converge labels, then restarts for config changes.
-        let revision = if in_place {
-            in_place_revision(lock, spec)
-        } else {
-            spec.revision()
-        };
-        let label = tag.clone().unwrap_or_else(|| revision.clone());
-        out.extend(label_waves(&waves, only, &revision, &label, &tags, |w| {
-            format!("wave {w}")
-        }));
-        let want = ConfigHash::of(&istio.config);
-        let have = lock.config_hash.as_ref();
-        if have.is_some_and(|h| h.workloads != want.workloads) {
-            let count = waves.len();
-            for (k, (wave, namespaces)) in waves.iter().enumerate() {
-                let mut s = step(
-                    format!("restart {wave}"),
-                    only,
-                    StepKind::Restart,
-                    &revision,
-                );
-                s.namespaces = namespaces.clone();
-                s.bump = if k + 1 == count {
-                    Bump::NamespacesAndUnmanaged
-                } else {
-                    Bump::Namespaces
-                };
-                out.push(s);
-            }
-            if waves.is_empty() {
-                // No namespace is listed, yet some may be injected by their own labels.
-                let mut s = step("restart all".into(), only, StepKind::Restart, &revision);
-                s.bump = Bump::NamespacesAndUnmanaged;
-                out.push(s);
-            }
-        }
-        if have.is_some_and(|h| h.gateways != want.gateways) {
-            let mut s = step(
-                "gateway-restart".into(),
-                only,
-                StepKind::GatewayRestart,
-                &revision,
-            );
-            s.gateway_restarts = gateway_deployments(spec, lock, |_| true);
-            out.push(s);
-        }
+        out.extend(settled_steps(spec, lock, only, in_place));
         return out;
     }
     let several = hops.len() > 2;
@@ -167,6 +122,64 @@ pub(super) fn skeleton(spec: &Spec, lock: &Lock, running: bool, hops: &[String])
         let mut cleanup = step(name("cleanup"), hop, StepKind::Cleanup, &revision);
         cleanup.tags = tags.clone();
         out.push(cleanup);
+    }
+    out
+}
+
+/// The steps of a plan that changes no version (`only` is the installed one): labels
+/// converge wave by wave, then restarts for a config change of the workloads (wave by wave)
+/// or of the gateways.
+fn settled_steps(spec: &Spec, lock: &Lock, only: &str, in_place: bool) -> Vec<Step> {
+    let istio = &spec.spec.istio;
+    let waves = spec.waves();
+    let tag = namespace_tag(spec);
+    let tags = istio.revision_tags.clone();
+    let mut out = Vec::new();
+    // No version change: converge labels, then restarts for config changes.
+    let revision = if in_place {
+        in_place_revision(lock, spec)
+    } else {
+        spec.revision()
+    };
+    let label = tag.clone().unwrap_or_else(|| revision.clone());
+    out.extend(label_waves(&waves, only, &revision, &label, &tags, |w| {
+        format!("wave {w}")
+    }));
+    let want = ConfigHash::of(&istio.config);
+    let have = lock.config_hash.as_ref();
+    if have.is_some_and(|h| h.workloads != want.workloads) {
+        let count = waves.len();
+        for (k, (wave, namespaces)) in waves.iter().enumerate() {
+            let mut s = step(
+                format!("restart {wave}"),
+                only,
+                StepKind::Restart,
+                &revision,
+            );
+            s.namespaces = namespaces.clone();
+            s.bump = if k + 1 == count {
+                Bump::NamespacesAndUnmanaged
+            } else {
+                Bump::Namespaces
+            };
+            out.push(s);
+        }
+        if waves.is_empty() {
+            // No namespace is listed, yet some may be injected by their own labels.
+            let mut s = step("restart all".into(), only, StepKind::Restart, &revision);
+            s.bump = Bump::NamespacesAndUnmanaged;
+            out.push(s);
+        }
+    }
+    if have.is_some_and(|h| h.gateways != want.gateways) {
+        let mut s = step(
+            "gateway-restart".into(),
+            only,
+            StepKind::GatewayRestart,
+            &revision,
+        );
+        s.gateway_restarts = gateway_deployments(spec, lock, |_| true);
+        out.push(s);
     }
     out
 }
