@@ -547,6 +547,7 @@ pub(crate) fn step_inputs(
             "restarts": step.restarts,
             "manual": step.manual_workloads().collect::<Vec<_>>(),
             "stranded": stranded_input(ctx, step),
+            "committed": super::committed::input(ctx, &after),
         });
         out.push(transition_input(ctx, &plan, header, &before, &after)?);
         before = after;
@@ -566,6 +567,7 @@ pub(crate) fn step_inputs(
             "restarts": [],
             "manual": [],
             "stranded": [],
+            "committed": super::committed::input(ctx, lock),
         });
         out.push(transition_input(ctx, &plan, header, lock, lock)?);
     }
@@ -577,6 +579,7 @@ pub(crate) fn step_inputs(
             "restarts": [],
             "manual": [],
             "stranded": [],
+            "committed": super::committed::input(ctx, &before),
         });
         out.push(transition_input(ctx, &plan, header, &start, &before)?);
     }

@@ -149,9 +149,10 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         }
         Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
     };
-    let retired = super::retire::retired(
+    let retired = super::takeover::deleted(
         ctx.lock.as_ref(),
         &super::check::lock_after(&ctx, &change.applied),
+        &change.tree,
     );
     let retirement = super::retire::retire(&ctx, &retired, &read);
     for m in &retirement.manual {
@@ -351,6 +352,7 @@ fn message(ctx: &Context, change: &Change, retirement: &super::retire::Retiremen
         restarted: &restarted,
         manual: &manual,
         deleted: &retirement.deleted,
+        taken_over: &retirement.taken_over,
         actions: &actions,
         from: ctx.plan.from.as_deref().unwrap_or("none"),
         to: &ctx.plan.to,

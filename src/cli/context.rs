@@ -123,8 +123,12 @@ impl Context {
     /// step inputs of `check` all apply steps through here, so they agree on the next lock.
     pub fn apply(&self, lock: &Lock, step: &Step) -> Lock {
         let mut next = lock.apply(&self.plan, step);
+        // A committed sidecar's proxy is read from its manifest (a re-injection changes it
+        // without any step), so the lock keeps none, not even one an older adopt wrote.
+        let committed = super::committed::keys(self);
         next.forget_workloads(|kind, namespace, name| {
             self.inventory.get(kind, namespace, name).is_some()
+                && !committed.contains(&format!("{kind}/{namespace}/{name}"))
         });
         next
     }

@@ -70,8 +70,11 @@ pub(crate) fn run(args: DiffArgs) -> Result<ExitCode, Error> {
             None => return Ok(ExitCode::Ok),
         },
     };
-    let retired =
-        super::retire::retired(ctx.lock.as_ref(), &super::check::lock_after(&ctx, &applied));
+    let retired = super::takeover::deleted(
+        ctx.lock.as_ref(),
+        &super::check::lock_after(&ctx, &applied),
+        &rendered,
+    );
     let out = output_dir(&ctx);
     let diffs = match git2::Repository::discover(&ctx.dir) {
         Ok(repo) => {

@@ -58,8 +58,8 @@ pub(crate) fn try_render(
 ) -> Result<RenderedTree, render::RenderError> {
     let model = super::model::render_model(&ctx.spec.spec, &ctx.inventory, lock, &ctx.base);
     let mut tree = render::render(&model, charts)?;
-    // What `adopt` took over stays the user's document: never rendered a second time.
-    super::collisions::drop_adopted(&mut tree, lock);
+    // What `adopt` took over is replaced in place: marked so no GitOps tool prunes it.
+    super::takeover::mark(&mut tree, lock);
     Ok(tree)
 }
 

@@ -6,6 +6,7 @@ mod adopt;
 mod check;
 mod collisions;
 mod commit;
+mod committed;
 mod context;
 mod diff;
 mod drift;
@@ -21,6 +22,7 @@ mod render;
 mod rendered;
 mod reports;
 mod retire;
+mod takeover;
 
 use crate::diagnostic::Severity;
 use crate::error::{Error, ExitCode};

@@ -313,9 +313,10 @@ pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
     if change.denied() && !args.force {
         return Ok(ExitCode::Findings);
     }
-    let retired = super::retire::retired(
+    let retired = super::takeover::deleted(
         ctx.lock.as_ref(),
         &super::check::lock_after(&ctx, &change.applied),
+        &change.tree,
     );
     let root = ctx.root.clone();
     let retirement =

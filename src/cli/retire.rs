@@ -19,6 +19,9 @@ pub(crate) struct Retirement {
     pub manual: Vec<String>,
     /// One line per document deleted, e.g. `HelmRelease/istio-system/istiod (apps/…)`.
     pub deleted: Vec<String>,
+    /// One line per adopted document deleted because meshplan's render now declares the
+    /// same object (the `base` release, its HelmRepository): taken over in place.
+    pub taken_over: Vec<String>,
 }
 
 /// The `installedBy` documents of the adopted revisions `before` records and `after` no
@@ -41,7 +44,7 @@ pub(crate) fn annotate(ctx: &mut Context) {
     let Some(mut lock) = ctx.lock.clone() else {
         return;
     };
-    if !lock.revisions.iter().any(|r| r.installed_by.is_some()) {
+    if !lock.revisions.iter().any(|r| r.installed_by.is_some()) && lock.adopted.is_empty() {
         return;
     }
     let root = ctx.root.clone();
@@ -49,7 +52,10 @@ pub(crate) fn annotate(ctx: &mut Context) {
     let mut manual = Vec::new();
     for step in &ctx.plan.steps {
         let next = ctx.apply(&lock, step);
-        let origins = retired(Some(&lock), &next);
+        let mut origins = retired(Some(&lock), &next);
+        if let Some(tree) = super::takeover::render_after(ctx, &lock, &next) {
+            origins.extend(super::takeover::replaced(Some(&lock), &next, &tree));
+        }
         manual.push(if origins.is_empty() {
             Vec::new()
         } else {
@@ -81,8 +87,25 @@ pub(crate) fn retire(
             },
             origin.name
         );
-        let what = format!("delete {key} from {}", origin.file);
-        let edited = whole_install(origin)
+        // An adopted object meshplan's render declares again is replaced, not uninstalled.
+        let replaced = ctx
+            .lock
+            .as_ref()
+            .is_some_and(|l| l.adopted.contains(origin));
+        let what = if replaced {
+            format!(
+                "delete {key} from {} (meshplan's render takes it over under the same name)",
+                origin.file
+            )
+        } else {
+            format!("delete {key} from {}", origin.file)
+        };
+        let whole = if replaced {
+            Ok(())
+        } else {
+            whole_install(origin)
+        };
+        let edited = whole
             .and_then(|()| writable(ctx, &origin.file))
             .and_then(|rel| {
                 let current = match out.files.get(&rel) {
@@ -96,7 +119,11 @@ pub(crate) fn retire(
             });
         match edited {
             Ok((rel, new)) => {
-                out.deleted.push(format!("{key} ({rel})"));
+                if replaced {
+                    out.taken_over.push(format!("{key} ({rel})"));
+                } else {
+                    out.deleted.push(format!("{key} ({rel})"));
+                }
                 out.files.insert(rel, new);
             }
             Err(reason) => out.manual.push(format!("{what} by hand: {reason}")),

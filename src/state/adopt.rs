@@ -199,18 +199,22 @@ pub fn adopt(
         }
     }
     for w in &facts.workloads {
+        // A committed sidecar's proxy is read from its manifest every time (a re-injection
+        // moves it without any step): the lock records none.
         let proxy = if w.sidecar == "manual" {
             match &w.proxy {
-                Some(p) => Some(p.clone()),
-                None => {
-                    undecided.push(format!(
-                        "{} ({}:{}): a committed sidecar whose image tag is not a version; \
-                         its proxy version is unknown",
-                        w.key, w.file, w.line
-                    ));
-                    None
-                }
+                Some(p) => adopted.push(format!(
+                    "{} ({}:{}): a committed sidecar pinned to {p}, read from its manifest \
+                     (re-inject it to move it)",
+                    w.key, w.file, w.line
+                )),
+                None => undecided.push(format!(
+                    "{} ({}:{}): a committed sidecar whose image tag is not a version; \
+                     its proxy version is unknown",
+                    w.key, w.file, w.line
+                )),
             }
+            None
         } else if w.injected {
             w.revision.as_ref().map(|_| version.clone())
         } else {
