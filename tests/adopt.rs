@@ -448,3 +448,24 @@ fn adopt_an_istio_operator_or_a_rendered_install() {
     let (_, out, _) = run(d, &["check", "--format", "json"]);
     assert!(!out.contains("MP207"), "{out}");
 }
+
+#[test]
+fn a_base_release_of_another_name_is_not_taken_over_and_adopt_says_so() {
+    let dir = running();
+    let d = dir.path();
+    let path = d.join("apps/istio/releases.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("name: istio-base\n", "name: base\n")
+            .replace("- name: istio-base", "- name: base"),
+    )
+    .unwrap();
+    let (code, out, err) = run(d, &["adopt"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("not decided:\n")
+            && out.contains("HelmRelease/istio-system/base (apps/istio/releases.yaml:2): meshplan renders its base release as istio-base"),
+        "{out}"
+    );
+}

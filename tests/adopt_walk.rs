@@ -309,6 +309,23 @@ fn rules_on(report: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The commit of main whose subject names step `step` (`meshplan(…): <step> (n/m)`).
+fn step_commit(d: &Path, step: &str) -> String {
+    let id = git(
+        d,
+        &[
+            "log",
+            "-1",
+            "--format=%H",
+            "--grep",
+            &format!(": {step} ("),
+            "main",
+        ],
+    );
+    assert!(!id.trim().is_empty(), "no commit of step {step}");
+    id.trim().to_string()
+}
+
 /// The plan as `plan --format json` prints it.
 fn plan(d: &Path) -> Value {
     let (code, out, err) = run(d, &["plan", "--format", "json"]);
@@ -364,9 +381,13 @@ fn a_flux_installed_mesh_is_handed_over_pull_request_by_pull_request() {
         "{}",
         install.message
     );
+    let install_commit = step_commit(d, "install");
     let base: Value = serde_saphyr::from_str(&git(
         d,
-        &["show", "main~2:rendered/istio-system/istio-base.yaml"],
+        &[
+            "show",
+            &format!("{install_commit}:rendered/istio-system/istio-base.yaml"),
+        ],
     ))
     .unwrap();
     let annotations = &base["metadata"]["annotations"];
@@ -378,7 +399,13 @@ fn a_flux_installed_mesh_is_handed_over_pull_request_by_pull_request() {
     assert_eq!(base["spec"]["releaseName"], "istio-base");
     // The running default revision keeps its validation webhook through the install.
     assert_eq!(base["spec"]["values"]["defaultRevision"], "default");
-    let releases = git(d, &["show", "main~2:apps/istio/releases.yaml"]);
+    let releases = git(
+        d,
+        &[
+            "show",
+            &format!("{install_commit}:apps/istio/releases.yaml"),
+        ],
+    );
     assert!(!releases.contains("istio-base\n  namespace"), "{releases}");
     assert!(releases.contains("name: istiod\n"), "{releases}");
 
@@ -578,4 +605,100 @@ fn a_helm_template_install_is_handed_over_with_a_manual_action() {
     let (code, report) = check_json(d);
     assert_eq!(code, 0, "{report}");
     git(d, &["fsck", "--strict", "--no-progress"]);
+}
+
+#[test]
+fn an_argocd_installed_mesh_hands_its_base_application_over_in_place() {
+    let apps = "# Istio as the platform team installed it with Argo CD.\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: istio-base\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://istio-release.storage.googleapis.com/charts\n    chart: base\n    targetRevision: 1.24.6\n    helm:\n      valuesObject:\n        defaultRevision: default\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: istio-system\n---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: istiod\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://istio-release.storage.googleapis.com/charts\n    chart: istiod\n    targetRevision: 1.24.6\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: istio-system\n";
+    let dir = with_install(&[("applications.yaml", apps.to_string())]);
+    let d = dir.path();
+    crate::common::edit_spec(d, "delivery: flux-helm", "delivery: argocd-helm");
+    init_repo(d);
+    let (code, report) = check_json(d);
+    assert_eq!(code, 1);
+    let found = rules_on(&report);
+    assert!(found.contains(&("MP207".into(), "Application/argocd/istiod".into())));
+    // meshplan's first render would declare the user's base Application again.
+    assert!(found.contains(&("MP208".into(), "Application/argocd/istio-base".into())));
+    assert_eq!(
+        base_releases(d, "main"),
+        BTreeSet::from(["Application/argocd/istio-base".to_string()])
+    );
+
+    let (merged, reinjected) = walk(d);
+    assert_eq!(reinjected, ["Deployment/shop/cart"]);
+    let install = &merged[0];
+    assert_eq!(install.outside(), ["M\tapps/istio/applications.yaml"]);
+    assert!(
+        install.message.contains(
+            "Taken over in place:\n- Application/argocd/istio-base (apps/istio/applications.yaml)\n"
+        ),
+        "{}",
+        install.message
+    );
+    let base: Value = serde_saphyr::from_str(&git(
+        d,
+        &[
+            "show",
+            &format!(
+                "{}:rendered/istio-system/istio-base.yaml",
+                step_commit(d, "install")
+            ),
+        ],
+    ))
+    .unwrap();
+    assert_eq!(base["kind"], "Application");
+    assert_eq!(base["metadata"]["namespace"], "argocd");
+    assert_eq!(
+        base["metadata"]["annotations"]["argocd.argoproj.io/sync-options"],
+        "Prune=false"
+    );
+    let last = merged.last().unwrap();
+    assert!(last.message.contains(": cleanup ("), "{}", last.message);
+    assert_eq!(last.outside(), ["D\tapps/istio/applications.yaml"]);
+    let (code, report) = check_json(d);
+    assert_eq!(code, 0, "{report}");
+    git(d, &["fsck", "--strict", "--no-progress"]);
+}
+
+#[test]
+fn no_commit_of_the_example_plans_drops_a_base_release() {
+    // Every plan of the examples that commit steps (a new cluster, a two-hop upgrade from
+    // a committed lock, waivers, workloads), committed step by step with --force (their
+    // findings are the examples' point, not this test's) and merged as pull requests.
+    let mut checked = 0;
+    for example in [
+        "bookinfo",
+        "native-sidecars",
+        "upgrade-1.22-to-1.26",
+        "waivers",
+        "workloads",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        copy_tree(&root().join("examples").join(example), d);
+        init_repo(d);
+        let mut bases = base_releases(d, "main");
+        for n in 0.. {
+            assert!(n < 30, "{example}: the plan never ends");
+            let (code, out, err) = run(d, &["commit", "--force"]);
+            assert_eq!(code, 0, "{example}: {out}{err}");
+            if out.starts_with("nothing to commit") {
+                break;
+            }
+            let branch = out
+                .split(" on ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next())
+                .unwrap_or_else(|| panic!("no branch in {out}"));
+            git(d, &["merge", "-q", "--ff-only", branch]);
+            let after = base_releases(d, "main");
+            let lost: Vec<&String> = bases.difference(&after).collect();
+            assert!(lost.is_empty(), "{example} step {n} removes {lost:?}");
+            assert!(!after.is_empty(), "{example} step {n} has no base release");
+            bases = after;
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "{checked} commits checked");
 }
