@@ -702,3 +702,44 @@ fn no_commit_of_the_example_plans_drops_a_base_release() {
     }
     assert!(checked >= 15, "{checked} commits checked");
 }
+
+#[test]
+fn a_default_tag_does_not_serve_a_sidecar_injected_by_the_revisionless_install() {
+    // With `default` in the spec's tags, the wave points that tag at the new revision. The
+    // committed sidecar still talks to the revisionless istiod's own `istiod` Service (a
+    // tag adds a webhook, no Service): no skew at the wave, and the cleanup that removes
+    // that istiod is refused until it is re-injected.
+    let dir = flux_fixture();
+    let d = dir.path();
+    crate::common::edit_spec(
+        d,
+        "    chartRepository: https://istio-release.storage.googleapis.com/charts\n",
+        "    chartRepository: https://istio-release.storage.googleapis.com/charts\n    revisionTags: [default]\n",
+    );
+    let (code, out, err) = run(d, &["adopt"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, report) = check_json(d);
+    assert_eq!(code, 1);
+    let denied: Vec<(String, String, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "deny")
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["step"].as_str().unwrap_or("").to_string(),
+                f["object"]["name"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        denied,
+        [(
+            "MP202".to_string(),
+            "cleanup".to_string(),
+            "cart".to_string()
+        )],
+        "{report}"
+    );
+}

@@ -16,17 +16,19 @@ pub(crate) fn input(ctx: &Context, after: &Lock) -> Vec<Value> {
         .committed_sidecars()
         .into_iter()
         .map(|c| {
-            let revision = after.resolve(&c.revision).to_string();
+            // The revision itself, never a tag of that name: a tag adds a webhook, not the
+            // `istiod[-<rev>]` Service the injected config names (a `default` tag moved to
+            // the new revision does not serve a sidecar injected by a revisionless install).
             let served = after
                 .revisions
                 .iter()
-                .find(|r| r.name == revision)
+                .find(|r| r.name == c.revision)
                 .map(|r| r.version.clone());
             json!({
                 "key": c.key,
                 "object": c.object,
                 "proxy": c.proxy,
-                "revision": revision,
+                "revision": c.revision,
                 "served": served,
             })
         })
