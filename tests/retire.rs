@@ -212,6 +212,15 @@ fn a_symlinked_file_is_a_manual_action_and_stays_untouched() {
              symlink, which meshplan never writes through"
         )]
     );
+    // The install's takeover of the base release meets the same symlink.
+    assert_eq!(
+        manual_of(d, "install"),
+        [format!(
+            "delete HelmRelease/istio-system/istio-base from {RELEASES} (meshplan's render takes \
+             it over under the same name) by hand: `{RELEASES}` is a symlink, which meshplan \
+             never writes through"
+        )]
+    );
     std::fs::remove_file(d.join("rendered/meshplan.lock")).unwrap();
     let err = render_all(d);
     assert!(
