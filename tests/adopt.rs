@@ -469,3 +469,26 @@ fn a_base_release_of_another_name_is_not_taken_over_and_adopt_says_so() {
         "{out}"
     );
 }
+
+#[test]
+fn a_lock_from_an_older_adopt_forgets_the_committed_sidecar_proxy_it_recorded() {
+    // adopt used to record cart's pinned proxy; the first step applied drops it, since a
+    // re-injection would change it with no step (it is read from the manifest).
+    let dir = running();
+    let d = dir.path();
+    let (code, _, err) = run(d, &["adopt"]);
+    assert_eq!(code, 0, "{err}");
+    let path = d.join("rendered/meshplan.lock");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let old = text.replace(
+        "workloads:\n",
+        "workloads:\n  Deployment/shop/cart:\n    generation: 0\n    proxy: \"1.24.6\"\n",
+    );
+    assert_ne!(old, text);
+    std::fs::write(&path, old).unwrap();
+    let (code, out, err) = run(d, &["render"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let l = lock(d);
+    assert!(l["workloads"].get("Deployment/shop/cart").is_none(), "{l}");
+    assert_eq!(l["workloads"]["Deployment/shop/web"]["proxy"], "1.24.6");
+}

@@ -128,7 +128,8 @@ impl Context {
         let committed = super::committed::keys(self);
         next.forget_workloads(|kind, namespace, name| {
             self.inventory.get(kind, namespace, name).is_some()
-                && !committed.contains(&format!("{kind}/{namespace}/{name}"))
+                && (committed.is_empty()
+                    || !committed.contains(&format!("{kind}/{namespace}/{name}")))
         });
         next
     }
