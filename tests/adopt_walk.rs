@@ -358,6 +358,12 @@ fn a_flux_installed_mesh_is_handed_over_pull_request_by_pull_request() {
     // names come, marked against pruning, in the same commit.
     let install = &merged[0];
     assert!(install.message.contains(": install (1/3)"), "{install:?}");
+    // The base release is taken over: Helm owns its CRDs already, nothing to do by hand.
+    assert!(
+        !install.message.contains("Manual actions"),
+        "{}",
+        install.message
+    );
     assert_eq!(
         install.outside(),
         [
@@ -509,6 +515,19 @@ fn an_istio_operator_installed_mesh_is_handed_over() {
         "{}",
         merged[0].message
     );
+    // The operator installed Istio's CRDs without Helm's ownership metadata: the install
+    // pull request asks for it before meshplan's istio-base release can install over them.
+    assert!(
+        merged[0].message.contains(
+            "Manual actions:\n- before this pull request merges, let Helm adopt the objects of \
+             Istio's base chart that IstioOperator/istio-system/control-plane \
+             (apps/istio/operator.yaml) installed"
+        ) && merged[0]
+            .message
+            .contains("meta.helm.sh/release-name=istio-base"),
+        "{}",
+        merged[0].message
+    );
     let p = plan(d);
     assert_eq!(p["from"], "1.26.8", "{p}");
     assert!(p["steps"].as_array().unwrap().is_empty(), "{p}");
@@ -583,6 +602,13 @@ fn a_helm_template_install_is_handed_over_with_a_manual_action() {
     for m in &merged {
         assert!(m.outside().is_empty(), "{m:?}");
     }
+    assert!(
+        merged[0].message.contains(
+            "let Helm adopt the objects of Istio's base chart that Deployment/istio-system/istiod"
+        ),
+        "{}",
+        merged[0].message
+    );
     let last = merged.last().unwrap();
     assert!(last.message.contains(": cleanup ("), "{}", last.message);
     assert!(

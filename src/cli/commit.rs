@@ -149,12 +149,14 @@ pub(crate) fn run(args: CommitArgs) -> Result<ExitCode, Error> {
         }
         Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
     };
-    let retired = super::takeover::deleted(
+    let after = super::check::lock_after(&ctx, &change.applied);
+    let retired = super::takeover::deleted(ctx.lock.as_ref(), &after, &change.tree);
+    let mut retirement = super::retire::retire(&ctx, &retired, &read);
+    retirement.manual.extend(super::takeover::helm_actions(
         ctx.lock.as_ref(),
-        &super::check::lock_after(&ctx, &change.applied),
+        &after,
         &change.tree,
-    );
-    let retirement = super::retire::retire(&ctx, &retired, &read);
+    ));
     for m in &retirement.manual {
         eprintln!("manual action: {m}");
     }

@@ -313,14 +313,16 @@ pub(crate) fn run(args: RenderArgs) -> Result<ExitCode, Error> {
     if change.denied() && !args.force {
         return Ok(ExitCode::Findings);
     }
-    let retired = super::takeover::deleted(
-        ctx.lock.as_ref(),
-        &super::check::lock_after(&ctx, &change.applied),
-        &change.tree,
-    );
+    let after = super::check::lock_after(&ctx, &change.applied);
+    let retired = super::takeover::deleted(ctx.lock.as_ref(), &after, &change.tree);
     let root = ctx.root.clone();
-    let retirement =
+    let mut retirement =
         super::retire::retire(&ctx, &retired, &|rel| std::fs::read(root.join(rel)).ok());
+    retirement.manual.extend(super::takeover::helm_actions(
+        ctx.lock.as_ref(),
+        &after,
+        &change.tree,
+    ));
     crate::render::write_tree(&change.tree, &out)?;
     super::retire::write(&ctx.root, &retirement)?;
     for m in &retirement.manual {

@@ -44,7 +44,7 @@ pub(crate) fn annotate(ctx: &mut Context) {
     let Some(mut lock) = ctx.lock.clone() else {
         return;
     };
-    if !lock.revisions.iter().any(|r| r.installed_by.is_some()) && lock.adopted.is_empty() {
+    if !lock.revisions.iter().any(|r| r.installed_by.is_some()) {
         return;
     }
     let root = ctx.root.clone();
@@ -53,14 +53,18 @@ pub(crate) fn annotate(ctx: &mut Context) {
     for step in &ctx.plan.steps {
         let next = ctx.apply(&lock, step);
         let mut origins = retired(Some(&lock), &next);
+        let mut actions = Vec::new();
         if let Some(tree) = super::takeover::render_after(ctx, &lock, &next) {
             origins.extend(super::takeover::replaced(Some(&lock), &next, &tree));
+            actions = super::takeover::helm_actions(Some(&lock), &next, &tree);
         }
-        manual.push(if origins.is_empty() {
+        let mut step_manual = if origins.is_empty() {
             Vec::new()
         } else {
             retire(ctx, &origins, &read).manual
-        });
+        };
+        step_manual.extend(actions);
+        manual.push(step_manual);
         lock = next;
     }
     for (step, extra) in ctx.plan.steps.iter_mut().zip(manual) {

@@ -140,15 +140,68 @@ pub(crate) fn deleted(
     out
 }
 
-/// The render of the first step of `ctx`'s plan that renders a release of meshplan's own,
-/// when the lock still has adopted objects to take over: what [`super::retire::annotate`]
-/// needs to list the documents meshplan cannot replace itself. Rendered with the embedded
+/// The render of the first step of `ctx`'s plan that renders a release of meshplan's own
+/// beside adopted revisions: what [`super::retire::annotate`] needs to list the documents
+/// meshplan cannot replace itself and the [`helm_actions`]. Rendered with the embedded
 /// charts (only the names of the releases and their source matter here).
 pub(crate) fn render_after(ctx: &Context, before: &Lock, after: &Lock) -> Option<RenderedTree> {
-    if before.adopted.is_empty() || !first_own_release(before, after) {
+    if before.revisions.is_empty() || !first_own_release(before, after) {
         return None;
     }
     super::drift::try_render(ctx, after, &crate::render::Charts::embedded()).ok()
+}
+
+/// What a person must do in the cluster before the change from `before` to `after` merges:
+/// when it is the first to render meshplan's `istio-base` Flux HelmRelease beside an
+/// adopted install that no `istio-base` release of the user's installed (an IstioOperator,
+/// Sail, `helm template` output applied with kubectl, a base release of another name),
+/// Istio's CRDs and the base chart's other objects exist without Helm's ownership metadata
+/// for that release, and Helm refuses to install over them.
+pub(crate) fn helm_actions(
+    before: Option<&Lock>,
+    after: &Lock,
+    tree: &RenderedTree,
+) -> Vec<String> {
+    let Some(before) = before else {
+        return Vec::new();
+    };
+    if before.revisions.is_empty() || !first_own_release(before, after) {
+        return Vec::new();
+    }
+    let base = declared(tree)
+        .into_iter()
+        .find(|(kind, _, name)| kind == "HelmRelease" && name == "istio-base");
+    let Some((_, namespace, name)) = base else {
+        return Vec::new();
+    };
+    if before
+        .adopted
+        .iter()
+        .any(|o| o.is("HelmRelease", &namespace, &name))
+    {
+        return Vec::new();
+    }
+    let installers: Vec<String> = before
+        .revisions
+        .iter()
+        .filter_map(|r| r.installed_by.as_ref())
+        .map(|o| {
+            let ns = if o.namespace.is_empty() {
+                String::new()
+            } else {
+                format!("{}/", o.namespace)
+            };
+            format!("{}/{ns}{} ({})", o.kind, o.name, o.file)
+        })
+        .collect();
+    vec![format!(
+        "before this pull request merges, let Helm adopt the objects of Istio's base chart that \
+         {} installed (its CRDs, the default validating webhook, the reader ServiceAccount): \
+         label them app.kubernetes.io/managed-by=Helm and annotate them \
+         meta.helm.sh/release-name={name} and meta.helm.sh/release-namespace={namespace} in the \
+         cluster, or the {name} install fails on Helm's ownership metadata",
+        installers.join(", ")
+    )]
 }
 
 // A panic is how a test fails: unwrapping here reports the broken expectation.
