@@ -264,6 +264,34 @@ mod tests {
     }
 
     #[test]
+    fn a_base_release_over_objects_helm_does_not_own_is_a_manual_action() {
+        let mut before = adopted_lock();
+        let mut after = before.clone();
+        after.revisions.push(RevisionState {
+            name: "1-26-8".to_string(),
+            version: "1.26.8".to_string(),
+            installed_by: None,
+        });
+        // The user's istio-base release is taken over: Helm owns its objects already.
+        assert!(helm_actions(Some(&before), &after, &tree()).is_empty());
+        // Without it (an IstioOperator installed the CRDs), Helm must adopt them first.
+        before.adopted.clear();
+        after.adopted.clear();
+        let actions = helm_actions(Some(&before), &after, &tree());
+        assert_eq!(actions.len(), 1, "{actions:?}");
+        assert!(
+            actions[0].contains("HelmRelease/istio-system/istiod (apps/istio/releases.yaml)")
+                && actions[0].contains("meta.helm.sh/release-name=istio-base")
+                && actions[0].contains("meta.helm.sh/release-namespace=istio-system"),
+            "{actions:?}"
+        );
+        // Only the first step rendering a release of meshplan's own asks, and a new cluster
+        // has nothing to adopt.
+        assert!(helm_actions(Some(&after), &after, &tree()).is_empty());
+        assert!(helm_actions(None, &after, &tree()).is_empty());
+    }
+
+    #[test]
     fn taken_over_objects_are_marked_against_pruning() {
         let mut t = tree();
         mark(&mut t, &adopted_lock());
