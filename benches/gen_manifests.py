@@ -2,16 +2,25 @@
 """Generates a synthetic GitOps repository of N Kubernetes objects for benchmarks.
 
 Objects come in groups of four (Deployment, Service, PodDisruptionBudget, ConfigMap) spread
-over 100 namespaces and files of 100 objects, shaped like the corpus: probes on most
-containers, some multi-replica workloads without PDBs, a few Jobs. Deterministic: the same N
-gives the same bytes.
+over 100 namespaces, shaped like the corpus: probes on most containers, some multi-replica
+workloads without PDBs, a few Jobs. By default files hold 100 objects each; `--files F`
+spreads the same objects over F files instead (1 gives one large file), so the layout can
+vary while the objects stay the same. Deterministic: the same arguments give the same bytes.
+
+Usage: gen_manifests.py N OUT_DIR [--files F]
 """
 import os
 import sys
 
 def main():
-    n = int(sys.argv[1])
-    out = sys.argv[2]
+    args = sys.argv[1:]
+    files = None
+    if "--files" in args:
+        i = args.index("--files")
+        files = int(args[i + 1])
+        del args[i:i + 2]
+    n = int(args[0])
+    out = args[1]
     namespaces = 100
     os.makedirs(os.path.join(out, "apps"), exist_ok=True)
     groups = max(1, n // 4)
@@ -41,11 +50,15 @@ spec:
     - "apps/*.yaml"
 """)
     fh = None
+    current = None
     for g in range(groups):
-        if g % per_file == 0:
+        # Contiguous runs of groups per file, so each file's objects stay together.
+        file_no = g // per_file if files is None else g * files // groups
+        if file_no != current:
             if fh:
                 fh.close()
-            fh = open(os.path.join(out, "apps", f"f{g // per_file:05d}.yaml"), "w")
+            current = file_no
+            fh = open(os.path.join(out, "apps", f"f{file_no:05d}.yaml"), "w")
         ns = f"ns-{g % namespaces:03d}"
         name = f"app-{g:06d}"
         replicas = 1 + g % 3

@@ -2,6 +2,7 @@
 //! written, no panic), and the small commands.
 
 use crate::common::{TODAY, meshplan, root};
+use meshplan::plan::LockTransition;
 use std::path::Path;
 
 const MINIMAL_SPEC: &str = "apiVersion: meshplan.dev/v1alpha1

@@ -328,6 +328,7 @@ fn message_trailers_and_author_override() {
         deleted: &[],
         taken_over: &[],
         actions: &[],
+        operator_deletes: &[],
     });
     let mut o = opts(render_v1(), &message);
     o.author = Identity::parse("Release Bot <bot@example.com>");

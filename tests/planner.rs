@@ -4,9 +4,9 @@
 
 use meshplan::catalog::{Catalog, Version};
 use meshplan::diagnostic::ObjectRef;
-use meshplan::facts::FactsBase;
+use meshplan::facts::{FactsBase, MeshView};
 use meshplan::inventory::{self, Inventory, Limits, Object, Source};
-use meshplan::plan::{self, Plan, StepKind};
+use meshplan::plan::{self, LockTransition, Plan, StepKind};
 use meshplan::spec::{self, Spec};
 use meshplan::state::Lock;
 use proptest::prelude::*;
@@ -488,7 +488,7 @@ fn a_half_done_upgrade_resumes_with_done_steps_and_the_locks_view() {
     let done: Vec<bool> = resumed.steps.iter().map(|s| s.done).collect();
     assert_eq!(done[..4], [true, true, true, false]);
     assert_eq!(resumed.start, {
-        let mut v = state.view();
+        let mut v = MeshView::of_lock(&state);
         v.managed_namespaces.entry("batch".into()).or_insert(None);
         v
     });
@@ -837,7 +837,7 @@ fn check(s: &Scenario) -> Result<(), TestCaseError> {
         }
         let next = state.apply(&plan, step);
         prop_assert_eq!(&step.view, &{
-            let mut v = next.view();
+            let mut v = MeshView::of_lock(&next);
             for ns in &to_spec.spec.namespaces {
                 v.managed_namespaces.entry(ns.name.clone()).or_insert(None);
             }

@@ -45,10 +45,13 @@ metadata := {
 restarted contains w if {
 	some w in input.facts.workloads
 	w.moving == true
-	some s in input.plan.steps
-	s.name == w.step
-	w.key in s.restarts
+	[w.step, w.key] in restart_pairs
 }
+
+# restart_pairs holds [step name, workload key] for every restart of the plan, built once:
+# each workload is then one set lookup, not a scan of its step's restart list (which made
+# this rule quadratic in the workloads of a wave).
+restart_pairs := {[s.name, k] | some s in input.plan.steps; some k in s.restarts}
 
 deny contains util.workload_finding(w, msg, hint) if {
 	input.facts.wiring.checked == true

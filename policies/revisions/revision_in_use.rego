@@ -77,13 +77,13 @@ deny contains finding if {
 	}
 }
 
-# A committed sidecar still talking to the removed revision after the step (its injected
-# config names it; `input.step.committed` is computed in Rust from the manifest).
 # The step's committed sidecars (none when the input judges no step).
 committed_sidecars := input.step.committed if is_array(input.step.committed)
 
 committed_sidecars := [] if not is_array(input.step.committed)
 
+# A committed sidecar still talking to the removed revision after the step (its injected
+# config names it; `input.step.committed` is computed in Rust from the manifest).
 deny contains finding if {
 	some c in committed_sidecars
 	c.revision in removed

@@ -46,8 +46,11 @@ skew_finding(key, msg, hint) := util.step_finding(msg, hint) if not input.step.o
 
 deny contains skew_finding(key, msg, hint) if {
 	some key, w in util.step_after.workloads
-	ns := split(key, "/")[1]
+	ns := w.namespace
 	served := namespace_version[ns]
+	# Cheap first: a proxy on its control plane's own version (every workload the step
+	# restarts) is never out of skew, and the version arithmetic below is what costs.
+	w.proxy != served
 	util.minor_of(served) - util.minor_of(w.proxy) > 1
 	msg := sprintf("the %s proxy of %s is served by %s in namespace %s, more than one minor ahead", [w.proxy, key, served, ns])
 	hint := "restart the workload in this step so its proxy follows the namespace"
@@ -55,28 +58,30 @@ deny contains skew_finding(key, msg, hint) if {
 
 deny contains skew_finding(key, msg, hint) if {
 	some key, w in util.step_after.workloads
-	ns := split(key, "/")[1]
+	ns := w.namespace
 	served := namespace_version[ns]
+	w.proxy != served
 	semver.compare(served, w.proxy) < 0
 	msg := sprintf("the %s proxy of %s is served by the older %s in namespace %s", [w.proxy, key, served, ns])
 	hint := "a proxy must never be ahead of its control plane: move the namespace forward, not back"
 }
 
-# A committed sidecar talks to the revision named in its injected config, whatever its
-# namespace's label says: `input.step.committed` (computed in Rust) has its pinned proxy
-# and that revision's version after the step (null when it is not installed then: MP202's
-# concern, not a skew).
 # The step's committed sidecars (none when the input judges no step).
 committed_sidecars := input.step.committed if is_array(input.step.committed)
 
 committed_sidecars := [] if not is_array(input.step.committed)
 
+# A committed sidecar talks to the revision named in its injected config, whatever its
+# namespace's label says: `input.step.committed` (computed in Rust) has its pinned proxy
+# and that revision's version after the step (null when it is not installed then: MP202's
+# concern, not a skew).
 committed_hint(c) := sprintf("re-inject it with `istioctl kube-inject --revision REV` of a revision at most one minor ahead of %s and commit the result (it talks to revision %s until then)", [c.proxy, c.revision])
 
 deny contains object.union(util.step_finding(msg, committed_hint(c)), {"object": c.object}) if {
 	some c in committed_sidecars
 	is_string(c.proxy)
 	is_string(c.served)
+	c.proxy != c.served
 	util.minor_of(c.served) - util.minor_of(c.proxy) > 1
 	msg := sprintf("the committed %s sidecar of %s talks to revision %s (%s), more than one minor ahead", [c.proxy, c.key, c.revision, c.served])
 }
@@ -85,6 +90,7 @@ deny contains object.union(util.step_finding(msg, committed_hint(c)), {"object":
 	some c in committed_sidecars
 	is_string(c.proxy)
 	is_string(c.served)
+	c.proxy != c.served
 	semver.compare(c.served, c.proxy) < 0
 	msg := sprintf("the committed %s sidecar of %s talks to revision %s, whose control plane is the older %s", [c.proxy, c.key, c.revision, c.served])
 }

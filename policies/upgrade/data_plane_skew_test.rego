@@ -4,9 +4,9 @@ import data.meshplan.upgrade.data_plane_skew
 
 revs := [{"name": "1-24-6", "version": "1.24.6"}, {"name": "1-26-8", "version": "1.26.8"}]
 
-after(ns_label, proxy) := {"revisions": revs, "tags": {"stable": "1-26-8"}, "namespaces": {"shop": ns_label}, "workloads": {"Deployment/shop/cart": {"generation": 1, "proxy": proxy}}}
+after(ns_label, proxy) := {"revisions": revs, "tags": {"stable": "1-26-8"}, "namespaces": {"shop": ns_label}, "workloads": {"Deployment/shop/cart": {"kind": "Deployment", "namespace": "shop", "name": "cart", "generation": 1, "proxy": proxy}}}
 
-fixture_fires_ahead := {"step": {"name": "wave main", "before": {}, "after": {"revisions": [{"name": "1-22-8", "version": "1.22.8"}, {"name": "1-26-8", "version": "1.26.8"}], "tags": {}, "namespaces": {"shop": "1-26-8"}, "workloads": {"Deployment/shop/cart": {"generation": 1, "proxy": "1.22.8"}}}}}
+fixture_fires_ahead := {"step": {"name": "wave main", "before": {}, "after": {"revisions": [{"name": "1-22-8", "version": "1.22.8"}, {"name": "1-26-8", "version": "1.26.8"}], "tags": {}, "namespaces": {"shop": "1-26-8"}, "workloads": {"Deployment/shop/cart": {"kind": "Deployment", "namespace": "shop", "name": "cart", "generation": 1, "proxy": "1.22.8"}}}}}
 
 fixture_fires_behind := {"step": {"name": "wave main", "before": {}, "after": after("1-24-6", "1.26.8")}}
 

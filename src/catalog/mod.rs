@@ -7,13 +7,13 @@
 //! every query afterwards is a map lookup.
 
 mod date;
+pub mod sail;
 mod version;
 
 pub use date::{civil_from_days, is_date, today};
 pub use version::{Version, VersionParseError, parse_minor};
 
-use crate::facts::VersionFact;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -149,36 +149,7 @@ impl Catalog {
                         .collect::<Result<Vec<_>, _>>()
                         .map(Some)
                 };
-            let mut patches = Vec::with_capacity(m.patches.len());
-            for p in &m.patches {
-                let pline = p.version.referenced.line();
-                let version =
-                    Version::parse(&p.version.value).map_err(|e| err(pline, e.to_string()))?;
-                if version.minor_key() != key {
-                    return Err(err(
-                        pline,
-                        format!("patch {version} is listed under minor {}", m.minor.value),
-                    ));
-                }
-                if !is_date(&p.date.value) {
-                    return Err(err(
-                        p.date.referenced.line(),
-                        format!("`{}` is not a date YYYY-MM-DD", p.date.value),
-                    ));
-                }
-                patches.push(PatchRelease {
-                    version,
-                    date: p.date.value.clone(),
-                });
-            }
-            patches.sort_by_key(|p| p.version);
-            let duplicate = patches.windows(2).find_map(|w| match w {
-                [a, b] if a.version == b.version => Some(a.version),
-                _ => None,
-            });
-            if let Some(dup) = duplicate {
-                return Err(err(line, format!("patch {dup} is listed twice")));
-            }
+            let patches = patches_of(&m, key, &err)?;
             let release = MinorRelease {
                 minor: m.minor.value.clone(),
                 release_date: check_date(&m.release_date)?,
@@ -259,8 +230,50 @@ impl Catalog {
             kubernetes_ok: release
                 .and_then(|_| self.supports_kubernetes(&minor, kubernetes))
                 .unwrap_or(true),
+            delivery_unsupported: None,
         }
     }
+}
+
+/// The patches of one minor, sorted: versions of that minor, with dates, listed once.
+fn patches_of(
+    m: &RawMinor,
+    key: (u32, u32),
+    err: &dyn Fn(u64, String) -> CatalogError,
+) -> Result<Vec<PatchRelease>, CatalogError> {
+    let mut patches = Vec::with_capacity(m.patches.len());
+    for p in &m.patches {
+        let pline = p.version.referenced.line();
+        let version = Version::parse(&p.version.value).map_err(|e| err(pline, e.to_string()))?;
+        if version.minor_key() != key {
+            return Err(err(
+                pline,
+                format!("patch {version} is listed under minor {}", m.minor.value),
+            ));
+        }
+        if !is_date(&p.date.value) {
+            return Err(err(
+                p.date.referenced.line(),
+                format!("`{}` is not a date YYYY-MM-DD", p.date.value),
+            ));
+        }
+        patches.push(PatchRelease {
+            version,
+            date: p.date.value.clone(),
+        });
+    }
+    patches.sort_by_key(|p| p.version);
+    let duplicate = patches.windows(2).find_map(|w| match w {
+        [a, b] if a.version == b.version => Some(a.version),
+        _ => None,
+    });
+    if let Some(dup) = duplicate {
+        return Err(err(
+            m.minor.referenced.line(),
+            format!("patch {dup} is listed twice"),
+        ));
+    }
+    Ok(patches)
 }
 
 #[derive(Deserialize)]
@@ -293,6 +306,33 @@ struct RawMinor {
 struct RawPatch {
     version: Spanned<String>,
     date: Spanned<String>,
+}
+
+/// Catalogue facts about one Istio version.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionFact {
+    /// Exact version, e.g. 1.24.3.
+    pub version: String,
+    /// Its minor, e.g. 1.24.
+    pub minor: String,
+    /// The exact patch is in the catalogue.
+    pub known: bool,
+    /// The minor is in the catalogue.
+    pub minor_known: bool,
+    /// End-of-life date of the minor, when known.
+    pub eol_date: Option<String>,
+    /// Past end of life on `today`.
+    pub end_of_life: bool,
+    /// Kubernetes minors the minor supports (empty when unknown).
+    pub kubernetes_supported: Vec<String>,
+    /// The spec's Kubernetes version is among them (true when the minor is unknown).
+    pub kubernetes_ok: bool,
+    /// Why the spec's delivery cannot install this version, when the plan renders it and
+    /// the delivery cannot (`delivery: sail`: a version the Sail Operator release does not
+    /// install, [`crate::catalog::sail`]); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_unsupported: Option<String>,
 }
 
 #[cfg(test)]

@@ -3,12 +3,13 @@
 //! control plane beside it (docs/adopt.md). Refuses (exit 2, nothing written) when a lock
 //! exists, when nothing is found, or when it cannot tell which installation runs.
 
-use super::context::load_spec_and_inventory;
 use super::{SpecArgs, emit, write_atomic};
 use crate::error::{Error, ExitCode};
 use crate::facts::FactsBase;
 use crate::facts::installations;
-use crate::state::{adopt, lock_path};
+use crate::pipeline::load_spec_and_inventory;
+use crate::plan::adopt;
+use crate::state::lock_path;
 use clap::Args;
 use std::fmt::Write;
 
@@ -30,13 +31,13 @@ pub(crate) struct AdoptArgs {
 
 /// Runs `adopt`.
 pub(crate) fn run(args: AdoptArgs) -> Result<ExitCode, Error> {
-    let (spec, inventory) = load_spec_and_inventory(&args.spec)?;
+    let (spec, inventory) = load_spec_and_inventory(&args.spec.options())?;
     let path = lock_path(&spec.base_dir, &spec.spec.spec.output);
     if path.exists() {
         return Err(Error::Usage(format!(
             "{}: a lock exists already; adopt writes the first lock only (meshplan records \
              what it deploys from there on)",
-            super::drift::display_path_in(&args.spec.dir, &path)
+            crate::pipeline::change::drift::display_path_in(&args.spec.dir, &path)
         )));
     }
     let base = FactsBase::new(&spec.spec, &inventory);
@@ -67,7 +68,7 @@ pub(crate) fn run(args: AdoptArgs) -> Result<ExitCode, Error> {
     let _ = writeln!(
         out,
         "wrote {}",
-        super::drift::display_path_in(&args.spec.dir, &path)
+        crate::pipeline::change::drift::display_path_in(&args.spec.dir, &path)
     );
     out.push_str("adopted:\n");
     for line in &adoption.adopted {

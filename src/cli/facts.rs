@@ -1,9 +1,9 @@
 //! `meshplan facts`: who injects what, as of the lock, after the next step, or at the end.
 
-use super::check::{judged_facts, lock_after, remaining};
-use super::context::Context;
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
+use crate::pipeline::Pipeline;
+use crate::pipeline::judge::{judged_facts, lock_after};
 use clap::{Args, ValueEnum};
 
 /// The point of the plan the facts describe.
@@ -41,7 +41,7 @@ pub(crate) struct FactsArgs {
 
 /// Runs `facts`.
 pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
-    let ctx = Context::load(&args.spec)?;
+    let ctx = Pipeline::load(&args.spec.options())?;
     let mut facts = match args.step {
         FactsPoint::Current => {
             let mut facts = ctx.base.at(&ctx.plan.start);
@@ -54,7 +54,7 @@ pub(crate) fn run(args: FactsArgs) -> Result<ExitCode, Error> {
             } else {
                 usize::MAX
             };
-            let judged = remaining(&ctx.plan, count);
+            let judged = ctx.plan.remaining_indices(count);
             judged_facts(&ctx, &judged, &lock_after(&ctx, &judged))
         }
     };

@@ -37,6 +37,8 @@ fn is_system_namespace(ns: &str) -> bool {
 
 /// Walks `dir` for Kubernetes manifests (files of at most 1 MiB; deterministic order).
 pub(crate) fn discover(dir: &Path) -> Found {
+    // Kept whole on purpose: one directory walk whose filters (size, hidden files, symlinks,
+    // kinds, Flux entry points) must be read together to know exactly what `init` reads.
     let mut found = Found::default();
     let mut per_dir: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
     let mut walker = walkdir::WalkDir::new(dir)

@@ -131,7 +131,7 @@ pub(crate) fn init(args: InitArgs) -> Result<ExitCode, Error> {
 pub(crate) fn debug(cmd: DebugCommand) -> Result<ExitCode, Error> {
     match cmd {
         DebugCommand::Load(args) => {
-            let n = super::context::load_spec_and_inventory(&args)?
+            let n = crate::pipeline::load_spec_and_inventory(&args.options())?
                 .1
                 .objects
                 .len();

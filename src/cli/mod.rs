@@ -4,25 +4,15 @@
 
 mod adopt;
 mod check;
-mod collisions;
 mod commit;
-mod committed;
-mod context;
 mod diff;
-mod drift;
 mod facts;
 mod fuzz;
-mod guard;
 mod init;
 mod misc;
-pub mod model;
 mod plan;
-mod refusals;
 mod render;
-mod rendered;
 mod reports;
-mod retire;
-mod takeover;
 
 use crate::diagnostic::Severity;
 use crate::error::{Error, ExitCode};
@@ -115,7 +105,7 @@ pub(crate) struct SpecArgs {
     #[arg(long, value_name = "DATE")]
     pub today: Option<String>,
     /// Refuse manifest files larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = crate::pipeline::DEFAULT_MAX_MANIFEST_BYTES)]
     pub max_manifest_bytes: u64,
     /// The kustomize for `{kustomize}` and `{flux}` entries: a `kustomize` or `kubectl`
     /// binary [default: kustomize, else kubectl, from PATH].
@@ -127,6 +117,29 @@ pub(crate) struct SpecArgs {
     /// Pulled charts for HelmReleases of remote repositories: DIR/<chart>-<version>/ or .tgz.
     #[arg(long, value_name = "DIR")]
     pub chart_dir: Option<PathBuf>,
+}
+
+impl SpecArgs {
+    /// The pipeline's options these arguments give.
+    pub fn options(&self) -> crate::pipeline::Options {
+        crate::pipeline::Options {
+            dir: self.dir.clone(),
+            spec: self.spec.clone(),
+            files: self.files.clone(),
+            catalog: self.catalog.clone(),
+            today: self.today.clone(),
+            max_manifest_bytes: self.max_manifest_bytes,
+            kustomize: self.kustomize.clone(),
+            helm: self.helm.clone(),
+            chart_dir: self.chart_dir.clone(),
+        }
+    }
+}
+
+/// Whether output to a stream should be coloured: only on a terminal, and never when
+/// `NO_COLOR` is set (no-color.org).
+pub(crate) fn colour_on(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// `--fail-on` threshold.

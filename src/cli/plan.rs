@@ -1,8 +1,8 @@
 //! `meshplan plan`: the journey from the lock to the spec, as a table or JSON.
 
-use super::context::Context;
 use super::{SpecArgs, emit};
 use crate::error::{Error, ExitCode};
+use crate::pipeline::Pipeline;
 use crate::plan::Plan;
 use clap::{Args, ValueEnum};
 
@@ -29,7 +29,7 @@ pub(crate) struct PlanArgs {
 
 /// Runs `plan`.
 pub(crate) fn run(args: PlanArgs) -> Result<ExitCode, Error> {
-    let ctx = Context::load(&args.spec)?;
+    let ctx = Pipeline::load(&args.spec.options())?;
     let text = match args.format {
         PlanFormat::Json => {
             let mut s = serde_json::to_string_pretty(&ctx.plan)

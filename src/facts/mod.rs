@@ -17,7 +17,9 @@ pub mod installations;
 pub mod model;
 pub mod pdb;
 pub mod protocol;
+pub mod sail;
 pub mod selector;
+mod services;
 mod text;
 mod workload;
 
@@ -32,6 +34,7 @@ use injection::{NAMESPACE_NAME_LABEL, REV_LABEL};
 use pdb::IntOrPercent;
 use selector::{Selector, scalar_string};
 use serde_json::Value;
+use services::*;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use workload::WorkloadBase;
@@ -48,6 +51,26 @@ pub struct MeshView {
     /// `istio.io/rev` value meshplan has written there at this point (None: not labelled
     /// yet).
     pub managed_namespaces: BTreeMap<String, Option<String>>,
+}
+
+impl MeshView {
+    /// The mesh as `lock` records it, for [`FactsBase::at`]. Only namespaces meshplan has
+    /// labelled appear; the planner adds the unlabelled ones.
+    pub fn of_lock(lock: &crate::state::Lock) -> MeshView {
+        MeshView {
+            revisions: lock
+                .revisions
+                .iter()
+                .map(|r| (r.name.clone(), r.version.clone()))
+                .collect(),
+            tags: lock.tags.clone(),
+            managed_namespaces: lock
+                .namespaces
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
+        }
+    }
 }
 
 /// One namespace as spec and inventory describe it, before any revision label.
@@ -245,52 +268,10 @@ impl FactsBase {
             });
             ns_effective.insert(name.as_str(), seen);
         }
-        let no_labels = BTreeMap::new();
         let workloads: Vec<WorkloadFacts> = self
             .workloads
             .iter()
-            .map(|w| {
-                let mut f = w.facts.clone();
-                let ns = ns_effective
-                    .get(f.object.namespace.as_str())
-                    .unwrap_or(&no_labels);
-                let decision =
-                    decide_injection(ns, &f.pod_labels, &f.pod_annotations, w.host_network, view);
-                f.injected = decision.revision.is_some();
-                f.sidecar = match &decision.revision {
-                    None => "none".to_string(),
-                    Some(_) if w.is_vm => "legacy".to_string(),
-                    Some(rev) => sidecar_mode(
-                        self.native_sidecars,
-                        view.revisions.get(rev).map(String::as_str),
-                        &self.kubernetes_version,
-                        &f.pod_annotations,
-                    )
-                    .to_string(),
-                };
-                f.revision = decision.revision;
-                if let Some(pinned) = &w.manual {
-                    f.injected = true;
-                    f.sidecar = "manual".to_string();
-                    f.revision = None;
-                    f.proxy = pinned.clone();
-                    f.reason = format!(
-                        "committed sidecar (istioctl kube-inject output) pinned to {}; \
-                         the webhooks leave it as it is",
-                        pinned.as_deref().unwrap_or("an unknown version")
-                    );
-                    return f;
-                }
-                f.reason = if w.is_vm {
-                    format!(
-                        "WorkloadEntry (VM proxy, restarted by hand): {}",
-                        decision.reason
-                    )
-                } else {
-                    decision.reason
-                };
-                f
-            })
+            .map(|w| self.workload_at(w, &ns_effective, view))
             .collect();
         let services = self
             .services
@@ -339,12 +320,63 @@ impl FactsBase {
             installations: self.installations.clone(),
         }
     }
+
+    /// One workload's facts at `view`, its namespace's labels as they are then
+    /// (`ns_effective`): what injects it, in which sidecar mode, and why.
+    fn workload_at(
+        &self,
+        w: &WorkloadBase,
+        ns_effective: &BTreeMap<&str, BTreeMap<String, String>>,
+        view: &MeshView,
+    ) -> WorkloadFacts {
+        let no_labels = BTreeMap::new();
+        let mut f = w.facts.clone();
+        let ns = ns_effective
+            .get(f.object.namespace.as_str())
+            .unwrap_or(&no_labels);
+        let decision =
+            decide_injection(ns, &f.pod_labels, &f.pod_annotations, w.host_network, view);
+        f.injected = decision.revision.is_some();
+        f.sidecar = match &decision.revision {
+            None => "none".to_string(),
+            Some(_) if w.is_vm => "legacy".to_string(),
+            Some(rev) => sidecar_mode(
+                self.native_sidecars,
+                view.revisions.get(rev).map(String::as_str),
+                &self.kubernetes_version,
+                &f.pod_annotations,
+            )
+            .to_string(),
+        };
+        f.revision = decision.revision;
+        if let Some(pinned) = &w.manual {
+            f.injected = true;
+            f.sidecar = "manual".to_string();
+            f.revision = None;
+            f.proxy = pinned.clone();
+            f.reason = format!(
+                "committed sidecar (istioctl kube-inject output) pinned to {}; \
+                 the webhooks leave it as it is",
+                pinned.as_deref().unwrap_or("an unknown version")
+            );
+            return f;
+        }
+        f.reason = if w.is_vm {
+            format!(
+                "WorkloadEntry (VM proxy, restarted by hand): {}",
+                decision.reason
+            )
+        } else {
+            decision.reason
+        };
+        f
+    }
 }
 
 impl Facts {
     /// The workload with key `Kind/namespace/name`.
     pub fn workload(&self, key: &str) -> Option<&WorkloadFacts> {
-        let (kind, ns, name) = split_key(key)?;
+        let (kind, ns, name) = crate::diagnostic::ObjectRef::split_key(key)?;
         self.workloads
             .binary_search_by(|w| {
                 (
@@ -368,7 +400,7 @@ impl Facts {
 
     /// The Service with key `Service/namespace/name`.
     pub fn service(&self, key: &str) -> Option<&ServiceFacts> {
-        let (_, ns, name) = split_key(key)?;
+        let (_, ns, name) = crate::diagnostic::ObjectRef::split_key(key)?;
         self.services
             .binary_search_by(|s| {
                 (s.object.namespace.as_str(), s.object.name.as_str()).cmp(&(ns, name))
@@ -387,11 +419,6 @@ impl Facts {
             .ok()
             .and_then(|i| self.pdbs.get(i))
     }
-}
-
-fn split_key(key: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = key.splitn(3, '/');
-    Some((parts.next()?, parts.next()?, parts.next()?))
 }
 
 /// Order by kind, namespace, name (the documented order of every facts list).
@@ -429,281 +456,6 @@ fn label_map(
             }
             None => warn(format!(".{k} is not a string; ignored")),
         }
-    }
-    out
-}
-
-fn service_facts(obj: &Object, warnings: &mut Vec<String>) -> ServiceFacts {
-    let spec = obj.body.get("spec");
-    let headless = spec
-        .and_then(|s| s.get("clusterIP"))
-        .and_then(Value::as_str)
-        .is_some_and(|ip| ip == "None");
-    let selector = label_map(
-        obj,
-        spec.and_then(|s| s.get("selector")),
-        "spec.selector",
-        warnings,
-    );
-    let mut ports = Vec::new();
-    let list = spec
-        .and_then(|s| s.get("ports"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for (i, p) in list.iter().enumerate() {
-        let name = p.get("name").and_then(Value::as_str).unwrap_or("");
-        let Some(number) = p.get("port").and_then(Value::as_i64) else {
-            warnings.push(format!(
-                "{}:{}: {}: spec.ports[{i}].port is missing or not an integer; port skipped",
-                obj.file,
-                obj.line,
-                obj.id.key()
-            ));
-            continue;
-        };
-        let app_protocol = p.get("appProtocol").and_then(Value::as_str);
-        let transport = p.get("protocol").and_then(Value::as_str);
-        let detected = protocol::detect(name, number, transport, app_protocol);
-        ports.push(PortFacts {
-            name: name.to_string(),
-            port: number,
-            app_protocol: app_protocol.map(str::to_string),
-            protocol: detected.protocol,
-            source: detected.source.to_string(),
-        });
-    }
-    ServiceFacts {
-        object: obj.id.clone(),
-        key: obj.id.key(),
-        file: obj.file.clone(),
-        line: obj.line,
-        headless,
-        selector,
-        workloads: Vec::new(),
-        selects_injected: false,
-        ports,
-    }
-}
-
-fn pdb_facts(obj: &Object, warnings: &mut Vec<String>) -> (PdbFacts, PdbBase) {
-    let key = format!("{}/{}", obj.id.namespace, obj.id.name);
-    let mut warn = |msg: String| {
-        warnings.push(format!(
-            "{}:{}: {}: {msg}",
-            obj.file,
-            obj.line,
-            obj.id.key()
-        ));
-    };
-    let spec = obj.body.get("spec");
-    let field = |name: &str| {
-        spec.and_then(|s| s.get(name))
-            .filter(|v| !v.is_null())
-            .cloned()
-    };
-    let min_available = field("minAvailable");
-    let max_unavailable = field("maxUnavailable");
-    // A malformed budget makes the controller fail to compute it: count it as blocking,
-    // with the value that allows nothing for that field.
-    let parse = |v: &Option<Value>, name: &str, blocking, warn: &mut dyn FnMut(String)| {
-        v.as_ref().map(|v| {
-            IntOrPercent::from_json(v).unwrap_or_else(|e| {
-                warn(format!(
-                    "spec.{name}: {e}; counted as allowing no disruption"
-                ));
-                blocking
-            })
-        })
-    };
-    let min = parse(
-        &min_available,
-        "minAvailable",
-        IntOrPercent::Percent(100),
-        &mut warn,
-    );
-    let max = parse(
-        &max_unavailable,
-        "maxUnavailable",
-        IntOrPercent::Int(0),
-        &mut warn,
-    );
-    if min.is_some() && max.is_some() {
-        warn("sets both minAvailable and maxUnavailable (Kubernetes rejects that); using maxUnavailable".into());
-    }
-    // policy/v1: a null selector selects nothing, `{}` selects every pod of the namespace;
-    // policy/v1beta1: an empty selector selects nothing.
-    let selector = match spec
-        .and_then(|s| s.get("selector"))
-        .filter(|v| !v.is_null())
-    {
-        None => None,
-        Some(v) => match Selector::from_json(v) {
-            Ok(s) if s.is_empty() && obj.id.api_version == "policy/v1beta1" => None,
-            Ok(s) => Some(s),
-            Err(e) => {
-                warn(format!("spec.{e}; it selects nothing here"));
-                None
-            }
-        },
-    };
-    (
-        PdbFacts {
-            object: obj.id.clone(),
-            key,
-            file: obj.file.clone(),
-            line: obj.line,
-            workloads: Vec::new(),
-            min_available,
-            max_unavailable,
-            expected_pods: 0,
-            disruptions_allowed: 0,
-        },
-        PdbBase {
-            selector,
-            min_available: min,
-            max_unavailable: max,
-        },
-    )
-}
-
-/// Index type: namespace → label key → label value → positions.
-type PairIndex = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<usize>>>>;
-
-fn index_insert(index: &mut PairIndex, ns: &str, k: &str, v: &str, i: usize) {
-    index
-        .entry(ns.to_string())
-        .or_default()
-        .entry(k.to_string())
-        .or_default()
-        .entry(v.to_string())
-        .or_default()
-        .push(i);
-}
-
-/// Candidates indexed under any of `labels`' pairs in `ns`.
-fn candidates<'a>(
-    index: &'a PairIndex,
-    ns: &str,
-    labels: &'a BTreeMap<String, String>,
-) -> impl Iterator<Item = usize> + 'a {
-    let by_key = index.get(ns);
-    labels
-        .iter()
-        .filter_map(move |(k, v)| by_key?.get(k)?.get(v))
-        .flatten()
-        .copied()
-}
-
-/// Fills Service ↔ workload links; returns, per Service, the positions of its workloads.
-fn match_services(
-    workloads: &mut [WorkloadBase],
-    services: &mut [ServiceFacts],
-) -> Vec<Vec<usize>> {
-    let mut index = PairIndex::new();
-    for (i, s) in services.iter().enumerate() {
-        // An empty selector selects nothing (its Endpoints are managed by hand).
-        if let Some((k, v)) = s.selector.iter().next() {
-            index_insert(&mut index, &s.object.namespace, k, v, i);
-        }
-    }
-    let mut selected = vec![Vec::new(); services.len()];
-    for (wi, w) in workloads.iter_mut().enumerate() {
-        let f = &mut w.facts;
-        let mut hits: BTreeSet<usize> = BTreeSet::new();
-        for si in candidates(&index, &f.object.namespace, &f.pod_labels) {
-            let Some(s) = services.get(si) else { continue };
-            if s.selector
-                .iter()
-                .all(|(k, v)| f.pod_labels.get(k) == Some(v))
-            {
-                hits.insert(si);
-            }
-        }
-        for si in hits {
-            let (Some(s), Some(sel)) = (services.get_mut(si), selected.get_mut(si)) else {
-                continue;
-            };
-            s.workloads.push(f.key.clone());
-            sel.push(wi);
-            let name = format!("{}/{}", s.object.namespace, s.object.name);
-            if s.headless {
-                f.headless_services.push(name.clone());
-            }
-            f.services.push(name);
-        }
-    }
-    selected
-}
-
-/// Fills PDB ↔ workload links and each PDB's arithmetic; returns the PDB facts.
-fn match_pdbs(workloads: &mut [WorkloadBase], pdb_list: Vec<(PdbFacts, PdbBase)>) -> Vec<PdbFacts> {
-    let mut index = PairIndex::new();
-    let mut unanchored: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, (facts, base)) in pdb_list.iter().enumerate() {
-        match base.selector.as_ref().map(|s| s.match_labels.iter().next()) {
-            None => {}
-            Some(Some((k, v))) => index_insert(&mut index, &facts.object.namespace, k, v, i),
-            Some(None) => unanchored
-                .entry(facts.object.namespace.as_str())
-                .or_default()
-                .push(i),
-        }
-    }
-    let mut selected: Vec<Vec<usize>> = vec![Vec::new(); pdb_list.len()];
-    for (wi, w) in workloads.iter().enumerate() {
-        if w.is_vm {
-            continue;
-        }
-        let f = &w.facts;
-        let extra = unanchored
-            .get(f.object.namespace.as_str())
-            .into_iter()
-            .flatten()
-            .copied();
-        let hits: BTreeSet<usize> = candidates(&index, &f.object.namespace, &f.pod_labels)
-            .chain(extra)
-            .filter(|&pi| {
-                pdb_list
-                    .get(pi)
-                    .and_then(|(_, b)| b.selector.as_ref())
-                    .is_some_and(|s| s.matches(&f.pod_labels))
-            })
-            .collect();
-        for pi in hits {
-            if let Some(sel) = selected.get_mut(pi) {
-                sel.push(wi);
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(pdb_list.len());
-    for ((mut facts, base), sel) in pdb_list.into_iter().zip(selected) {
-        facts.expected_pods = sel
-            .iter()
-            .filter_map(|&wi| workloads.get(wi))
-            .map(|w| w.facts.replicas)
-            .sum();
-        facts.disruptions_allowed = pdb::disruptions_allowed(
-            base.min_available,
-            base.max_unavailable,
-            facts.expected_pods,
-        );
-        for &wi in &sel {
-            let Some(w) = workloads.get_mut(wi) else {
-                continue;
-            };
-            facts.workloads.push(w.facts.key.clone());
-            w.facts.pdbs.push(facts.key.clone());
-            if facts.disruptions_allowed == 0 {
-                w.facts.blocking_pdbs.push(facts.key.clone());
-            }
-        }
-        out.push(facts);
-    }
-    for w in workloads.iter_mut() {
-        let f = &mut w.facts;
-        f.disruption_allowed =
-            (!f.pdbs.is_empty()).then_some(f.blocking_pdbs.is_empty() && f.pdbs.len() == 1);
     }
     out
 }

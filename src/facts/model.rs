@@ -2,6 +2,7 @@
 //! both `meshplan facts --format json` and the Rego policies (`input.facts`) read. Field
 //! names are a contract (docs/policy-input.md); add fields, never rename them.
 
+pub use crate::catalog::VersionFact;
 use crate::diagnostic::ObjectRef;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -255,26 +256,4 @@ pub struct VersionFacts {
     pub target: VersionFact,
     /// Every version installed at some point of the judged change, target included.
     pub installed: Vec<VersionFact>,
-}
-
-/// Catalogue facts about one Istio version.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VersionFact {
-    /// Exact version, e.g. 1.24.3.
-    pub version: String,
-    /// Its minor, e.g. 1.24.
-    pub minor: String,
-    /// The exact patch is in the catalogue.
-    pub known: bool,
-    /// The minor is in the catalogue.
-    pub minor_known: bool,
-    /// End-of-life date of the minor, when known.
-    pub eol_date: Option<String>,
-    /// Past end of life on `today`.
-    pub end_of_life: bool,
-    /// Kubernetes minors the minor supports (empty when unknown).
-    pub kubernetes_supported: Vec<String>,
-    /// The spec's Kubernetes version is among them (true when the minor is unknown).
-    pub kubernetes_ok: bool,
 }

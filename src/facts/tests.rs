@@ -29,7 +29,7 @@ pub(crate) fn spec_with(namespaces: &[(&str, &[(&str, &str)])], kubernetes: &str
 
 /// An inventory from JSON bodies, namespace defaulted to `default` for namespaced kinds.
 pub(crate) fn inventory(bodies: Vec<Value>) -> Inventory {
-    let mut inv = Inventory::default();
+    let mut objects = Vec::new();
     for (i, body) in bodies.into_iter().enumerate() {
         let kind = body["kind"]
             .as_str()
@@ -57,15 +57,14 @@ pub(crate) fn inventory(bodies: Vec<Value>) -> Inventory {
                 .expect("the object has a name")
                 .to_string(),
         };
-        inv.index.insert(id.key(), i);
-        inv.objects.push(Object {
+        objects.push(Object {
             id,
             file: "test.yaml".into(),
             line: (i + 1) as u32,
             body,
         });
     }
-    inv
+    Inventory::from_objects(objects).expect("test objects are distinct")
 }
 
 fn deployment(ns: &str, name: &str, replicas: i64, labels: Value) -> Value {

@@ -8,6 +8,8 @@ use std::fmt::Write;
 /// Renders namespaces (revision, injected, why) and workloads (revision, sidecar,
 /// restartable, PDBs, disruption allowed) as aligned text tables.
 pub fn render_text(facts: &Facts) -> String {
+    // Kept whole on purpose: one page layout (namespaces table, workloads table, then the
+    // installations), printed in the order a reader sees it.
     let mut out = String::new();
     let dash = || "-".to_string();
     let ns_rows: Vec<Vec<String>> = facts

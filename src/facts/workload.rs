@@ -55,6 +55,9 @@ pub(crate) struct WorkloadBase {
 
 /// Reads `obj` when it is a workload; problems go to `warnings` naming file and line.
 pub(crate) fn extract(obj: &Object, warnings: &mut Vec<String>) -> Option<WorkloadBase> {
+    // Kept whole on purpose: one pass that reads the fields of one pod template into
+    // `WorkloadBase`, in the struct's order, each a few lines; split, the pieces would only
+    // pass the same body, spec and warning sink around.
     let kind = obj.id.kind.as_str();
     let is_vm = kind == "WorkloadEntry";
     if !is_vm && !POD_KINDS.contains(&kind) {

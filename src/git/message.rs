@@ -31,6 +31,9 @@ pub struct MessageInput<'a> {
     pub taken_over: &'a [String],
     /// Other actions a person must take in this step, with the reason; left out when none.
     pub actions: &'a [String],
+    /// Revisions the step leaves to their operator to delete (`delivery: sail`), each with
+    /// who deletes it and when; left out when none.
+    pub operator_deletes: &'a [String],
     /// The version installed before the upgrade.
     pub from: &'a str,
     /// The version the upgrade ends at.
@@ -66,6 +69,13 @@ pub fn commit_message(input: &MessageInput<'_>) -> String {
     }
     if !input.actions.is_empty() {
         push_list(&mut out, "Manual actions", input.actions);
+    }
+    if !input.operator_deletes.is_empty() {
+        push_list(
+            &mut out,
+            "Revisions the operator deletes",
+            input.operator_deletes,
+        );
     }
     out.push_str(&format!(
         "\nMeshplan-Step: {}\nMeshplan-From: {}\nMeshplan-To: {}\n",
@@ -125,6 +135,7 @@ mod tests {
             deleted: &[],
             taken_over: &[],
             actions: &[],
+            operator_deletes: &[],
         });
         assert_eq!(
             msg,

@@ -21,6 +21,11 @@ pub const CLUSTER_SCOPED: &[&str] = &[
     "FlowSchema",
     "GatewayClass",
     "IngressClass",
+    // The Sail Operator's resources (sailoperator.io/v1, all cluster-scoped in its CRDs).
+    "Istio",
+    "IstioCNI",
+    "IstioRevision",
+    "IstioRevisionTag",
     "MutatingAdmissionPolicy",
     "MutatingAdmissionPolicyBinding",
     "MutatingWebhookConfiguration",
@@ -36,6 +41,7 @@ pub const CLUSTER_SCOPED: &[&str] = &[
     "ValidatingAdmissionPolicyBinding",
     "ValidatingWebhookConfiguration",
     "VolumeAttachment",
+    "ZTunnel",
 ];
 
 /// Whether objects of `kind` live outside any namespace.
@@ -90,6 +96,15 @@ mod tests {
     fn scope_of_common_kinds() {
         assert!(is_cluster_scoped("Namespace"));
         assert!(is_cluster_scoped("ClusterSPIFFEID"));
+        for sail in [
+            "Istio",
+            "IstioCNI",
+            "IstioRevision",
+            "IstioRevisionTag",
+            "ZTunnel",
+        ] {
+            assert!(is_cluster_scoped(sail), "{sail}");
+        }
         assert!(!is_cluster_scoped("Deployment"));
         assert!(!is_cluster_scoped("RoleBinding"));
     }

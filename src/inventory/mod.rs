@@ -9,13 +9,18 @@
 mod argocd;
 mod build;
 mod flux;
+mod flux_fields;
 mod flux_files;
 mod helm;
 mod kinds;
 mod kustomize;
 mod names;
+mod objects;
+mod parallel;
 mod parse;
 mod sources;
+mod split;
+mod stack;
 mod subst;
 
 use crate::diagnostic::ObjectRef;
@@ -28,7 +33,9 @@ use std::path::{Path, PathBuf};
 pub use build::{BuildKind, BuildSource, BuiltBy, Tools, Unrendered};
 pub use kinds::{CLUSTER_SCOPED, group_of, is_cluster_scoped};
 pub(crate) use names::invalid as invalid_name;
+use objects::*;
 pub(crate) use parse::{PARSER_STACK_BYTES, parse_documents};
+pub use stack::on_parser_stack;
 
 /// One Kubernetes object from a manifest.
 #[derive(Debug, Clone, PartialEq)]
@@ -280,12 +287,23 @@ fn load_all(
         .iter()
         .any(|b| !matches!(b.kind, BuildKind::Helm { .. }));
     let mut built = build::build_all(base_dir, &builds)?.into_iter();
+    // Files are resolved in source order, parsed all at once (`parallel`), then added in
+    // that order again, so objects, warnings and the first error are as if read one by one:
+    // a source that cannot be resolved is reported after the files of the sources before it.
+    let mut pending: Vec<parallel::Pending> = Vec::new();
+    let mut unresolved = None;
     // A file matched by several sources is read once, for the first of them.
     let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
     for source in sources {
         let files = match source {
             Source::Glob { pattern, namespace } => {
-                let files = resolver.glob(pattern, namespace.as_deref())?;
+                let files = match resolver.glob(pattern, namespace.as_deref()) {
+                    Ok(files) => files,
+                    Err(e) => {
+                        unresolved = Some(e);
+                        break;
+                    }
+                };
                 if files.is_empty() {
                     inv.warnings
                         .push(format!("manifest glob `{pattern}` matches no file"));
@@ -293,7 +311,13 @@ fn load_all(
                 files
             }
             Source::Path(path) => {
-                let files = resolver.path(path)?;
+                let files = match resolver.path(path) {
+                    Ok(files) => files,
+                    Err(e) => {
+                        unresolved = Some(e);
+                        break;
+                    }
+                };
                 if files.is_empty() {
                     inv.warnings.push(format!(
                         "{} contains no *.yaml, *.yml or *.json file",
@@ -308,10 +332,9 @@ fn load_all(
                 namespace: None,
             }],
             Source::Build(_) => {
-                let Some(result) = built.next() else {
-                    continue;
-                };
-                add_built(result, &mut objects, &mut inv)?;
+                if let Some(result) = built.next() {
+                    pending.push(parallel::Pending::Built(result));
+                }
                 continue;
             }
         };
@@ -327,13 +350,20 @@ fn load_all(
                 continue;
             }
             seen.insert(file.display.clone(), file.namespace.clone());
-            if matches!(source, Source::Stdin) {
-                load_bytes(stdin.unwrap_or_default(), &file, &mut objects, &mut inv)?;
-            } else {
-                let bytes = read_file(&file, limits)?;
-                load_bytes(&bytes, &file, &mut objects, &mut inv)?;
+            let stdin = matches!(source, Source::Stdin);
+            pending.push(parallel::Pending::File { file, stdin });
+        }
+    }
+    for loaded in parallel::parse_all(pending, limits, stdin.unwrap_or_default()) {
+        match loaded {
+            parallel::Loaded::Built(result) => add_built(result, &mut objects, &mut inv)?,
+            parallel::Loaded::File { file, docs } => {
+                add_docs(docs?, &file, &mut objects, &mut inv)?
             }
         }
+    }
+    if let Some(e) = unresolved {
+        return Err(e);
     }
     sort_objects(&mut objects);
     index(&mut inv, objects)?;
@@ -458,175 +488,23 @@ fn too_large(display: &Path, size: u64, limits: &Limits) -> InventoryError {
     )
 }
 
-/// Parses one file's bytes and appends its objects.
-fn load_bytes(
-    bytes: &[u8],
+/// Reads and parses one file (stdin: its bytes), on a `parallel` worker.
+fn read_and_parse(
     file: &FileInput,
-    objects: &mut Vec<Object>,
-    inv: &mut Inventory,
-) -> Result<(), InventoryError> {
+    stdin: Option<&[u8]>,
+    limits: &Limits,
+) -> Result<Vec<parse::Doc>, InventoryError> {
     let display = Path::new(&file.display);
+    let owned;
+    let bytes = match stdin {
+        Some(bytes) => bytes,
+        None => {
+            owned = read_file(file, limits)?;
+            &owned
+        }
+    };
     let text = parse::utf8(bytes, display)?;
-    let docs = parse::parse_documents(text, display)?;
-    // A file none of whose documents has apiVersion or kind is not a manifest at all (an
-    // OpenAPI file, Helm values): skipped with a note. Mixed into a manifest, such a
-    // document is an error below.
-    let looks_like_k8s = |v: &Value| v.get("apiVersion").is_some() || v.get("kind").is_some();
-    if !docs.is_empty() && !docs.iter().any(|d| looks_like_k8s(&d.value)) {
-        let line = docs.first().map(|d| d.line).unwrap_or(0);
-        inv.skipped.push(format!(
-            "{}:{line}: not a Kubernetes manifest (no document has apiVersion or kind)",
-            file.display
-        ));
-        return Ok(());
-    }
-    let ctx = DocContext { file, display };
-    for doc in docs {
-        ctx.add(doc.value, doc.line, &doc.item_lines, objects, inv)?;
-    }
-    Ok(())
-}
-
-/// What every document of one file shares.
-struct DocContext<'a> {
-    file: &'a FileInput,
-    display: &'a Path,
-}
-
-impl DocContext<'_> {
-    /// Turns one document (or list item) into objects.
-    fn add(
-        &self,
-        mut value: Value,
-        line: u64,
-        item_lines: &[u64],
-        objects: &mut Vec<Object>,
-        inv: &mut Inventory,
-    ) -> Result<(), InventoryError> {
-        let err = |message: String| InventoryError::new(self.display, line, message);
-        if !value.is_object() {
-            return Err(err(
-                "not a Kubernetes object: expected a mapping with apiVersion, kind and \
-                 metadata.name"
-                    .to_string(),
-            ));
-        }
-        let api_version = string_field(&value, &["apiVersion"]);
-        let kind = string_field(&value, &["kind"]);
-        if let Some(why) = kinds::kustomize_config(api_version.unwrap_or(""), kind.unwrap_or("")) {
-            inv.skipped
-                .push(format!("{}:{line}: {why}", self.file.display));
-            return Ok(());
-        }
-        let (Some(api_version), Some(kind)) = (api_version, kind) else {
-            return Err(err(
-                "not a Kubernetes object: apiVersion and kind must be non-empty strings"
-                    .to_string(),
-            ));
-        };
-        let (api_version, kind) = (api_version.to_string(), kind.to_string());
-        if kind.ends_with("List") && value.get("items").is_some_and(Value::is_array) {
-            let items = match value.get_mut("items").map(Value::take) {
-                Some(Value::Array(items)) => items,
-                _ => Vec::new(),
-            };
-            for (i, item) in items.into_iter().enumerate() {
-                // A nested List's own items have no recorded lines: they take the list's.
-                let item_line = item_lines.get(i).copied().unwrap_or(line);
-                self.add(item, item_line, &[], objects, inv)?;
-            }
-            return Ok(());
-        }
-        // Only `generateName`: every `kubectl create` makes a new object, so it is loaded
-        // under its prefix and exempt from duplicate detection.
-        let name = match meta_string(&value, "name").map_err(&err)? {
-            Some(name) => name.to_string(),
-            None => match meta_string(&value, "generateName").map_err(&err)? {
-                Some(prefix) => prefix.to_string(),
-                None => {
-                    if let Some(why) = kinds::unnamed_tool_config(&api_version, &kind) {
-                        inv.skipped
-                            .push(format!("{}:{line}: {why}", self.file.display));
-                        return Ok(());
-                    }
-                    return Err(err(format!(
-                        "not a Kubernetes object: {kind} has no metadata.name"
-                    )));
-                }
-            },
-        };
-        let namespace = if kinds::is_cluster_scoped(&kind) {
-            String::new()
-        } else {
-            meta_string(&value, "namespace")
-                .map_err(&err)?
-                .map(str::to_string)
-                .or_else(|| self.file.namespace.clone())
-                .unwrap_or_else(|| "default".to_string())
-        };
-        let generated = value
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty);
-        if let Some(why) = names::invalid(&kind, &name, &namespace, generated) {
-            return Err(err(why));
-        }
-        if kind == "Secret" && kinds::group_of(&api_version).is_empty() {
-            redact_secret(&mut value);
-        }
-        let line =
-            u32::try_from(line).map_err(|_| err("line number beyond 4 billion".to_string()))?;
-        objects.push(Object {
-            id: ObjectRef {
-                api_version,
-                kind,
-                namespace,
-                name,
-            },
-            file: self.file.display.clone(),
-            line,
-            body: value,
-        });
-        Ok(())
-    }
-}
-
-/// `metadata.<key>` as a non-empty string; present with another type is an error, since
-/// YAML 1.1 turns unquoted `n`, `no`, `on`, `1.30` into non-strings.
-fn meta_string<'v>(value: &'v Value, key: &str) -> Result<Option<&'v str>, String> {
-    match value.get("metadata").and_then(|m| m.get(key)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!(
-            "metadata.{key} must be a string, found {other}; quote it (YAML 1.1 reads \
-             unquoted yes/no/y/n/on/off as booleans and 1.30 as a number)"
-        )),
-    }
-}
-
-/// A non-empty string at `path` in `value`.
-fn string_field<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
-    let mut cur = value;
-    for key in path {
-        cur = cur.get(key)?;
-    }
-    cur.as_str().filter(|s| !s.is_empty())
-}
-
-/// Removes everything that may hold a Secret's values: `data`, `stringData`, and kubectl's
-/// last-applied annotation (a JSON copy of the whole object, values included).
-fn redact_secret(value: &mut Value) {
-    if let Some(obj) = value.as_object_mut() {
-        obj.remove("data");
-        obj.remove("stringData");
-    }
-    if let Some(annotations) = value
-        .pointer_mut("/metadata/annotations")
-        .and_then(Value::as_object_mut)
-    {
-        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
-    }
+    split::parse_file(text, display)
 }
 
 #[cfg(test)]

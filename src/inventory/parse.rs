@@ -40,10 +40,20 @@ pub(crate) struct Doc {
 /// Deserializing one nesting level takes up to ~16 KiB of stack in debug builds, so run
 /// this on a thread with [`PARSER_STACK_BYTES`] of stack (see `load_with_stdin`).
 pub(crate) fn parse_documents(text: &str, display: &Path) -> Result<Vec<Doc>, InventoryError> {
+    parse_documents_budgeted(text, display, MAX_ALIAS_REPLAYS)
+}
+
+/// [`parse_documents`] allowing at most `alias_replays` replayed alias events (a share of
+/// the file's budget when the file is parsed in runs, see `split`).
+pub(crate) fn parse_documents_budgeted(
+    text: &str,
+    display: &Path,
+    alias_replays: usize,
+) -> Result<Vec<Doc>, InventoryError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let parsed = serde_saphyr::from_str_multiple_with_options::<Spanned<RawDoc>, Vec<_>>(
         text,
-        options(text.len()),
+        options(text.len(), alias_replays),
     );
     match parsed {
         Ok(docs) => Ok(docs
@@ -90,12 +100,12 @@ pub(crate) fn utf8<'a>(bytes: &'a [u8], display: &Path) -> Result<&'a str, Inven
 }
 
 /// Parser options: kubectl-compatible scalars, no snippets, budgets scaled to the input.
-fn options(len: usize) -> serde_saphyr::Options {
+fn options(len: usize, alias_replays: usize) -> serde_saphyr::Options {
     // Every event and node costs at least one byte of input (document markers a few), so
     // these caps never refuse a legitimate file; the real guards are depth and alias replay.
     // Alias replays count as events too, so their own cap is added on top.
     let per_byte = len.saturating_add(64);
-    let events = per_byte.saturating_add(MAX_ALIAS_REPLAYS);
+    let events = per_byte.saturating_add(alias_replays);
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_reader_input_bytes: None,
@@ -108,7 +118,7 @@ fn options(len: usize) -> serde_saphyr::Options {
             enforce_alias_anchor_ratio: false,
         },
         alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: MAX_ALIAS_REPLAYS,
+            max_total_replayed_events: alias_replays,
         },
         // sigs.k8s.io/yaml (go-yaml v2) reads `0755` as octal 493, so kubectl does too.
         legacy_octal_numbers: true,

@@ -14,7 +14,10 @@ use crate::spec::{Delivery, Spec};
 /// every release. The `match` has no wildcard: a new delivery must state its limit.
 pub fn last_supported_minor(delivery: Delivery) -> Option<(u32, u32)> {
     match delivery {
-        Delivery::FluxHelm | Delivery::ArgocdHelm => None,
+        // The Sail Operator installs only the versions its own release lists: a version it
+        // does not install is MP107 with that reason (`catalog::sail`), and the renderer
+        // refuses it (MP108), so it has no upper limit here.
+        Delivery::FluxHelm | Delivery::ArgocdHelm | Delivery::Sail => None,
         Delivery::IstioOperator => Some((1, 23)),
     }
 }
@@ -25,6 +28,7 @@ fn delivery_name(delivery: Delivery) -> &'static str {
         Delivery::FluxHelm => "flux-helm",
         Delivery::ArgocdHelm => "argocd-helm",
         Delivery::IstioOperator => "istio-operator",
+        Delivery::Sail => "sail",
     }
 }
 

@@ -52,6 +52,8 @@ const SYNTHETIC_CONFIG: &str = "0000000000000000";
 /// even (MP301), a container without readiness probe when `i % 5 == 0` (MP303), and a
 /// grace period longer than its drain when `i % 7 == 0` (MP313); nothing else fires.
 pub fn synthetic_input(workloads: usize) -> Value {
+    // Kept whole on purpose: a benchmark fixture built as one document, field by field in the
+    // order of docs/policy-input.md, so it can be checked against that page at a glance.
     let revision = "1-24-3".to_string();
     let namespaces: Vec<NamespaceFacts> = (0..workloads.div_ceil(50))
         .map(|n| NamespaceFacts {
@@ -112,7 +114,7 @@ pub fn synthetic_input(workloads: usize) -> Value {
                 headless_services: Vec::new(),
                 moving: true,
                 step: Some("wave rest".into()),
-                // Restarted onto the target in this wave, as `Lock::apply` records it.
+                // Restarted onto the target in this wave, as `LockTransition::apply` records it.
                 proxy: Some("1.24.3".into()),
                 proxy_config: Some(SYNTHETIC_CONFIG.into()),
                 next_restart: None,
@@ -174,6 +176,7 @@ fn synthetic_version() -> crate::facts::VersionFact {
         end_of_life: false,
         kubernetes_supported: vec!["1.28".into(), "1.29".into(), "1.30".into(), "1.31".into()],
         kubernetes_ok: true,
+        delivery_unsupported: None,
     }
 }
 
@@ -237,6 +240,7 @@ mod tests {
             eol_date: eol,
             kubernetes_ok: supported.iter().any(|k| k == kubernetes),
             kubernetes_supported: supported,
+            delivery_unsupported: None,
         }
     }
 

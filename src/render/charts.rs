@@ -30,6 +30,8 @@ pub const EMBEDDED: &[(&str, &str)] = embedded!(
     "flux-helm/release.yaml.j2",
     "flux-helm/source.yaml.j2",
     "istio-operator/istiooperator.yaml.j2",
+    "sail/istio.yaml.j2",
+    "sail/revisiontag.yaml.j2",
 );
 
 /// Where a template came from: decides whether its failure is the user's (exit 2) or ours.

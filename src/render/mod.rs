@@ -1,5 +1,6 @@
 //! The render stage: turns a [`RenderModel`] (the mesh after one plan step) into the GitOps
-//! files of `spec.output` — Flux HelmReleases, Argo CD Applications or IstioOperators, the
+//! files of `spec.output` — Flux HelmReleases, Argo CD Applications, IstioOperators or a Sail
+//! `Istio` with its `IstioRevisionTag`s ([`sail`]), the
 //! gateways' traffic Services, Namespaces and the Kustomize patches that restart workloads.
 //!
 //! Templates (`charts/`, see [`charts`]) lay the objects out; the Helm values are decided in
@@ -12,7 +13,11 @@
 pub mod canonical;
 pub mod chart_values;
 pub mod charts;
+mod check;
+mod deliveries;
 pub mod model;
+mod pruning;
+pub mod sail;
 pub mod schema;
 pub mod values;
 mod write;
@@ -23,6 +28,8 @@ pub use write::write_tree;
 
 use crate::catalog::Version;
 use crate::spec::model::Delivery;
+use check::check_model;
+use deliveries::*;
 use model::{COLOUR_LABEL, RESTART_ANNOTATION};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -177,6 +184,7 @@ pub fn render(model: &RenderModel, charts: &Charts) -> Result<RenderedTree, Rend
         Delivery::FluxHelm => render_flux(&mut r, &m, &labels)?,
         Delivery::ArgocdHelm => render_argocd(&mut r, &m, &labels)?,
         Delivery::IstioOperator => render_operator(&mut r, &m, &labels)?,
+        Delivery::Sail => sail::render_sail(&mut r, &m, &labels)?,
     }
     render_services(&mut r, &m, &labels)?;
     render_restarts(&mut r, &m)?;
@@ -387,7 +395,7 @@ fn kind_rank(doc: &Value) -> usize {
     match kind_of(doc) {
         "Namespace" => 0,
         "HelmRepository" | "OCIRepository" => 1,
-        "HelmRelease" | "Application" | "IstioOperator" => 2,
+        "HelmRelease" | "Application" | "IstioOperator" | "Istio" => 2,
         "Service" => 3,
         _ => 4,
     }
@@ -406,104 +414,6 @@ fn describe(doc: &Value) -> String {
     } else {
         format!("{}/{ns}/{name}", kind_of(doc))
     }
-}
-
-fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-fn is_dns_subdomain(s: &str) -> bool {
-    s.len() <= 253 && s.split('.').all(is_dns_label)
-}
-
-/// Refuses models the planner should never build: names that cannot be paths or object
-/// names, colours on unknown revisions.
-fn check_model(m: &RenderModel) -> Result<(), RenderError> {
-    let bad =
-        |what: &str, name: &str| RenderError::Model(format!("{what} `{name}` is not a DNS label"));
-    let mut revisions = BTreeSet::new();
-    for r in &m.revisions {
-        if !is_dns_label(&r.name) {
-            return Err(bad("revision", &r.name));
-        }
-        if !revisions.insert(r.name.as_str()) {
-            return Err(RenderError::Model(format!(
-                "revision `{}` listed twice",
-                r.name
-            )));
-        }
-    }
-    // `default` names a revisionless install the user's own object still runs (adopted):
-    // the base chart points the default validator at its `istiod` Service.
-    if let Some(d) = &m.default_revision
-        && !revisions.contains(d.as_str())
-        && d != "default"
-    {
-        return Err(RenderError::Model(format!(
-            "default revision `{d}` is not installed"
-        )));
-    }
-    let mut gateways = BTreeSet::new();
-    for g in &m.gateways {
-        for (what, name) in [("gateway", &g.name), ("gateway namespace", &g.namespace)] {
-            if !is_dns_label(name) {
-                return Err(bad(what, name));
-            }
-        }
-        if !gateways.insert((&g.namespace, &g.name)) {
-            return Err(RenderError::Model(format!(
-                "gateway {}/{} listed twice",
-                g.namespace, g.name
-            )));
-        }
-        for (colour, rev) in &g.colours {
-            if !is_dns_label(colour) {
-                return Err(bad("colour", colour));
-            }
-            if !revisions.contains(rev.as_str()) {
-                return Err(RenderError::Model(format!(
-                    "gateway {}/{} colour {colour} runs on revision `{rev}`, which is not installed",
-                    g.namespace, g.name
-                )));
-            }
-        }
-        // An active colour the gateway lacks is not refused here: a hand-edited lock can
-        // say so, and the policies report it (MP401, MP404) before anything is written.
-    }
-    let mut namespaces = BTreeSet::new();
-    for n in &m.namespaces {
-        if !is_dns_label(&n.name) {
-            return Err(bad("namespace", &n.name));
-        }
-        if !namespaces.insert(n.name.as_str()) {
-            return Err(RenderError::Model(format!(
-                "namespace `{}` listed twice",
-                n.name
-            )));
-        }
-    }
-    let mut restarted = BTreeSet::new();
-    for b in &m.restarts {
-        let o = &b.object;
-        if !is_dns_label(&o.namespace) || !is_dns_subdomain(&o.name) {
-            return Err(RenderError::Model(format!(
-                "restart of {}: bad namespace or name",
-                o.key()
-            )));
-        }
-        if !restarted.insert(o.key()) {
-            return Err(RenderError::Model(format!(
-                "{} restarted twice in one step",
-                o.key()
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Namespaces of the mesh (objects or label patches), plus the control-plane and gateway
@@ -557,185 +467,6 @@ fn render_namespaces(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Resul
                 None,
             )?;
         }
-    }
-    Ok(())
-}
-
-/// One Helm release of any delivery, before its template lays it out.
-struct Release {
-    name: String,
-    namespace: String,
-    chart: &'static str,
-    version: String,
-    values: Map<String, Value>,
-    /// (name, namespace) of the releases it waits for (Flux `dependsOn`).
-    depends_on: Vec<(String, String)>,
-    /// Argo CD sync wave.
-    wave: u32,
-    /// Install without Helm's values-schema check (see [`values::chart_schema_is_broken`]).
-    skip_schema_validation: bool,
-}
-
-/// The releases of a Helm delivery: base, one istiod per revision, one gateway per colour.
-fn releases(m: &RenderModel) -> Result<Vec<Release>, RenderError> {
-    let mut out = Vec::new();
-    // The base chart carries the CRDs: it follows the newest installed revision.
-    let newest = m
-        .revisions
-        .iter()
-        .filter_map(|r| Version::parse(&r.version).ok().map(|v| (v, r)))
-        .max_by_key(|(v, _)| *v);
-    if let Some((_, rev)) = newest {
-        out.push(Release {
-            name: "istio-base".into(),
-            namespace: ISTIO_NAMESPACE.into(),
-            chart: "base",
-            version: rev.version.clone(),
-            values: values::base_values(m),
-            depends_on: vec![],
-            wave: 0,
-            skip_schema_validation: false,
-        });
-    }
-    for rev in &m.revisions {
-        out.push(Release {
-            name: format!("istiod-{}", rev.name),
-            namespace: ISTIO_NAMESPACE.into(),
-            chart: "istiod",
-            version: rev.version.clone(),
-            values: values::istiod_values(m, rev)?,
-            depends_on: vec![("istio-base".into(), ISTIO_NAMESPACE.into())],
-            wave: 1,
-            skip_schema_validation: false,
-        });
-    }
-    for g in &m.gateways {
-        for (colour, rev_name) in &g.colours {
-            let Some(rev) = m.revisions.iter().find(|r| &r.name == rev_name) else {
-                return Err(RenderError::Model(format!(
-                    "revision {rev_name} not installed"
-                )));
-            };
-            let name = format!("{}-{colour}", g.name);
-            let gateway_values = values::gateway_values(g, colour, rev_name);
-            let as_value = Value::Object(gateway_values.clone());
-            if let chart_values::ValuesCheck::Invalid(schema, errors) =
-                chart_values::check("gateway", &rev.version, &as_value)
-                    .map_err(RenderError::Internal)?
-            {
-                return Err(RenderError::Values {
-                    gateway: format!("{}/{}", g.namespace, g.name),
-                    release: name,
-                    schema: schema.to_string(),
-                    errors,
-                });
-            }
-            out.push(Release {
-                name,
-                namespace: g.namespace.clone(),
-                chart: "gateway",
-                version: rev.version.clone(),
-                values: gateway_values,
-                depends_on: vec![(format!("istiod-{rev_name}"), ISTIO_NAMESPACE.into())],
-                wave: 2,
-                skip_schema_validation: values::chart_schema_is_broken("gateway", &rev.version),
-            });
-        }
-    }
-    Ok(out)
-}
-
-fn release_path(rel: &Release) -> String {
-    format!("{}/{}.yaml", rel.namespace, rel.name)
-}
-
-fn render_flux(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<(), RenderError> {
-    let url = m.chart_repository.trim_end_matches('/');
-    let oci = url.starts_with("oci://");
-    let releases = releases(m)?;
-    if !oci {
-        let namespaces: BTreeSet<&str> = releases.iter().map(|r| r.namespace.as_str()).collect();
-        for ns in namespaces {
-            r.emit(
-                format!("{ns}/helmrepository.yaml"),
-                "flux-helm/source.yaml.j2",
-                json!({"source": {"name": "istio", "namespace": ns, "url": url}, "labels": labels}),
-                None,
-            )?;
-        }
-    }
-    for rel in &releases {
-        let depends_on: Vec<Value> = rel
-            .depends_on
-            .iter()
-            .map(|(name, namespace)| json!({"name": name, "namespace": namespace}))
-            .collect();
-        r.emit(
-            release_path(rel),
-            "flux-helm/release.yaml.j2",
-            json!({
-                "release": {"name": rel.name, "namespace": rel.namespace, "chart": rel.chart,
-                            "version": rel.version, "values": rel.values, "dependsOn": depends_on,
-                            "skipSchemaValidation": rel.skip_schema_validation},
-                "source": {"name": "istio", "namespace": rel.namespace, "url": url, "oci": oci},
-                "labels": labels,
-            }),
-            None,
-        )?;
-    }
-    Ok(())
-}
-
-fn render_argocd(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<(), RenderError> {
-    let url = m.chart_repository.trim_end_matches('/');
-    for rel in &releases(m)? {
-        r.emit(
-            release_path(rel),
-            "argocd-helm/application.yaml.j2",
-            json!({
-                "release": {"name": rel.name, "namespace": rel.namespace, "chart": rel.chart,
-                            "version": rel.version, "values": rel.values,
-                            "wave": rel.wave.to_string(),
-                            "skipSchemaValidation": rel.skip_schema_validation},
-                "source": {"url": url},
-                "argocd": {"project": m.argocd.project, "namespace": m.argocd.namespace},
-                "labels": labels,
-            }),
-            None,
-        )?;
-    }
-    Ok(())
-}
-
-fn render_operator(r: &mut Renderer, m: &RenderModel, labels: &Value) -> Result<(), RenderError> {
-    for rev in &m.revisions {
-        let (mesh, vals) = values::operator_parts(m, rev)?;
-        let gateways: Vec<Value> = m
-            .gateways
-            .iter()
-            .flat_map(|g| {
-                g.colours
-                    .iter()
-                    .filter(|(_, r)| **r == rev.name)
-                    .map(move |(colour, _)| {
-                        json!({"name": format!("{}-{colour}", g.name), "namespace": g.namespace,
-                               "labels": {"app": format!("{}-{colour}", g.name), "istio": g.name,
-                                          COLOUR_LABEL: colour},
-                               "k8s": values::operator_gateway_k8s(g, colour)})
-                    })
-            })
-            .collect();
-        r.emit(
-            format!("{ISTIO_NAMESPACE}/istiooperator-{}.yaml", rev.name),
-            "istio-operator/istiooperator.yaml.j2",
-            json!({
-                "operator": {"name": format!("istiod-{}", rev.name), "revision": rev.name,
-                             "version": rev.version, "hub": m.hub, "meshConfig": mesh,
-                             "values": vals, "gateways": gateways},
-                "labels": labels,
-            }),
-            None,
-        )?;
     }
     Ok(())
 }

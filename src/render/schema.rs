@@ -11,6 +11,9 @@
 //!   `argocd/v3.5.1/application-crd.yaml`;
 //! - `istiooperator-install.istio.io-v1alpha1.json`: `openAPIV3Schema` of
 //!   `istio-operator/1.23.6/crd-operator.yaml` (upstream only preserves unknown fields);
+//! - `istio-sailoperator.io-v1.json`, `istiorevisiontag-sailoperator.io-v1.json`:
+//!   `openAPIV3Schema` of version `v1` of
+//!   `sail-operator/1.30.3/sailoperator.io_{istios,istiorevisiontags}.yaml`;
 //! - `service-v1.json`, `namespace-v1.json`: copied unchanged from
 //!   `kubernetes/v1.30.0-standalone-strict/`.
 //!
@@ -72,9 +75,45 @@ pub const SCHEMAS: &[EmbeddedSchema] = &[
         "IstioOperator",
         "istiooperator-install.istio.io-v1alpha1.json"
     ),
+    schema!(
+        "sailoperator.io/v1",
+        "Istio",
+        "istio-sailoperator.io-v1.json"
+    ),
+    schema!(
+        "sailoperator.io/v1",
+        "IstioRevisionTag",
+        "istiorevisiontag-sailoperator.io-v1.json"
+    ),
     schema!("v1", "Service", "service-v1.json"),
     schema!("v1", "Namespace", "namespace-v1.json"),
 ];
+
+/// The embedded schemas as JSON, by (`apiVersion`, `kind`).
+type Parsed = BTreeMap<(&'static str, &'static str), Value>;
+
+/// The embedded schema of `api_version`/`kind`, parsed once per process.
+pub fn schema_of(api_version: &str, kind: &str) -> Result<Option<&'static Value>, String> {
+    static PARSED: OnceLock<Result<Parsed, String>> = OnceLock::new();
+    let parsed = PARSED
+        .get_or_init(|| {
+            SCHEMAS
+                .iter()
+                .map(|s| {
+                    serde_json::from_str(s.text)
+                        .map(|v| ((s.api_version, s.kind), v))
+                        .map_err(|e| format!("embedded schema {}: {e}", s.file))
+                })
+                .collect()
+        })
+        .as_ref()
+        .map_err(Clone::clone)?;
+    // A handful of schemas: a scan, which also lets the key outlive no borrowed string.
+    Ok(parsed
+        .iter()
+        .find(|((a, k), _)| *a == api_version && *k == kind)
+        .map(|(_, v)| v))
+}
 
 type Validators = BTreeMap<(&'static str, &'static str), jsonschema::Validator>;
 
@@ -179,6 +218,16 @@ mod tests {
                 "istio-operator/1.23.6/crd-operator.yaml",
                 "v1alpha1",
                 "istiooperator-install.istio.io-v1alpha1.json",
+            ),
+            (
+                "sail-operator/1.30.3/sailoperator.io_istios.yaml",
+                "v1",
+                "istio-sailoperator.io-v1.json",
+            ),
+            (
+                "sail-operator/1.30.3/sailoperator.io_istiorevisiontags.yaml",
+                "v1",
+                "istiorevisiontag-sailoperator.io-v1.json",
             ),
         ];
         for (crd, version, file) in cases {

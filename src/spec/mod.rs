@@ -11,6 +11,7 @@
 
 pub mod located;
 pub mod model;
+mod sail;
 pub mod schema;
 mod starter;
 pub mod validate;
@@ -159,6 +160,7 @@ pub fn parse_located(path: &Path, text: &str) -> Result<(Spec, Node), SpecError>
     let spec: Spec = serde_saphyr::from_str_with_options(text, yaml_options())
         .map_err(|e| yaml_error(path, text, &e))?;
     validate::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
+    sail::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     schema::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     Ok((spec, tree))
 }
@@ -367,14 +369,29 @@ impl Spec {
         out
     }
 
-    /// The managed revision name: `spec.istio.revision` or the version with dots as dashes.
+    /// The managed revision name: `spec.istio.revision` or the version with dots as dashes
+    /// (`delivery: sail`: the name the Sail Operator gives it, see [`Spec::revision_for`]).
     pub fn revision(&self) -> String {
-        self.spec
-            .istio
-            .revision
-            .clone()
-            .unwrap_or_else(|| revision_name(&self.spec.istio.version))
+        match &self.spec.istio.revision {
+            Some(r) if self.spec.istio.delivery != Delivery::Sail => r.clone(),
+            _ => self.revision_for(&self.spec.istio.version),
+        }
     }
+
+    /// The revision name of `version` under this spec's delivery: `1-24-3`, or for
+    /// `delivery: sail` the `IstioRevision` the operator creates, `<Istio name>-v1-24-3`.
+    pub fn revision_for(&self, version: &str) -> String {
+        match self.spec.istio.delivery {
+            Delivery::Sail => sail_revision_name(&self.metadata.name, version),
+            _ => revision_name(version),
+        }
+    }
+}
+
+/// The `IstioRevision` a `RevisionBased` Sail `Istio` named `istio` creates for `version`:
+/// `default` at 1.24.3 → `default-v1-24-3` (the operator's docs, `update-strategy.adoc`).
+pub fn sail_revision_name(istio: &str, version: &str) -> String {
+    format!("{istio}-v{}", version.replace('.', "-"))
 }
 
 /// The revision name Istio users conventionally give a version: `1.24.3` → `1-24-3`.

@@ -153,6 +153,8 @@ pub enum Delivery {
     ArgocdHelm,
     /// IstioOperator per revision, for `istioctl install -f`.
     IstioOperator,
+    /// One Sail Operator `Istio` resource (`RevisionBased`) and `IstioRevisionTag`s.
+    Sail,
 }
 
 /// `spec.istio.config`: settings whose change needs restarts.

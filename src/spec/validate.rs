@@ -21,7 +21,17 @@ pub type Failure = (Pos, String);
 
 /// Runs every semantic check; the first failure in document order of the checks is returned.
 pub fn check(spec: &Spec, tree: &Node) -> Result<(), Failure> {
-    use Seg::{Index as I, Key as K};
+    check_header(spec, tree)?;
+    check_versions(spec, tree)?;
+    check_upgrade(spec, tree)?;
+    check_namespaces(spec, tree)?;
+    check_paths(spec, tree)?;
+    check_rules(spec, tree)
+}
+
+/// `apiVersion`, `kind` and the mesh name.
+fn check_header(spec: &Spec, tree: &Node) -> Result<(), Failure> {
+    use Seg::Key as K;
     let fail = |path: &[Seg<'_>], msg: String| Err((tree.pos(path), msg));
 
     if spec.api_version != API_VERSION {
@@ -45,7 +55,13 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), Failure> {
             label_message("`metadata.name`", &spec.metadata.name),
         );
     }
+    Ok(())
+}
 
+/// The Kubernetes and Istio versions, the chart repository and the compatibility version.
+fn check_versions(spec: &Spec, tree: &Node) -> Result<(), Failure> {
+    use Seg::Key as K;
+    let fail = |path: &[Seg<'_>], msg: String| Err((tree.pos(path), msg));
     let s = &spec.spec;
 
     if !is_minor_version(&s.kubernetes_version) {
@@ -92,7 +108,14 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), Failure> {
             ),
         );
     }
+    Ok(())
+}
 
+/// `spec.upgrade`: skips, revisions, and waves that do not overlap.
+fn check_upgrade(spec: &Spec, tree: &Node) -> Result<(), Failure> {
+    use Seg::{Index as I, Key as K};
+    let fail = |path: &[Seg<'_>], msg: String| Err((tree.pos(path), msg));
+    let s = &spec.spec;
     let up = &s.upgrade;
     if !(1..=2).contains(&up.max_minor_skip) {
         return fail(
@@ -156,7 +179,14 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), Failure> {
             }
         }
     }
+    Ok(())
+}
 
+/// Namespaces (DNS-1123 labels, listed once) and gateways.
+fn check_namespaces(spec: &Spec, tree: &Node) -> Result<(), Failure> {
+    use Seg::{Index as I, Key as K};
+    let fail = |path: &[Seg<'_>], msg: String| Err((tree.pos(path), msg));
+    let s = &spec.spec;
     // Namespaces: DNS-1123 labels, listed once.
     let mut ns_seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, ns) in s.namespaces.iter().enumerate() {
@@ -190,7 +220,14 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), Failure> {
             );
         }
     }
+    Ok(())
+}
 
+/// Manifests, output and policy paths stay inside the repository the spec lives in.
+fn check_paths(spec: &Spec, tree: &Node) -> Result<(), Failure> {
+    use Seg::{Index as I, Key as K};
+    let fail = |path: &[Seg<'_>], msg: String| Err((tree.pos(path), msg));
+    let s = &spec.spec;
     // Paths stay inside the repository the spec lives in.
     for (i, m) in s.manifests.iter().enumerate() {
         let path = match m.path_key() {
@@ -238,7 +275,14 @@ pub fn check(spec: &Spec, tree: &Node) -> Result<(), Failure> {
             );
         }
     }
+    Ok(())
+}
 
+/// Rule codes of overrides and waivers, and waivers' objects and expiry dates, are well formed.
+fn check_rules(spec: &Spec, tree: &Node) -> Result<(), Failure> {
+    use Seg::{Index as I, Key as K};
+    let fail = |path: &[Seg<'_>], msg: String| Err((tree.pos(path), msg));
+    let s = &spec.spec;
     for code in s.rules.keys() {
         if !is_rule_code(code) {
             return Err((

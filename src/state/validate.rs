@@ -106,46 +106,7 @@ pub(crate) fn check(lock: &Lock, path: &Path, text: &str) -> Result<(), StateErr
         }
     }
     if let Some(u) = &lock.upgrade {
-        let line = line_of(text, "upgrade", "to");
-        let version = |v: &str| {
-            Version::parse(v).map_err(|e| err(line, format!("upgrade: version `{v}`: {e}")))
-        };
-        if let Some(from) = &u.from {
-            version(from)?;
-        }
-        version(&u.to)?;
-        for hop in &u.hops {
-            version(hop)?;
-        }
-        let mut names = std::collections::BTreeSet::new();
-        let mut pending: Option<&str> = None;
-        for s in &u.steps {
-            let line = line_of(text, "steps", &s.name);
-            version(&s.hop)?;
-            if s.name.trim().is_empty() || !names.insert(s.name.as_str()) {
-                return Err(err(
-                    line,
-                    format!(
-                        "upgrade step `{}` is empty or listed twice",
-                        s.name.escape_debug()
-                    ),
-                ));
-            }
-            match (pending, s.done) {
-                (Some(first), true) => {
-                    return Err(err(
-                        line,
-                        format!(
-                            "upgrade step `{}` is done but step `{first}` before it is not: \
-                             steps are done in order",
-                            s.name.escape_debug()
-                        ),
-                    ));
-                }
-                (None, false) => pending = Some(s.name.as_str()),
-                _ => {}
-            }
-        }
+        check_upgrade(u, text, &err)?;
     }
     Ok(())
 }
@@ -196,4 +157,53 @@ pub(crate) fn tab_line(text: &str, reported: u64, message: &str) -> u64 {
                 .any(|c| c == '\t')
         })
         .map_or(reported, |(i, _)| i as u64 + 1)
+}
+
+/// The upgrade in progress: versions that parse, step names listed once, steps done in
+/// order.
+fn check_upgrade(
+    u: &super::UpgradeState,
+    text: &str,
+    err: &dyn Fn(u64, String) -> StateError,
+) -> Result<(), StateError> {
+    let line = line_of(text, "upgrade", "to");
+    let version =
+        |v: &str| Version::parse(v).map_err(|e| err(line, format!("upgrade: version `{v}`: {e}")));
+    if let Some(from) = &u.from {
+        version(from)?;
+    }
+    version(&u.to)?;
+    for hop in &u.hops {
+        version(hop)?;
+    }
+    let mut names = std::collections::BTreeSet::new();
+    let mut pending: Option<&str> = None;
+    for s in &u.steps {
+        let line = line_of(text, "steps", &s.name);
+        version(&s.hop)?;
+        if s.name.trim().is_empty() || !names.insert(s.name.as_str()) {
+            return Err(err(
+                line,
+                format!(
+                    "upgrade step `{}` is empty or listed twice",
+                    s.name.escape_debug()
+                ),
+            ));
+        }
+        match (pending, s.done) {
+            (Some(first), true) => {
+                return Err(err(
+                    line,
+                    format!(
+                        "upgrade step `{}` is done but step `{first}` before it is not: \
+                         steps are done in order",
+                        s.name.escape_debug()
+                    ),
+                ));
+            }
+            (None, false) => pending = Some(s.name.as_str()),
+            _ => {}
+        }
+    }
+    Ok(())
 }

@@ -10,10 +10,11 @@
 
 mod mutate;
 
-use super::context::Context;
-use super::render::{ChangeArgs, StepArg, prepare};
-use super::{SpecArgs, emit};
+use super::emit;
 use crate::error::{Error, ExitCode};
+use crate::pipeline::Options;
+use crate::pipeline::Pipeline;
+use crate::pipeline::change::{ChangeOptions, StepSelection, prepare};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -211,7 +212,7 @@ fn seeds(args: &FuzzArgs) -> Result<Vec<Seed>, Error> {
             }
             for spec in &specs {
                 let example = spec.parent().map(Path::to_path_buf).unwrap_or_default();
-                for step in [StepArg::Next, StepArg::All] {
+                for step in [StepSelection::Next, StepSelection::All] {
                     if let Some(tree) = render_example(&example, step)
                         && let Some(lock) = tree.get(crate::state::LOCK_FILE)
                     {
@@ -228,9 +229,9 @@ fn seeds(args: &FuzzArgs) -> Result<Vec<Seed>, Error> {
         Target::Values => {
             for spec in &specs {
                 let example = spec.parent().map(Path::to_path_buf).unwrap_or_default();
-                if let Some(tree) = render_example(&example, StepArg::All) {
+                if let Some(tree) = render_example(&example, StepSelection::All) {
                     for (rel, text) in &tree {
-                        if super::rendered::may_hold_release(rel, text) {
+                        if crate::pipeline::judge::rendered::may_hold_release(rel, text) {
                             out.push(Seed {
                                 name: format!("{}:{rel}", example.display()),
                                 rel: rel.clone(),
@@ -279,25 +280,18 @@ fn files_named(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
 }
 
 /// What an example renders for `step`, in a sandbox (for lock and values seeds).
-fn render_example(example: &Path, step: StepArg) -> Option<crate::render::RenderedTree> {
+fn render_example(example: &Path, step: StepSelection) -> Option<crate::render::RenderedTree> {
     let sandbox = Sandbox::new(example).ok()?;
-    let ctx = Context::load(&spec_args(&sandbox.repo)).ok()?;
-    prepare(&ctx, &ChangeArgs { step, charts: None }, None)
+    let ctx = Pipeline::load(&spec_args(&sandbox.repo)).ok()?;
+    prepare(&ctx, &ChangeOptions { step, charts: None }, None)
         .ok()?
         .map(|c| c.tree)
 }
 
-fn spec_args(dir: &Path) -> SpecArgs {
-    SpecArgs {
-        dir: dir.to_path_buf(),
-        spec: None,
-        files: Vec::new(),
-        catalog: None,
+fn spec_args(dir: &Path) -> Options {
+    Options {
         today: Some(TODAY.to_string()),
-        max_manifest_bytes: 64 * 1024 * 1024,
-        kustomize: None,
-        helm: None,
-        chart_dir: None,
+        ..Options::in_dir(dir)
     }
 }
 
@@ -315,8 +309,10 @@ fn run_case(
             Ok(spec) => spec.spec.spec.gateways,
             Err(e) => return (Outcome::Internal, format!("seed spec: {e}")),
         };
-        return match super::rendered::gateway_releases(&tree, "rendered", &gateways)
-            .and_then(|g| super::rendered::to_input(None, &g))
+        return match crate::pipeline::judge::rendered::gateway_releases(
+            &tree, "rendered", &gateways,
+        )
+        .and_then(|g| crate::pipeline::judge::rendered::to_input(None, &g))
         {
             Ok(_) => (Outcome::Ok, String::new()),
             Err(e) => classify(&e),
@@ -359,15 +355,19 @@ fn classify(e: &Error) -> (Outcome, String) {
 /// What `render` does, minus printing: load, guard, judge, render, write. `Ok(false)` when
 /// deny findings refuse the change.
 fn render_case(dir: &Path, policies: &crate::policy::PolicySet) -> Result<bool, Error> {
-    let ctx = Context::load(&spec_args(dir))?;
-    let inputs = super::guard::inputs(&ctx, &[]);
-    super::guard::check_spec_output(&ctx.spec, &ctx.root, &inputs)?;
+    let ctx = Pipeline::load(&spec_args(dir))?;
+    let inputs = crate::pipeline::inputs::inputs(&ctx, &[]);
+    crate::pipeline::inputs::check_spec_output(&ctx.spec, &ctx.root, &inputs)?;
     let charts = crate::render::Charts::embedded();
-    super::drift::rendered_drift(&ctx, &charts, super::rendered::may_hold_release)?;
+    crate::pipeline::change::drift::rendered_drift(
+        &ctx,
+        &charts,
+        crate::pipeline::judge::rendered::may_hold_release,
+    )?;
     let Some(change) = prepare(
         &ctx,
-        &ChangeArgs {
-            step: StepArg::Next,
+        &ChangeOptions {
+            step: StepSelection::Next,
             charts: None,
         },
         Some(policies),
@@ -378,7 +378,10 @@ fn render_case(dir: &Path, policies: &crate::policy::PolicySet) -> Result<bool, 
     if change.denied() {
         return Ok(false);
     }
-    crate::render::write_tree(&change.tree, &super::drift::output_dir(&ctx))?;
+    crate::render::write_tree(
+        &change.tree,
+        &crate::pipeline::change::drift::output_dir(&ctx),
+    )?;
     Ok(true)
 }
 
