@@ -6,7 +6,7 @@
 // A panic is how a test fails: unwrapping here reports the broken expectation.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{copy_tree, git, root, run_in as run};
+use crate::common::{copy_tree, root, run_in as run};
 use serde_json::Value;
 use std::path::Path;
 
@@ -224,9 +224,14 @@ fn adopt_writes_the_first_lock_and_the_plan_upgrades_from_it() {
              "namespace": "istio-system", "name": "istio-base"},
         ])
     );
-    assert_eq!(l["workloads"]["Deployment/shop/cart"]["proxy"], "1.24.6");
+    // A committed sidecar's proxy is read from its manifest, never recorded.
+    assert!(l["workloads"].get("Deployment/shop/cart").is_none(), "{l}");
+    assert!(
+        out.contains("a committed sidecar pinned to 1.24.6"),
+        "{out}"
+    );
     assert_eq!(l["workloads"]["Deployment/shop/web"]["proxy"], "1.24.6");
-    assert_eq!(l["workloads"]["Deployment/shop/cart"]["generation"], 0);
+    assert_eq!(l["workloads"]["Deployment/shop/web"]["generation"], 0);
 
     // The plan upgrades what runs.
     let (code, out, err) = run(d, &["plan", "--format", "json"]);
@@ -379,120 +384,6 @@ fn older_locks_without_adopt_fields_still_load() {
 }
 
 #[test]
-fn commit_after_adopt_carries_the_lock_with_the_first_step_and_never_drops_base() {
-    let dir = running();
-    let d = dir.path();
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.name", "Mesh Owner"]);
-    git(d, &["config", "user.email", "owner@example.com"]);
-    git(d, &["add", "-A"]);
-    git(
-        d,
-        &[
-            "commit",
-            "-q",
-            "-m",
-            "Istio 1.24.6 as the platform team installed it",
-        ],
-    );
-    let (code, _, err) = run(d, &["adopt"]);
-    assert_eq!(code, 0, "{err}");
-    // Merged as a pull request would: the step's commit lands on main, and the next
-    // commit builds on it.
-    let mut merged = 0;
-    let mut forced = 0;
-    loop {
-        // Every step commits without --force but those refused for one finding only: the
-        // committed sidecar of cart stays pinned to 1.24.6 (MP314 asks to re-inject it), and
-        // once its namespace (wave) and then its control plane (cleanup) move to 1.26.8 it
-        // is two minors behind (MP105). That finding, and only it, is forced here.
-        let (mut code, mut out, mut err) = run(d, &["commit"]);
-        if code == 1 {
-            // The install is never refused: nothing moves yet.
-            assert!(merged >= 1, "{out}{err}");
-            forced += 1;
-            let denied: Vec<&str> = out
-                .lines()
-                .chain(err.lines())
-                .filter(|l| l.starts_with("deny["))
-                .collect();
-            assert_eq!(denied.len(), 1, "{denied:?}");
-            assert!(
-                denied[0].starts_with("deny[MP105]") && denied[0].contains("Deployment/shop/cart"),
-                "{denied:?}"
-            );
-            (code, out, err) = run(d, &["commit", "--force"]);
-        }
-        assert_eq!(code, 0, "{out}{err}");
-        if out.starts_with("nothing to commit") {
-            break;
-        }
-        merged += 1;
-        assert!(merged < 20, "the plan never ends: {out}");
-        // The pull request carries the lock adopt wrote into the checkout (only the first
-        // time: from then on main tracks it).
-        if merged == 1 {
-            std::fs::remove_file(d.join("rendered/meshplan.lock")).unwrap();
-        }
-        git(d, &["merge", "-q", "--ff-only", "meshplan/running"]);
-        let changes = git(d, &["show", "--name-status", "--format=", "main"]);
-        if merged == 1 {
-            // The adopted lock arrives with the first step, not in a lock-only commit.
-            assert!(changes.contains("A\trendered/meshplan.lock"), "{changes}");
-            assert!(
-                changes.contains("A\trendered/istio-system/istiod-1-26-8.yaml"),
-                "{changes}"
-            );
-            let first = git(d, &["show", "main:rendered/meshplan.lock"]);
-            assert!(first.contains("installedBy:"), "{first}");
-            assert!(first.contains("name: default"), "{first}");
-        }
-        // The wave moves the istio-injection=enabled namespace by removing that label.
-        if changes.contains("rendered/namespaces/shop.patch.yaml") {
-            let component = git(d, &["show", "main:rendered/namespaces/kustomization.yaml"]);
-            assert!(
-                component.contains("/metadata/labels/istio-injection"),
-                "{component}"
-            );
-        }
-        // No step removes a base release without adding one of the same name.
-        for line in changes.lines() {
-            if line.starts_with('D') && line.contains("istio-base") {
-                let added = changes
-                    .lines()
-                    .any(|l| l.starts_with('A') && l.ends_with("istio-base.yaml"));
-                assert!(added, "step {merged} removes a base release: {changes}");
-            }
-        }
-        helm_renders_every_release(d);
-        // The adopted base release and its HelmRepository stay the user's, in place:
-        // meshplan renders no second object of the same name.
-        assert!(!d.join("rendered/istio-system/istio-base.yaml").exists());
-        assert!(!d.join("rendered/istio-system/helmrepository.yaml").exists());
-        let kustomization = std::fs::read_to_string(d.join("rendered/kustomization.yaml")).unwrap();
-        assert!(!kustomization.contains("istio-base"), "{kustomization}");
-        // meshplan's commits touch only its output directory, but for the cleanup's
-        // deletion of the adopted istiod document (tests/retire.rs).
-        assert!(
-            changes
-                .lines()
-                .all(|l| l.contains("\trendered/") || l == "M\tapps/istio/releases.yaml"),
-            "{changes}"
-        );
-    }
-    assert!(merged >= 3, "install, wave, cleanup at least: {merged}");
-    assert!(forced < merged, "the install went in without --force");
-    let done: Value =
-        serde_saphyr::from_str(&git(d, &["show", "main:rendered/meshplan.lock"])).unwrap();
-    assert_eq!(done["revisions"].as_array().unwrap().len(), 1, "{done}");
-    assert_eq!(done["revisions"][0]["name"], "1-26-8");
-    // The committed sidecar kept its pinned version through every restart.
-    assert_eq!(done["workloads"]["Deployment/shop/cart"]["proxy"], "1.24.6");
-    assert_eq!(done["workloads"]["Deployment/shop/cart"]["generation"], 0);
-    git(d, &["fsck", "--strict", "--no-progress"]);
-}
-
-#[test]
 fn adopt_an_istio_operator_or_a_rendered_install() {
     // An IstioOperator with a revision, in place of the Flux releases.
     let dir = running();
@@ -558,52 +449,46 @@ fn adopt_an_istio_operator_or_a_rendered_install() {
     assert!(!out.contains("MP207"), "{out}");
 }
 
-/// `helm template` (the real Helm, the real Istio charts of `../shared/data`) of every
-/// HelmRelease of Istio's charts in the checkout, the user's and meshplan's: each must render.
-fn helm_renders_every_release(d: &Path) {
-    let mut rendered = 0;
-    for entry in walkdir::WalkDir::new(d)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
-        .filter(|e| !e.path().to_string_lossy().contains("/.git/"))
-    {
-        let text = std::fs::read_to_string(entry.path()).unwrap();
-        let Ok(docs) = serde_saphyr::from_multiple::<Value>(&text) else {
-            continue;
-        };
-        for doc in docs.iter().filter(|d| d["kind"] == "HelmRelease") {
-            let spec = &doc["spec"]["chart"]["spec"];
-            let (Some(chart), Some(version)) = (spec["chart"].as_str(), spec["version"].as_str())
-            else {
-                continue;
-            };
-            let values = tempfile::NamedTempFile::new().unwrap();
-            std::fs::write(
-                values.path(),
-                serde_json::to_string(&doc["spec"]["values"]).unwrap(),
-            )
-            .unwrap();
-            let out = std::process::Command::new(crate::common::tool("helm"))
-                .args(["template", doc["metadata"]["name"].as_str().unwrap()])
-                .arg(crate::common::shared_data().join(format!("istio-charts/{version}/{chart}")))
-                .args(["-n", doc["metadata"]["namespace"].as_str().unwrap(), "-f"])
-                .arg(values.path())
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "helm template of {} ({chart} {version}) in {}: {}",
-                doc["metadata"]["name"],
-                entry.path().display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            rendered += 1;
-        }
-    }
-    // The user's istiod is there until the cleanup deletes it (tests/retire.rs).
+#[test]
+fn a_base_release_of_another_name_is_not_taken_over_and_adopt_says_so() {
+    let dir = running();
+    let d = dir.path();
+    let path = d.join("apps/istio/releases.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("name: istio-base\n", "name: base\n")
+            .replace("- name: istio-base", "- name: base"),
+    )
+    .unwrap();
+    let (code, out, err) = run(d, &["adopt"]);
+    assert_eq!(code, 0, "{err}");
     assert!(
-        rendered >= 2,
-        "the user's base, meshplan's istiod: {rendered}"
+        out.contains("not decided:\n")
+            && out.contains("HelmRelease/istio-system/base (apps/istio/releases.yaml:2): meshplan renders its base release as istio-base"),
+        "{out}"
     );
+}
+
+#[test]
+fn a_lock_from_an_older_adopt_forgets_the_committed_sidecar_proxy_it_recorded() {
+    // adopt used to record cart's pinned proxy; the first step applied drops it, since a
+    // re-injection would change it with no step (it is read from the manifest).
+    let dir = running();
+    let d = dir.path();
+    let (code, _, err) = run(d, &["adopt"]);
+    assert_eq!(code, 0, "{err}");
+    let path = d.join("rendered/meshplan.lock");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let old = text.replace(
+        "workloads:\n",
+        "workloads:\n  Deployment/shop/cart:\n    generation: 0\n    proxy: \"1.24.6\"\n",
+    );
+    assert_ne!(old, text);
+    std::fs::write(&path, old).unwrap();
+    let (code, out, err) = run(d, &["render"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let l = lock(d);
+    assert!(l["workloads"].get("Deployment/shop/cart").is_none(), "{l}");
+    assert_eq!(l["workloads"]["Deployment/shop/web"]["proxy"], "1.24.6");
 }

@@ -326,6 +326,7 @@ fn message_trailers_and_author_override() {
         from: "1.23.4",
         to: "1.24.3",
         deleted: &[],
+        taken_over: &[],
         actions: &[],
         operator_deletes: &[],
     });

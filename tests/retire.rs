@@ -43,73 +43,60 @@ fn manual_of(d: &Path, name: &str) -> Vec<String> {
 }
 
 /// A Git repository of the fixture on `main`, adopted, every step committed with `meshplan
-/// commit` and merged into main as a pull request would be; returns for each merged step the
-/// `git show --name-status` lines outside `rendered/` and the commit message.
+/// commit` and merged into main as a pull request would be (`tests/adopt_walk.rs`: the
+/// committed sidecar re-injected when the cleanup asks for it, never `--force`); returns
+/// for each merged step the `git show --name-status` lines outside `rendered/` and the
+/// commit message.
 fn commit_all(d: &Path) -> Vec<(Vec<String>, String)> {
-    git(d, &["init", "-q", "-b", "main"]);
-    git(d, &["config", "user.name", "Mesh Owner"]);
-    git(d, &["config", "user.email", "owner@example.com"]);
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "Istio 1.24.6 as installed"]);
-    let (code, _, err) = run(d, &["adopt"]);
-    assert_eq!(code, 0, "{err}");
-    let mut merged = Vec::new();
-    loop {
-        // Only the MP105 on the committed sidecar is forced, as in tests/adopt.rs.
-        let (mut code, mut out, mut err) = run(d, &["commit"]);
-        if code == 1 {
-            assert!(
-                err.lines()
-                    .chain(out.lines())
-                    .filter(|l| l.starts_with("deny["))
-                    .all(|l| l.starts_with("deny[MP105]")),
-                "{out}{err}"
-            );
-            (code, out, err) = run(d, &["commit", "--force"]);
-        }
-        assert_eq!(code, 0, "{out}{err}");
-        if out.starts_with("nothing to commit") {
-            return merged;
-        }
-        assert!(merged.len() < 20, "the plan never ends: {out}");
-        if merged.is_empty() {
-            std::fs::remove_file(d.join("rendered/meshplan.lock")).unwrap();
-        }
-        git(d, &["merge", "-q", "--ff-only", "meshplan/running"]);
-        let changes = git(d, &["show", "--name-status", "--format=", "main"]);
-        let outside = changes
-            .lines()
-            .filter(|l| !l.contains("\trendered/"))
-            .map(str::to_string)
-            .collect();
-        merged.push((outside, git(d, &["log", "-1", "--format=%B", "main"])));
-    }
+    crate::adopt_walk::init_repo(d);
+    let (merged, _) = crate::adopt_walk::walk(d);
+    merged
+        .iter()
+        .map(|m| {
+            let outside = m.outside().into_iter().map(str::to_string).collect();
+            (outside, m.message.clone())
+        })
+        .collect()
 }
 
-/// The one merged step that changes files outside `rendered/`: its changes and message.
+/// The cleanup's changes outside `rendered/` and its message; it lists no manual action.
 fn retiring(merged: &[(Vec<String>, String)]) -> (Vec<String>, String) {
-    let retiring: Vec<_> = merged.iter().filter(|(o, _)| !o.is_empty()).collect();
-    assert_eq!(
-        retiring.len(),
-        1,
-        "one commit retires the install: {merged:?}"
-    );
+    let retiring: Vec<_> = merged
+        .iter()
+        .filter(|(_, m)| m.contains(": cleanup ("))
+        .collect();
+    assert_eq!(retiring.len(), 1, "one cleanup: {merged:?}");
     let (outside, message) = retiring[0].clone();
-    assert!(message.contains(": cleanup ("), "{message}");
     assert!(!message.contains("Manual actions"), "{message}");
     (outside, message)
+}
+
+/// A document of the user's after the istiod one, with its own comment: it must survive
+/// every cut byte for byte.
+const KEPT: &str = "---\n# notes of the platform team\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mesh-notes\n  namespace: istio-system\ndata:\n  owner: platform\n";
+
+/// Appends [`KEPT`] to the fixture's releases file; returns the file's text.
+fn with_kept(d: &Path) -> String {
+    let mut text = std::fs::read_to_string(d.join(RELEASES)).unwrap();
+    text.push_str(KEPT);
+    std::fs::write(d.join(RELEASES), &text).unwrap();
+    text
 }
 
 #[test]
 fn the_cleanup_commit_deletes_exactly_the_adopted_istiod_document() {
     let dir = running();
     let d = dir.path();
-    let before = std::fs::read_to_string(d.join(RELEASES)).unwrap();
-    let cut = before.find(ISTIOD).expect("the fixture's istiod document");
-    let expected = &before[..cut];
-    assert!(expected.contains("name: istio-base"), "{expected}");
+    let before = with_kept(d);
+    assert!(
+        before.find(ISTIOD).is_some(),
+        "the fixture's istiod document"
+    );
     let merged = commit_all(d);
     assert!(merged.len() >= 3, "install, wave, cleanup: {merged:?}");
+    // The install took the base release over (tests/adopt_walk.rs); the cleanup deletes
+    // the istiod document: what is left is the user's other document, byte for byte.
+    let expected = KEPT;
     let (outside, message) = retiring(&merged);
     assert_eq!(outside, [format!("M\t{RELEASES}")]);
     assert!(
@@ -118,8 +105,8 @@ fn the_cleanup_commit_deletes_exactly_the_adopted_istiod_document() {
         )),
         "{message}"
     );
-    // Every other byte of the file is what the user wrote: the base release, its comments
-    // and separators.
+    // Every other byte of the file is what the user wrote: the document, its comment and
+    // its separator.
     let committed = git(d, &["show", &format!("main:{RELEASES}")]);
     assert_eq!(committed, expected);
     assert_eq!(std::fs::read_to_string(d.join(RELEASES)).unwrap(), expected);
@@ -144,9 +131,11 @@ fn a_file_left_without_documents_is_deleted_by_the_commit() {
     let (outside, _) = retiring(&merged);
     assert_eq!(outside, ["D\tapps/istio/istiod.yaml"]);
     assert!(!d.join("apps/istio/istiod.yaml").exists());
-    assert_eq!(
-        std::fs::read_to_string(d.join(RELEASES)).unwrap(),
-        &text[..cut]
+    // The base release, alone in its file, went with the install's takeover.
+    assert!(!d.join(RELEASES).exists());
+    assert!(
+        merged[0].0.contains(&format!("D\t{RELEASES}")),
+        "{merged:?}"
     );
     let (_, report) = check_json(d);
     assert!(findings(&report, "MP207").is_empty(), "{report}");
@@ -176,15 +165,19 @@ fn render_all(d: &Path) -> String {
 fn render_retires_the_install_in_the_working_tree() {
     let dir = running();
     let d = dir.path();
-    let before = std::fs::read_to_string(d.join(RELEASES)).unwrap();
+    let before = with_kept(d);
     let cut = before.find(ISTIOD).unwrap();
     let (code, _, err) = run(d, &["adopt"]);
     assert_eq!(code, 0, "{err}");
-    // install, then the wave: the user's file is untouched until the cleanup.
+    // install, then the wave: the install takes the base release over (its document goes,
+    // with the comment above it), then the user's file is untouched until the cleanup.
     for _ in 0..2 {
-        let (code, out, err) = run(d, &["render", "--force"]);
+        let (code, out, err) = run(d, &["render"]);
         assert_eq!(code, 0, "{out}{err}");
-        assert_eq!(std::fs::read_to_string(d.join(RELEASES)).unwrap(), before);
+        assert_eq!(
+            std::fs::read_to_string(d.join(RELEASES)).unwrap(),
+            &before[cut..]
+        );
     }
     // `diff` of the cleanup shows the deletion (no Git repository: plain files).
     let (code, out, err) = run(d, &["diff"]);
@@ -196,10 +189,7 @@ fn render_retires_the_install_in_the_working_tree() {
     assert!(out.contains("\n-  name: istiod\n"), "{out}");
     let err = render_all(d);
     assert!(!err.contains("manual action"), "{err}");
-    assert_eq!(
-        std::fs::read_to_string(d.join(RELEASES)).unwrap(),
-        &before[..cut]
-    );
+    assert_eq!(std::fs::read_to_string(d.join(RELEASES)).unwrap(), KEPT);
     let (_, report) = check_json(d);
     assert!(findings(&report, "MP207").is_empty(), "{report}");
 }
@@ -220,6 +210,15 @@ fn a_symlinked_file_is_a_manual_action_and_stays_untouched() {
         [format!(
             "delete HelmRelease/istio-system/istiod from {RELEASES} by hand: `{RELEASES}` is a \
              symlink, which meshplan never writes through"
+        )]
+    );
+    // The install's takeover of the base release meets the same symlink.
+    assert_eq!(
+        manual_of(d, "install"),
+        [format!(
+            "delete HelmRelease/istio-system/istio-base from {RELEASES} (meshplan's render takes \
+             it over under the same name) by hand: `{RELEASES}` is a symlink, which meshplan \
+             never writes through"
         )]
     );
     std::fs::remove_file(d.join("rendered/meshplan.lock")).unwrap();
@@ -302,7 +301,12 @@ fn an_istio_operator_alone_in_its_file_is_deleted_with_the_file() {
     )
     .unwrap();
     let err = render_all(d);
-    assert!(!err.contains("manual action"), "{err}");
+    assert!(!err.contains("manual action: delete"), "{err}");
+    // What is left to do is in the cluster: Helm must own the CRDs the operator installed.
+    assert!(
+        err.contains("manual action: before this pull request merges, let Helm adopt"),
+        "{err}"
+    );
     assert!(!operator.exists());
     let (_, report) = check_json(d);
     assert!(findings(&report, "MP207").is_empty(), "{report}");

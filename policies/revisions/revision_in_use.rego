@@ -2,7 +2,8 @@
 #   Flags a step that removes a revision still in use after it: a namespace's
 #   `istio.io/rev` label (directly or through a tag), a revision tag, or a gateway colour
 #   still points at it, or a workload is still injected by it (a pod template that pins
-#   `istio.io/rev` in a namespace without injection labels does not move with the waves).
+#   `istio.io/rev` in a namespace without injection labels does not move with the waves),
+#   or a committed sidecar (`istioctl kube-inject` output) still talks to it.
 #
 # Why is this bad?
 #   Removing istiod removes its injector webhook and the xDS server its proxies talk to.
@@ -16,7 +17,8 @@
 #
 # Fix
 #   Move every namespace, tag and gateway off the revision first (run the remaining wave
-#   and gateway steps), point pinned pod templates at the new revision or a tag, then
+#   and gateway steps), point pinned pod templates at the new revision or a tag,
+#   re-inject committed sidecars with the new revision's `istioctl kube-inject`, then
 #   clean it up.
 package meshplan.revisions.revision_in_use
 
@@ -71,6 +73,24 @@ deny contains finding if {
 		"msg": sprintf("this step removes revision %s, but it still injects %s", [w.revision, w.key]),
 		"object": w.object,
 		"hint": "point the pod template's istio.io/rev at the new revision or a tag (or label its namespace) before the cleanup step",
+		"step": input.step.name,
+	}
+}
+
+# The step's committed sidecars (none when the input judges no step).
+committed_sidecars := input.step.committed if is_array(input.step.committed)
+
+committed_sidecars := [] if not is_array(input.step.committed)
+
+# A committed sidecar still talking to the removed revision after the step (its injected
+# config names it; `input.step.committed` is computed in Rust from the manifest).
+deny contains finding if {
+	some c in committed_sidecars
+	c.revision in removed
+	finding := {
+		"msg": sprintf("this step removes revision %s, but the committed sidecar of %s still talks to it", [c.revision, c.key]),
+		"object": c.object,
+		"hint": sprintf("re-inject it with `istioctl kube-inject --revision %s` and commit the result before the cleanup step", [concat(" or ", sort(after_names))]),
 		"step": input.step.name,
 	}
 }

@@ -64,3 +64,20 @@ test_ok_clean if {
 test_ok_nothing_removed if {
 	count(revision_in_use.deny) == 0 with input as fixture_ok_nothing_removed
 }
+
+committed_cart(revision) := {"key": "Deployment/shop/cart", "object": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "cart"}, "proxy": "1.24.6", "revision": revision, "served": null}
+
+test_fires_on_a_committed_sidecar_still_talking_to_the_removed_revision if {
+	fixture := {"step": {"name": "cleanup", "committed": [committed_cart("1-24-6")], "before": before, "after": {"revisions": [new], "tags": {}, "namespaces": {"shop": "1-26-8"}, "gateways": {}}}}
+	findings := revision_in_use.deny with input as fixture
+	count(findings) == 1
+	some f in findings
+	f.object.name == "cart"
+	contains(f.msg, "committed sidecar of Deployment/shop/cart still talks to it")
+	contains(f.hint, "istioctl kube-inject --revision 1-26-8")
+}
+
+test_a_re_injected_committed_sidecar_lets_the_cleanup_pass if {
+	fixture := {"step": {"name": "cleanup", "committed": [committed_cart("1-26-8")], "before": before, "after": {"revisions": [new], "tags": {}, "namespaces": {"shop": "1-26-8"}, "gateways": {}}}}
+	count(revision_in_use.deny) == 0 with input as fixture
+}

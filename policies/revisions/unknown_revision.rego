@@ -41,10 +41,15 @@ deny contains util.namespace_finding(ns, msg, hint) if {
 	msg := sprintf("istio.io/rev=%s names no installed revision or tag", [rev])
 }
 
+# A pod labelled `sidecar.istio.io/inject: "false"` is excluded by every injector's object
+# selector, whatever its `istio.io/rev` says (istiod's own pods carry both): nothing is lost.
+opted_out(w) if object.get(object.get(w, "podLabels", {}), "sidecar.istio.io/inject", "") == "false"
+
 deny contains util.workload_finding(w, msg, hint) if {
 	some w in input.facts.workloads
 	rev := object.get(w, "podRevLabel", null)
 	rev != null
+	not opted_out(w)
 	not installed(rev)
 	msg := sprintf("the pod label istio.io/rev=%s names no installed revision or tag", [rev])
 }

@@ -53,3 +53,12 @@ test_fires_on_gateway_colour_without_revision if {
 test_ok_gateway_colours_installed if {
 	count(unknown_revision.deny) == 0 with input as fixture_ok_gateway
 }
+
+# istiod's own pods carry `istio.io/rev` and `sidecar.istio.io/inject: "false"`: no injector
+# selects them, so a retired revision's label there strands no sidecar.
+test_ok_pod_opted_out_of_injection if {
+	istiod := object.union(cart, {"podRevLabel": "default", "podLabels": {"istio.io/rev": "default", "sidecar.istio.io/inject": "false"}})
+	count(unknown_revision.deny) == 0 with input as {"facts": object.union(installed, {"namespaces": [], "workloads": [istiod]})}
+	still := object.union(cart, {"podRevLabel": "default", "podLabels": {"istio.io/rev": "default", "sidecar.istio.io/inject": "true"}})
+	count(unknown_revision.deny) == 1 with input as {"facts": object.union(installed, {"namespaces": [], "workloads": [still]})}
+}

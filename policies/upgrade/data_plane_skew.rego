@@ -1,7 +1,9 @@
 # What it does
 #   Flags a step after which an injected workload's proxy (the version it was last
 #   restarted onto, from the lock) is served by a control plane more than one minor ahead
-#   of it, or by one older than it.
+#   of it, or by one older than it. A committed sidecar (`istioctl kube-inject` output) is
+#   judged by the version its manifest pins against the revision its injected config talks
+#   to (its `sidecar.istio.io/status` revision), which a namespace relabel does not change.
 #
 # Why is this bad?
 #   Istio supports a control plane at most one minor ahead of its proxies, and never
@@ -14,7 +16,8 @@
 #
 # Fix
 #   Restart the workload in the same step that relabels its namespace (meshplan does
-#   this for restartable workloads), and restart the others by hand right after.
+#   this for restartable workloads), and restart the others by hand right after. Re-inject
+#   a committed sidecar with the new revision's `istioctl kube-inject --revision`.
 package meshplan.upgrade.data_plane_skew
 
 import data.meshplan.lib.util
@@ -61,4 +64,33 @@ deny contains skew_finding(key, msg, hint) if {
 	semver.compare(served, w.proxy) < 0
 	msg := sprintf("the %s proxy of %s is served by the older %s in namespace %s", [w.proxy, key, served, ns])
 	hint := "a proxy must never be ahead of its control plane: move the namespace forward, not back"
+}
+
+# The step's committed sidecars (none when the input judges no step).
+committed_sidecars := input.step.committed if is_array(input.step.committed)
+
+committed_sidecars := [] if not is_array(input.step.committed)
+
+# A committed sidecar talks to the revision named in its injected config, whatever its
+# namespace's label says: `input.step.committed` (computed in Rust) has its pinned proxy
+# and that revision's version after the step (null when it is not installed then: MP202's
+# concern, not a skew).
+committed_hint(c) := sprintf("re-inject it with `istioctl kube-inject --revision REV` of a revision at most one minor ahead of %s and commit the result (it talks to revision %s until then)", [c.proxy, c.revision])
+
+deny contains object.union(util.step_finding(msg, committed_hint(c)), {"object": c.object}) if {
+	some c in committed_sidecars
+	is_string(c.proxy)
+	is_string(c.served)
+	c.proxy != c.served
+	util.minor_of(c.served) - util.minor_of(c.proxy) > 1
+	msg := sprintf("the committed %s sidecar of %s talks to revision %s (%s), more than one minor ahead", [c.proxy, c.key, c.revision, c.served])
+}
+
+deny contains object.union(util.step_finding(msg, committed_hint(c)), {"object": c.object}) if {
+	some c in committed_sidecars
+	is_string(c.proxy)
+	is_string(c.served)
+	c.proxy != c.served
+	semver.compare(c.served, c.proxy) < 0
+	msg := sprintf("the committed %s sidecar of %s talks to revision %s, whose control plane is the older %s", [c.proxy, c.key, c.revision, c.served])
 }

@@ -45,3 +45,30 @@ test_names_the_workload_object_when_the_manifests_define_it if {
 	f.object == cart
 	f.step == "wave main"
 }
+
+cart_ref := {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "cart"}
+
+committed(proxy, revision, served) := {"step": {"name": "wave main", "before": {}, "after": {"revisions": revs, "tags": {}, "namespaces": {"shop": "1-26-8"}, "workloads": {}}, "committed": [{"key": "Deployment/shop/cart", "object": cart_ref, "proxy": proxy, "revision": revision, "served": served}]}}
+
+test_a_committed_sidecar_is_judged_against_the_revision_it_talks_to if {
+	# Its namespace moved to 1.26.8, but it still talks to the 1.24.6 istiod.
+	count(data_plane_skew.deny) == 0 with input as committed("1.24.6", "default", "1.24.6")
+	findings := data_plane_skew.deny with input as committed("1.22.8", "default", "1.24.6")
+	count(findings) == 1
+	some f in findings
+	f.object == cart_ref
+	contains(f.msg, "committed 1.22.8 sidecar of Deployment/shop/cart talks to revision default (1.24.6)")
+	contains(f.hint, "kube-inject")
+}
+
+test_a_committed_sidecar_ahead_of_its_control_plane_is_denied if {
+	findings := data_plane_skew.deny with input as committed("1.26.8", "default", "1.24.6")
+	count(findings) == 1
+	some f in findings
+	contains(f.msg, "older 1.24.6")
+}
+
+test_a_committed_sidecar_without_a_control_plane_or_version_is_not_a_skew if {
+	count(data_plane_skew.deny) == 0 with input as committed("1.22.8", "default", null)
+	count(data_plane_skew.deny) == 0 with input as committed(null, "default", "1.26.8")
+}

@@ -11,6 +11,7 @@
 //! O(W·L·c + S + P) where c is the number of candidates sharing a pair, not O(W·S).
 //! `at` is O(W + S + P + namespaces).
 
+pub mod committed;
 pub mod injection;
 pub mod installations;
 pub mod model;

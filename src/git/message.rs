@@ -26,6 +26,9 @@ pub struct MessageInput<'a> {
     pub manual: &'a [String],
     /// Documents of a retired adopted install the commit deletes; left out when none.
     pub deleted: &'a [String],
+    /// The user's documents of objects meshplan's render takes over in place (an adopted
+    /// `base` release, its HelmRepository); left out when none.
+    pub taken_over: &'a [String],
     /// Other actions a person must take in this step, with the reason; left out when none.
     pub actions: &'a [String],
     /// Revisions the step leaves to their operator to delete (`delivery: sail`), each with
@@ -57,6 +60,9 @@ pub fn commit_message(input: &MessageInput<'_>) -> String {
         ("Workloads needing a manual restart", input.manual),
     ] {
         push_list(&mut out, title, items);
+    }
+    if !input.taken_over.is_empty() {
+        push_list(&mut out, "Taken over in place", input.taken_over);
     }
     if !input.deleted.is_empty() {
         push_list(&mut out, "Adopted install deleted", input.deleted);
@@ -127,6 +133,7 @@ mod tests {
             from: "1.23.4",
             to: "1.24.3",
             deleted: &[],
+            taken_over: &[],
             actions: &[],
             operator_deletes: &[],
         });

@@ -248,11 +248,17 @@ impl Pipeline {
             }
             Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
         };
-        let retired = crate::pipeline::change::retire::retired(
-            self.lock.as_ref(),
-            &crate::pipeline::judge::lock_after(self, &change.applied),
-        );
-        let retirement = crate::pipeline::change::retire::retire(self, &retired, &read);
+        let after = crate::pipeline::judge::lock_after(self, &change.applied);
+        let retired =
+            crate::pipeline::change::takeover::deleted(self.lock.as_ref(), &after, &change.tree);
+        let mut retirement = crate::pipeline::change::retire::retire(self, &retired, &read);
+        retirement
+            .manual
+            .extend(crate::pipeline::change::takeover::helm_actions(
+                self.lock.as_ref(),
+                &after,
+                &change.tree,
+            ));
         for m in &retirement.manual {
             events(Event::ManualAction(m));
         }
@@ -436,6 +442,7 @@ fn message(
         restarted: &restarted,
         manual: &manual,
         deleted: &retirement.deleted,
+        taken_over: &retirement.taken_over,
         actions: &actions,
         operator_deletes: &operator_deletes,
         from: ctx.plan.from.as_deref().unwrap_or("none"),

@@ -57,9 +57,10 @@ impl Pipeline {
                 None => return Ok(Some(Vec::new())),
             },
         };
-        let retired = crate::pipeline::change::retire::retired(
+        let retired = crate::pipeline::change::takeover::deleted(
             self.lock.as_ref(),
             &crate::pipeline::judge::lock_after(self, &applied),
+            &rendered,
         );
         let out = output_dir(self);
         let diffs = match git2::Repository::discover(&self.dir) {

@@ -285,8 +285,13 @@ impl Pipeline {
     /// step inputs of `check` all apply steps through here, so they agree on the next lock.
     pub fn apply(&self, lock: &Lock, step: &Step) -> Lock {
         let mut next = lock.apply(&self.plan, step);
+        // A committed sidecar's proxy is read from its manifest (a re-injection changes it
+        // without any step), so the lock keeps none, not even one an older adopt wrote.
+        let committed = crate::pipeline::judge::committed::keys(self);
         next.forget_workloads(|kind, namespace, name| {
             self.inventory.get(kind, namespace, name).is_some()
+                && (committed.is_empty()
+                    || !committed.contains(&format!("{kind}/{namespace}/{name}")))
         });
         crate::plan::operator::record_deletions(&self.spec.spec, lock, &mut next);
         next

@@ -150,6 +150,15 @@ pub fn adopt(
                         repo.kind, repo.namespace, repo.name, other.object.name
                     ));
                 }
+                if other.component == "base" && other.object.name != BASE_RELEASE {
+                    undecided.push(format!(
+                        "{}: meshplan renders its base release as {BASE_RELEASE}, so it cannot \
+                         take this one over in place (a second base release would fight it \
+                         over Istio's CRDs); rename is not supported yet: keep this release and \
+                         delete meshplan's rendered {BASE_RELEASE} in the install pull request",
+                        describe(other)
+                    ));
+                }
                 if other.component == "gateway" {
                     undecided.push(format!(
                         "{}: a gateway release, kept running as it is (in place, on revision \
@@ -199,18 +208,22 @@ pub fn adopt(
         }
     }
     for w in &facts.workloads {
+        // A committed sidecar's proxy is read from its manifest every time (a re-injection
+        // moves it without any step): the lock records none.
         let proxy = if w.sidecar == "manual" {
             match &w.proxy {
-                Some(p) => Some(p.clone()),
-                None => {
-                    undecided.push(format!(
-                        "{} ({}:{}): a committed sidecar whose image tag is not a version; \
-                         its proxy version is unknown",
-                        w.key, w.file, w.line
-                    ));
-                    None
-                }
+                Some(p) => adopted.push(format!(
+                    "{} ({}:{}): a committed sidecar pinned to {p}, read from its manifest \
+                     (re-inject it to move it)",
+                    w.key, w.file, w.line
+                )),
+                None => undecided.push(format!(
+                    "{} ({}:{}): a committed sidecar whose image tag is not a version; \
+                     its proxy version is unknown",
+                    w.key, w.file, w.line
+                )),
             }
+            None
         } else if w.injected {
             w.revision.as_ref().map(|_| version.clone())
         } else {
@@ -237,6 +250,9 @@ pub fn adopt(
         undecided,
     })
 }
+
+/// The name of the base release meshplan renders: only one of that name is taken over.
+const BASE_RELEASE: &str = "istio-base";
 
 /// `Kind/namespace/name (file:line)`.
 fn describe(i: &Installation) -> String {

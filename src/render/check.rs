@@ -34,8 +34,11 @@ pub(super) fn check_model(m: &RenderModel) -> Result<(), RenderError> {
             )));
         }
     }
+    // `default` names a revisionless install the user's own object still runs (adopted):
+    // the base chart points the default validator at its `istiod` Service.
     if let Some(d) = &m.default_revision
         && !revisions.contains(d.as_str())
+        && d != "default"
     {
         return Err(RenderError::Model(format!(
             "default revision `{d}` is not installed"

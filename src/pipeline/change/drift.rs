@@ -60,8 +60,8 @@ pub fn try_render(
         ctx.tenancy.as_ref(),
     );
     let mut tree = render::render(&model, charts)?;
-    // What `adopt` took over stays the user's document: never rendered a second time.
-    crate::pipeline::judge::collisions::drop_adopted(&mut tree, lock);
+    // What `adopt` took over is replaced in place: marked so no GitOps tool prunes it.
+    crate::pipeline::change::takeover::mark(&mut tree, lock);
     Ok(tree)
 }
 

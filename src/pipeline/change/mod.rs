@@ -1,11 +1,13 @@
 //! A change: the steps one pull request applies, the lock they leave, its render and its
 //! findings. [`drift`] compares committed rendered files with what meshplan would render
 //! (MP502), [`model`] turns spec, lock and facts into the render model, [`retire`] deletes an
-//! adopted install's documents at cleanup.
+//! adopted install's documents at cleanup, [`takeover`] replaces the adopted `base` release
+//! and its HelmRepository by meshplan's of the same names in the first step.
 
 pub mod drift;
 pub mod model;
 pub mod retire;
+pub mod takeover;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Error;
@@ -302,9 +304,16 @@ impl Pipeline {
         if change.denied() && !request.force {
             return Ok(Rendered::Refused);
         }
-        let retired = retire::retired(self.lock.as_ref(), &lock_after(self, &change.applied));
+        let after = lock_after(self, &change.applied);
+        let retired = takeover::deleted(self.lock.as_ref(), &after, &change.tree);
         let root = self.root.clone();
-        let retirement = retire::retire(self, &retired, &|rel| std::fs::read(root.join(rel)).ok());
+        let mut retirement =
+            retire::retire(self, &retired, &|rel| std::fs::read(root.join(rel)).ok());
+        retirement.manual.extend(takeover::helm_actions(
+            self.lock.as_ref(),
+            &after,
+            &change.tree,
+        ));
         crate::render::write_tree(&change.tree, &out)?;
         retire::write(&self.root, &retirement)?;
         for m in &retirement.manual {

@@ -15,9 +15,6 @@ use std::collections::BTreeMap;
 /// The label that selects the injecting revision (or tag) of a namespace.
 const REV_LABEL: &str = "istio.io/rev";
 
-/// The tag whose target is the default revision.
-const DEFAULT_TAG: &str = "default";
-
 /// The mesh as `lock` records it, in the renderer's terms. Workloads the lock restarted but
 /// the inventory no longer has (deleted, or meshplan's own gateway Deployments) get no patch:
 /// a Kustomize patch for an object that does not exist breaks the whole build. A restart
@@ -129,7 +126,10 @@ pub fn render_model(
             }
         })
         .collect();
-    let default_revision = lock.tags.get(DEFAULT_TAG).cloned();
+    // The revision the facts call the default (the `default` tag's target, else an adopted
+    // revisionless install): the taken-over `base` release keeps validating for it, and
+    // moves with the plan's `default` tag once the adopted install is retired.
+    let default_revision = crate::facts::default_revision(&crate::facts::MeshView::of_lock(lock));
     // One pass over the workloads, then a lookup per restarted one: O(W log W), not O(W²);
     // none when nothing was restarted (a lock without workloads renders no bumps).
     let injecting: BTreeMap<&str, Option<String>> = if lock.workloads.is_empty() {

@@ -19,6 +19,9 @@ pub struct Retirement {
     pub manual: Vec<String>,
     /// One line per document deleted, e.g. `HelmRelease/istio-system/istiod (apps/…)`.
     pub deleted: Vec<String>,
+    /// One line per adopted document deleted because meshplan's render now declares the
+    /// same object (the `base` release, its HelmRepository): taken over in place.
+    pub taken_over: Vec<String>,
 }
 
 /// The `installedBy` documents of the adopted revisions `before` records and `after` no
@@ -49,12 +52,19 @@ pub fn annotate(ctx: &mut Pipeline) {
     let mut manual = Vec::new();
     for step in &ctx.plan.steps {
         let next = ctx.apply(&lock, step);
-        let origins = retired(Some(&lock), &next);
-        manual.push(if origins.is_empty() {
+        let mut origins = retired(Some(&lock), &next);
+        let mut actions = Vec::new();
+        if let Some(tree) = super::takeover::render_after(ctx, &lock, &next) {
+            origins.extend(super::takeover::replaced(Some(&lock), &next, &tree));
+            actions = super::takeover::helm_actions(Some(&lock), &next, &tree);
+        }
+        let mut step_manual = if origins.is_empty() {
             Vec::new()
         } else {
             retire(ctx, &origins, &read).manual
-        });
+        };
+        step_manual.extend(actions);
+        manual.push(step_manual);
         lock = next;
     }
     for (step, extra) in ctx.plan.steps.iter_mut().zip(manual) {
@@ -81,8 +91,25 @@ pub fn retire(
             },
             origin.name
         );
-        let what = format!("delete {key} from {}", origin.file);
-        let edited = whole_install(origin)
+        // An adopted object meshplan's render declares again is replaced, not uninstalled.
+        let replaced = ctx
+            .lock
+            .as_ref()
+            .is_some_and(|l| l.adopted.contains(origin));
+        let what = if replaced {
+            format!(
+                "delete {key} from {} (meshplan's render takes it over under the same name)",
+                origin.file
+            )
+        } else {
+            format!("delete {key} from {}", origin.file)
+        };
+        let whole = if replaced {
+            Ok(())
+        } else {
+            whole_install(origin)
+        };
+        let edited = whole
             .and_then(|()| writable(ctx, &origin.file))
             .and_then(|rel| {
                 let current = match out.files.get(&rel) {
@@ -96,7 +123,11 @@ pub fn retire(
             });
         match edited {
             Ok((rel, new)) => {
-                out.deleted.push(format!("{key} ({rel})"));
+                if replaced {
+                    out.taken_over.push(format!("{key} ({rel})"));
+                } else {
+                    out.deleted.push(format!("{key} ({rel})"));
+                }
                 out.files.insert(rel, new);
             }
             Err(reason) => out.manual.push(format!("{what} by hand: {reason}")),

@@ -74,7 +74,7 @@ pub fn collisions(ctx: &Pipeline, tree: &RenderedTree, prefix: &str) -> Vec<Valu
 }
 
 /// The files the root `kustomization.yaml` lists under `resources`.
-fn resources(tree: &RenderedTree) -> BTreeSet<&str> {
+pub fn resources(tree: &RenderedTree) -> BTreeSet<&str> {
     let Some(text) = tree.get("kustomization.yaml") else {
         return BTreeSet::new();
     };
@@ -159,51 +159,5 @@ pub fn check_collisions(
 pub fn add_to(rendered: &mut Value, collisions: Vec<Value>) {
     if let Value::Object(map) = rendered {
         map.insert("collisions".into(), Value::Array(collisions));
-    }
-}
-
-/// Leaves out of `tree` the rendered files whose every document is an object `meshplan
-/// adopt` took over (the user's `base` release and its HelmRepository), and their entries in
-/// the root `kustomization.yaml`. The user's object keeps installing it, in place: rendering
-/// a second one of the same name would have two Kustomizations fight over it, and moving it
-/// from one to the other is an uninstall (docs/adopt.md).
-pub fn drop_adopted(tree: &mut RenderedTree, lock: &crate::state::Lock) {
-    if lock.adopted.is_empty() {
-        return;
-    }
-    let resources: Vec<String> = resources(tree).into_iter().map(str::to_string).collect();
-    let mut dropped = Vec::new();
-    for rel in resources {
-        let Some(text) = tree.get(&rel) else { continue };
-        let Ok(docs) = crate::inventory::parse_documents(text, Path::new(&rel)) else {
-            continue;
-        };
-        let all_adopted = !docs.is_empty()
-            && docs.iter().all(|d| {
-                object_ref(&d.value).is_some_and(|id| {
-                    lock.adopted
-                        .iter()
-                        .any(|o| o.is(&id.kind, &id.namespace, &id.name))
-                })
-            });
-        if all_adopted {
-            tree.remove(&rel);
-            dropped.push(rel);
-        }
-    }
-    if dropped.is_empty() {
-        return;
-    }
-    if let Some(text) = tree.get_mut("kustomization.yaml") {
-        let kept: Vec<&str> = text
-            .lines()
-            .filter(|line| {
-                let entry = line.trim().strip_prefix("- ").map(str::trim);
-                !entry.is_some_and(|e| dropped.iter().any(|d| d == e))
-            })
-            .collect();
-        let mut out = kept.join("\n");
-        out.push('\n');
-        *text = out;
     }
 }

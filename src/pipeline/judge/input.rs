@@ -159,6 +159,7 @@ pub fn step_inputs(
             "restarts": step.restarts,
             "manual": step.manual_workloads().collect::<Vec<_>>(),
             "stranded": stranded_input(ctx, step),
+            "committed": super::committed::input(ctx, &after),
         });
         out.push(transition_input(ctx, &plan, header, &before, &after)?);
         before = after;
@@ -178,6 +179,7 @@ pub fn step_inputs(
             "restarts": [],
             "manual": [],
             "stranded": [],
+            "committed": super::committed::input(ctx, lock),
         });
         out.push(transition_input(ctx, &plan, header, lock, lock)?);
     }
@@ -189,6 +191,7 @@ pub fn step_inputs(
             "restarts": [],
             "manual": [],
             "stranded": [],
+            "committed": super::committed::input(ctx, &before),
         });
         out.push(transition_input(ctx, &plan, header, &start, &before)?);
     }

@@ -1,9 +1,12 @@
 //! Judging a change: the facts after the judged steps, one policy input for them and one per
 //! step transition, evaluated by the policy set and located in the manifests or the spec.
 //! The Rego input is built in [`input`]; what the render tells the rules comes from
-//! [`rendered`] (MP402), [`collisions`] (MP208) and [`refusals`] (MP108/MP110 render refusals).
+//! [`rendered`] (MP402), [`collisions`] (MP208) and [`refusals`] (MP108/MP110 render refusals);
+//! [`committed`] gives each step the committed sidecars and the istiod they talk to (MP105,
+//! MP202).
 
 pub mod collisions;
+pub mod committed;
 mod input;
 pub mod refusals;
 pub mod rendered;
