@@ -175,8 +175,32 @@ fn superlinear(set: &PolicySet, small: &Value, large: &Value) -> Vec<String> {
 #[test]
 fn no_built_in_rule_grows_faster_than_linearly() {
     let set = PolicySet::load(true, &[]).expect("built-ins compile");
-    let mut slow = superlinear(&set, &input(1_000), &input(8_000));
-    slow.extend(superlinear(&set, &step_input(1_000), &step_input(8_000)));
+    let inputs = [
+        (input(1_000), input(8_000)),
+        (step_input(1_000), step_input(8_000)),
+    ];
+    // A rule is reported only when it stands out in three separate measurements: a machine
+    // busy with other tests can single out one rule once, not three times, while a rule that
+    // scans all objects per object stands out every time.
+    let mut slow: Option<Vec<String>> = None;
+    for _ in 0..3 {
+        let found: Vec<String> = inputs
+            .iter()
+            .flat_map(|(small, large)| superlinear(&set, small, large))
+            .collect();
+        let code = |line: &String| line.split(':').next().unwrap_or("").to_string();
+        slow = Some(match slow {
+            None => found,
+            Some(before) => found
+                .into_iter()
+                .filter(|f| before.iter().any(|b| code(b) == code(f)))
+                .collect(),
+        });
+        if slow.as_ref().is_some_and(Vec::is_empty) {
+            break;
+        }
+    }
+    let slow = slow.unwrap_or_default();
     assert!(
         slow.is_empty(),
         "rules that grow faster than linearly with the workloads (index a fact instead of \

@@ -36,6 +36,83 @@ pub fn adopt(
     only: Option<&str>,
 ) -> Result<Adoption, AdoptError> {
     let unmanaged: Vec<&Installation> = installations.iter().filter(|i| !i.managed).collect();
+    let plane = select_plane(&unmanaged, only)?;
+    let Some(version) = plane.version.clone() else {
+        return Err(AdoptError(format!(
+            "{}: the Istio version it installs is unknown ({}); pin an exact version there \
+             (or make its Flux variable resolvable from the manifests) and run adopt again",
+            describe(plane),
+            plane.version_source
+        )));
+    };
+    let mut lock = Lock::empty(cluster);
+    let mut adopted = Vec::new();
+    let mut undecided = Vec::new();
+    lock.revisions.push(RevisionState {
+        name: plane.revision.clone(),
+        version: version.clone(),
+        installed_by: Some(origin(plane)),
+    });
+    adopted.push(format!(
+        "revision {} (Istio {version}, {}) installed by {}",
+        plane.revision,
+        plane.version_source,
+        describe(plane)
+    ));
+    for tag in &plane.tags {
+        if tag != &plane.revision {
+            lock.tags.insert(tag.clone(), plane.revision.clone());
+            adopted.push(format!("revision tag {tag} → {}", plane.revision));
+        }
+    }
+    adopt_others(&unmanaged, plane, &mut lock, &mut adopted, &mut undecided);
+    lock.adopted.sort();
+    lock.adopted.dedup();
+    let view = MeshView {
+        revisions: BTreeMap::from([(plane.revision.clone(), version.clone())]),
+        tags: lock.tags.clone(),
+        managed_namespaces: BTreeMap::new(),
+    };
+    let facts = base.at(&view);
+    for ns in &facts.namespaces {
+        if !managed_namespaces.contains(&ns.name) {
+            continue;
+        }
+        match &ns.rev_label {
+            Some(label) if ns.injection_label.is_none() => {
+                lock.namespaces.insert(ns.name.clone(), label.clone());
+                adopted.push(format!(
+                    "namespace {} labelled istio.io/rev={label}",
+                    ns.name
+                ));
+            }
+            _ => match &ns.revision {
+                Some(rev) => adopted.push(format!(
+                    "namespace {} injected by revision {rev} ({})",
+                    ns.name, ns.reason
+                )),
+                None => adopted.push(format!("namespace {} not injected", ns.name)),
+            },
+        }
+    }
+    adopt_workloads(&facts, &version, &mut lock, &mut adopted, &mut undecided);
+    let injected = lock.workloads.len();
+    adopted.push(format!(
+        "{injected} injected workload(s) with their proxy versions"
+    ));
+    Ok(Adoption {
+        lock,
+        adopted,
+        undecided,
+    })
+}
+
+/// The control plane to adopt among the unmanaged installations: the only one, or the one
+/// of revision `only`; an error says how to choose when they cannot be told apart.
+fn select_plane<'a>(
+    unmanaged: &[&'a Installation],
+    only: Option<&str>,
+) -> Result<&'a Installation, AdoptError> {
     let mut planes: Vec<&Installation> = unmanaged
         .iter()
         .copied()
@@ -98,38 +175,23 @@ pub fn adopt(
             first.revision
         )));
     }
-    let Some(plane) = planes.first().copied() else {
-        return Err(AdoptError("no control plane selected".to_string()));
-    };
-    let Some(version) = plane.version.clone() else {
-        return Err(AdoptError(format!(
-            "{}: the Istio version it installs is unknown ({}); pin an exact version there \
-             (or make its Flux variable resolvable from the manifests) and run adopt again",
-            describe(plane),
-            plane.version_source
-        )));
-    };
-    let mut lock = Lock::empty(cluster);
-    let mut adopted = Vec::new();
-    let mut undecided = Vec::new();
-    lock.revisions.push(RevisionState {
-        name: plane.revision.clone(),
-        version: version.clone(),
-        installed_by: Some(origin(plane)),
-    });
-    adopted.push(format!(
-        "revision {} (Istio {version}, {}) installed by {}",
-        plane.revision,
-        plane.version_source,
-        describe(plane)
-    ));
-    for tag in &plane.tags {
-        if tag != &plane.revision {
-            lock.tags.insert(tag.clone(), plane.revision.clone());
-            adopted.push(format!("revision tag {tag} → {}", plane.revision));
-        }
-    }
-    for other in &unmanaged {
+    planes
+        .first()
+        .copied()
+        .ok_or_else(|| AdoptError("no control plane selected".to_string()))
+}
+
+/// What becomes of the installations beside the adopted control plane: the `base`, `cni`,
+/// `ztunnel` and `gateway` releases are taken over in place (with their chart source); its
+/// own injector goes with it; anything else stays the user's and is reported.
+fn adopt_others(
+    unmanaged: &[&Installation],
+    plane: &Installation,
+    lock: &mut Lock,
+    adopted: &mut Vec<String>,
+    undecided: &mut Vec<String>,
+) {
+    for other in unmanaged {
         if std::ptr::eq(*other, plane) {
             continue;
         }
@@ -178,35 +240,18 @@ pub fn adopt(
             )),
         }
     }
-    lock.adopted.sort();
-    lock.adopted.dedup();
-    let view = MeshView {
-        revisions: BTreeMap::from([(plane.revision.clone(), version.clone())]),
-        tags: lock.tags.clone(),
-        managed_namespaces: BTreeMap::new(),
-    };
-    let facts = base.at(&view);
-    for ns in &facts.namespaces {
-        if !managed_namespaces.contains(&ns.name) {
-            continue;
-        }
-        match &ns.rev_label {
-            Some(label) if ns.injection_label.is_none() => {
-                lock.namespaces.insert(ns.name.clone(), label.clone());
-                adopted.push(format!(
-                    "namespace {} labelled istio.io/rev={label}",
-                    ns.name
-                ));
-            }
-            _ => match &ns.revision {
-                Some(rev) => adopted.push(format!(
-                    "namespace {} injected by revision {rev} ({})",
-                    ns.name, ns.reason
-                )),
-                None => adopted.push(format!("namespace {} not injected", ns.name)),
-            },
-        }
-    }
+}
+
+/// Every injected workload's running proxy: the adopted control plane's `version` for those
+/// its webhooks inject; a committed sidecar's is read from its manifest each time, so the
+/// lock records none for it.
+fn adopt_workloads(
+    facts: &crate::facts::Facts,
+    version: &str,
+    lock: &mut Lock,
+    adopted: &mut Vec<String>,
+    undecided: &mut Vec<String>,
+) {
     for w in &facts.workloads {
         // A committed sidecar's proxy is read from its manifest every time (a re-injection
         // moves it without any step): the lock records none.
@@ -225,7 +270,7 @@ pub fn adopt(
             }
             None
         } else if w.injected {
-            w.revision.as_ref().map(|_| version.clone())
+            w.revision.as_ref().map(|_| version.to_string())
         } else {
             None
         };
@@ -240,15 +285,6 @@ pub fn adopt(
             );
         }
     }
-    let injected = lock.workloads.len();
-    adopted.push(format!(
-        "{injected} injected workload(s) with their proxy versions"
-    ));
-    Ok(Adoption {
-        lock,
-        adopted,
-        undecided,
-    })
 }
 
 /// The name of the base release meshplan renders: only one of that name is taken over.

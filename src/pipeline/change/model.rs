@@ -65,37 +65,7 @@ pub fn render_model(
             tags: tags_of.remove(r.name.as_str()).unwrap_or_default(),
         })
         .collect();
-    let gateways = spec
-        .spec
-        .gateways
-        .iter()
-        .map(|g| {
-            let gateway = format!("{}/{}", g.namespace, g.name);
-            let state = lock.gateways.get(&gateway);
-            let restarts = state
-                .map(|s| {
-                    s.colours
-                        .iter()
-                        .filter_map(|(colour, revision)| {
-                            let key = crate::state::colour_deployment(&gateway, colour);
-                            let w = lock.workloads.get(&key).filter(|w| w.generation > 0)?;
-                            Some((colour.clone(), format!("{revision}.{}", w.generation)))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            RenderGateway {
-                name: g.name.clone(),
-                namespace: g.namespace.clone(),
-                strategy: g.strategy,
-                colours: state.map(|s| s.colours.clone()).unwrap_or_default(),
-                active: state.map(|s| s.active.clone()),
-                service: g.service.clone(),
-                values: g.values.clone(),
-                restarts,
-            }
-        })
-        .collect();
+    let gateways = render_gateways(spec, lock);
     let spec_labels: BTreeMap<&str, &BTreeMap<String, String>> = spec
         .spec
         .namespaces
@@ -130,6 +100,68 @@ pub fn render_model(
     // revisionless install): the taken-over `base` release keeps validating for it, and
     // moves with the plan's `default` tag once the adopted install is retired.
     let default_revision = crate::facts::default_revision(&crate::facts::MeshView::of_lock(lock));
+    let restarts = restart_bumps(inventory, lock, base, default_revision.as_deref());
+    RenderModel {
+        // A mesh of several: the cluster is `spec.cluster`, the mesh is in `tenant`.
+        cluster: tenancy.map_or_else(|| spec.metadata.name.clone(), |t| t.cluster.clone()),
+        delivery: istio.delivery,
+        chart_repository: istio.chart_repository.clone(),
+        hub: istio.hub.clone(),
+        argocd: istio.argocd.clone(),
+        values: istio.values.clone(),
+        config: istio.config.clone(),
+        revisions,
+        default_revision,
+        gateways,
+        namespaces,
+        restarts,
+        tenant,
+    }
+}
+
+/// The spec's gateways with the colours the lock gives them and their colours' restart
+/// bumps (a colour's Deployment is meshplan's, keyed like a workload in the lock).
+fn render_gateways(spec: &Spec, lock: &Lock) -> Vec<RenderGateway> {
+    spec.spec
+        .gateways
+        .iter()
+        .map(|g| {
+            let gateway = format!("{}/{}", g.namespace, g.name);
+            let state = lock.gateways.get(&gateway);
+            let restarts = state
+                .map(|s| {
+                    s.colours
+                        .iter()
+                        .filter_map(|(colour, revision)| {
+                            let key = crate::state::colour_deployment(&gateway, colour);
+                            let w = lock.workloads.get(&key).filter(|w| w.generation > 0)?;
+                            Some((colour.clone(), format!("{revision}.{}", w.generation)))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            RenderGateway {
+                name: g.name.clone(),
+                namespace: g.namespace.clone(),
+                strategy: g.strategy,
+                colours: state.map(|s| s.colours.clone()).unwrap_or_default(),
+                active: state.map(|s| s.active.clone()),
+                service: g.service.clone(),
+                values: g.values.clone(),
+                restarts,
+            }
+        })
+        .collect()
+}
+
+/// The restart bumps the lock records (generation > 0) for workloads the manifests still
+/// hold, each valued `<revision>.<generation>` with the revision that injects it.
+fn restart_bumps(
+    inventory: &Inventory,
+    lock: &Lock,
+    base: &FactsBase,
+    default_revision: Option<&str>,
+) -> Vec<RestartBump> {
     // One pass over the workloads, then a lookup per restarted one: O(W log W), not O(W²);
     // none when nothing was restarted (a lock without workloads renders no bumps).
     let injecting: BTreeMap<&str, Option<String>> = if lock.workloads.is_empty() {
@@ -155,7 +187,7 @@ pub fn render_model(
             Some(Some(revision)) => revision.clone(),
             // Not injected at the lock's view (its revision was removed, or it opted out
             // since): any stable value will do, as the planner restarts nothing for it.
-            _ => match restart_revision(lock, namespace, default_revision.as_deref()) {
+            _ => match restart_revision(lock, namespace, default_revision) {
                 Some(revision) => revision,
                 None => continue,
             },
@@ -165,22 +197,7 @@ pub fn render_model(
             value: format!("{revision}.{}", w.generation),
         });
     }
-    RenderModel {
-        // A mesh of several: the cluster is `spec.cluster`, the mesh is in `tenant`.
-        cluster: tenancy.map_or_else(|| spec.metadata.name.clone(), |t| t.cluster.clone()),
-        delivery: istio.delivery,
-        chart_repository: istio.chart_repository.clone(),
-        hub: istio.hub.clone(),
-        argocd: istio.argocd.clone(),
-        values: istio.values.clone(),
-        config: istio.config.clone(),
-        revisions,
-        default_revision,
-        gateways,
-        namespaces,
-        restarts,
-        tenant,
-    }
+    restarts
 }
 
 /// The revision of a restart the facts do not place: the one the namespace's `istio.io/rev`
