@@ -3,6 +3,7 @@
 
 mod action;
 mod adopt;
+mod ambient;
 mod argocd_plugin;
 mod catalog;
 mod check_reports;
