@@ -276,3 +276,26 @@ fn mp202_counts_a_waypoint_pinned_to_the_old_revision() {
         "{report}"
     );
 }
+
+#[test]
+fn ambient_enabled_is_refused_at_its_line_until_the_node_agents_are_rendered() {
+    let dir = mesh();
+    let d = dir.path();
+    edit_spec(
+        d,
+        "  output: rendered\n",
+        "  output: rendered\n  ambient:\n    enabled: true\n",
+    );
+    let (code, out, err) = run(d, &["render", "--step", "all"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("meshplan.yaml:20:14"), "{err}");
+    assert!(
+        err.contains("`spec.ambient.enabled: true` is not supported yet"),
+        "{err}"
+    );
+    assert!(!d.join("rendered").exists(), "nothing written");
+    // `enabled: false` (values kept for later) is accepted.
+    edit_spec(d, "    enabled: true\n", "    enabled: false\n");
+    let (code, _, err) = run(d, &["check"]);
+    assert_eq!(code, 0, "{err}");
+}

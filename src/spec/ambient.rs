@@ -2,7 +2,14 @@
 //! `ztunnel`, installed once per cluster) and each namespace's `dataplane`. Kept apart
 //! from `model.rs` so that the sidecar model reads as it did; both are part of the
 //! `meshplan.yaml` contract (DESIGN.md).
+//!
+//! meshplan does not render or plan the node agents yet (their releases, the per-hop `cni`
+//! and `ztunnel` steps, MP601 and MP602 are still to come), so `spec.ambient.enabled: true`
+//! is refused at its line rather than accepted and silently left out of the render.
 
+use super::located::{Node, Seg};
+use super::model::Spec;
+use super::validate::Failure;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -52,4 +59,16 @@ pub struct AmbientComponent {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub values: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Refuses what meshplan cannot do yet: installing the node agents.
+pub(super) fn check(spec: &Spec, tree: &Node) -> Result<(), Failure> {
+    use Seg::Key as K;
+    if spec.spec.ambient.as_ref().is_some_and(|a| a.enabled) {
+        return Err((
+            tree.pos(&[K("spec"), K("ambient"), K("enabled")]),
+            "`spec.ambient.enabled: true` is not supported yet: meshplan does not render or upgrade the `cni` and `ztunnel` releases; install them apart and set `enabled: false` (ambient namespaces, the data-plane facts and the waypoint rules work without it)".to_string(),
+        ));
+    }
+    Ok(())
 }

@@ -176,6 +176,7 @@ pub fn parse_located(path: &Path, text: &str) -> Result<(Spec, Node), SpecError>
         .map_err(|e| yaml_error(path, text, &e))?;
     validate::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     sail::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
+    ambient::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     schema::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     Ok((spec, tree))
 }
