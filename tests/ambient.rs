@@ -299,3 +299,26 @@ fn ambient_enabled_is_refused_at_its_line_until_the_node_agents_are_rendered() {
     let (code, _, err) = run(d, &["check"]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn an_upgrade_restarts_the_sidecar_namespace_and_no_ambient_workload() {
+    let dir = mesh();
+    let d = dir.path();
+    let (code, _, err) = run(d, &["render", "--step", "all"]);
+    assert_eq!(code, 0, "{err}");
+    edit_spec(d, "version: 1.26.8", "version: 1.28.10");
+    let (code, out, err) = run(d, &["plan", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let plan: Value = serde_json::from_str(&out).expect("plan JSON");
+    let steps = plan["steps"].as_array().expect("steps");
+    let moved: Vec<&str> = steps
+        .iter()
+        .flat_map(|s| {
+            let restarts = s["restarts"].as_array().into_iter().flatten();
+            restarts.chain(s["manual"].as_array().into_iter().flatten())
+        })
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(moved.iter().any(|k| k.contains("/shop/")), "{plan}");
+    assert!(!moved.iter().any(|k| k.contains("/ambient/")), "{plan}");
+}
