@@ -17,7 +17,7 @@ const CODES: &[&str] = &[
     "MP404", "MP104", "MP107", "MP201", "MP204", "MP205", "MP206", "MP301", "MP302", "MP303",
     "MP304", "MP305", "MP306", "MP307", "MP308", "MP309", "MP310", "MP311", "MP312", "MP313",
     "MP501", "MP502", "MP503", "MP108", "MP110", "MP504", "MP505", "MP207", "MP208", "MP314",
-    "MP209", "MP210", "MP211", "MP315",
+    "MP209", "MP210", "MP211", "MP315", "MP603",
 ];
 
 /// The findings a rule may report outside its own severity's set, each because RULES.md
@@ -56,6 +56,7 @@ fn area(code: &str) -> &'static str {
         Some("MP3") => "workloads",
         Some("MP4") => "gateways",
         Some("MP5") => "config",
+        Some("MP6") => "ambient",
         _ => panic!("code {code} has no area"),
     }
 }

@@ -491,6 +491,7 @@ fn junit_has_one_suite_per_area_and_consistent_counts() {
             "MP3xx workloads",
             "MP4xx gateways",
             "MP5xx configuration",
+            "MP6xx ambient",
             "other"
         ]
     );

@@ -4,6 +4,7 @@
 mod action;
 mod adopt;
 mod adopt_walk;
+mod ambient;
 mod argocd_plugin;
 mod catalog;
 mod check_reports;

@@ -1,9 +1,9 @@
 # What it does
 #   Flags a step that removes a revision still in use after it: a namespace's
-#   `istio.io/rev` label (directly or through a tag), a revision tag, or a gateway colour
-#   still points at it, or a workload is still injected by it (a pod template that pins
-#   `istio.io/rev` in a namespace without injection labels does not move with the waves),
-#   or a committed sidecar (`istioctl kube-inject` output) still talks to it.
+#   `istio.io/rev` label (directly or through a tag), a revision tag, a gateway colour
+#   or a waypoint still points at it, or a workload is still injected by it (a pod template
+#   that pins `istio.io/rev` in a namespace without injection labels does not move with the
+#   waves), or a committed sidecar (`istioctl kube-inject` output) still talks to it.
 #
 # Why is this bad?
 #   Removing istiod removes its injector webhook and the xDS server its proxies talk to.
@@ -29,7 +29,7 @@ metadata := {
 	"name": "revision-in-use",
 	"severity": "deny",
 	"title": "Revision removed while still in use",
-	"description": "A step removes a revision that a namespace, tag, gateway or workload still uses after the step.",
+	"description": "A step removes a revision that a namespace, tag, gateway, waypoint or workload still uses after the step.",
 	"remediation": "Move namespaces, tags, gateways and pinned workloads off the revision before removing it.",
 }
 
@@ -62,6 +62,20 @@ deny contains util.gateway_finding(gateway, msg, hint) if {
 	target == rev
 	msg := sprintf("this step removes revision %s, but the %s colour of gateway %s still runs on it", [rev, colour, gateway])
 	hint := "switch and remove the gateway colour before the cleanup step"
+}
+
+# A waypoint (ambient) whose istio.io/rev label still names the removed revision, directly
+# or through a tag the step keeps (`input.step.waypoints`, one entry per waypoint).
+deny contains finding if {
+	some rev in removed
+	some w in input.step.waypoints
+	util.resolve(util.step_after, w.uses) == rev
+	finding := {
+		"msg": sprintf("this step removes revision %s, but waypoint %s still uses it (istio.io/rev=%s)", [rev, w.key, w.uses]),
+		"object": w.object,
+		"hint": "move the waypoint's istio.io/rev label (or its tag) to the new revision before the cleanup step",
+		"step": input.step.name,
+	}
 }
 
 # A workload the facts say the removed revision injects right before the step

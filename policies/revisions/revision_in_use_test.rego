@@ -23,6 +23,24 @@ fixture_fires_workload := {"step": {"name": "cleanup", "stranded": [pinned], "be
 # A stranded entry for a revision the step keeps (a hand-built input) is not a removal.
 fixture_ok_workload_revision_kept := {"step": {"name": "wave main", "stranded": [pinned], "before": before, "after": before}}
 
+waypoint := {"key": "Gateway/bookinfo/reviews", "object": {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "namespace": "bookinfo", "name": "reviews"}, "uses": "1-24-6"}
+
+fixture_fires_waypoint := {"step": {"name": "cleanup", "waypoints": [waypoint], "before": before, "after": {"revisions": [new], "tags": {}, "namespaces": {"shop": "1-26-8"}, "gateways": {}}}}
+
+fixture_ok_waypoint_moved := {"step": {"name": "cleanup", "waypoints": [object.union(waypoint, {"uses": "1-26-8"})], "before": before, "after": {"revisions": [new], "tags": {}, "namespaces": {"shop": "1-26-8"}, "gateways": {}}}}
+
+test_fires_waypoint if {
+	findings := revision_in_use.deny with input as fixture_fires_waypoint
+	count(findings) == 1
+	some f in findings
+	f.object.kind == "Gateway"
+	contains(f.msg, "waypoint Gateway/bookinfo/reviews still uses it")
+}
+
+test_ok_waypoint_moved if {
+	count(revision_in_use.deny) == 0 with input as fixture_ok_waypoint_moved
+}
+
 fixture_ok_nothing_removed := {"step": {"name": "wave main", "before": before, "after": before}}
 
 test_fires_namespace if {

@@ -11,6 +11,7 @@
 //! O(W·L·c + S + P) where c is the number of candidates sharing a pair, not O(W·S).
 //! `at` is O(W + S + P + namespaces).
 
+pub mod ambient;
 pub mod committed;
 pub mod injection;
 pub mod installations;
@@ -24,6 +25,7 @@ pub mod tenancy;
 mod text;
 mod workload;
 
+pub use ambient::{WaypointFacts, spec_namespace_labels};
 pub use injection::{InjectionDecision, decide_injection, default_revision, sidecar_mode};
 pub use model::*;
 pub use text::render_text;
@@ -80,6 +82,9 @@ struct NamespaceBase {
     object_labels: BTreeMap<String, String>,
     spec_labels: BTreeMap<String, String>,
     managed: bool,
+    /// `dataplane: ambient` in the spec: meshplan writes no `istio.io/rev` on it, which
+    /// would make that revision's webhook inject sidecars into its pods.
+    ambient: bool,
     wave: Option<String>,
     file: Option<String>,
     line: Option<u32>,
@@ -109,6 +114,11 @@ pub struct FactsBase {
     native_sidecars: NativeSidecars,
     /// Istio installations found in the manifests.
     installations: Vec<installations::Installation>,
+    /// Waypoint proxies found in the manifests, as of no view.
+    waypoints: Vec<WaypointFacts>,
+    /// Whether anything is ambient (the spec, a label, a waypoint): only then do the facts
+    /// carry `dataplane` and `waypoints`, so a sidecar-only mesh's facts are unchanged.
+    ambient: bool,
     /// Inputs that were malformed and how they were read, as `file:line: object: problem`.
     pub warnings: Vec<String>,
 }
@@ -128,7 +138,7 @@ impl NamespaceBase {
         }
         // Also for a namespace the spec dropped: the lock's label stays rendered, and so in
         // force, until a `release` step takes it away.
-        if let Some(Some(rev)) = view.managed_namespaces.get(name) {
+        if let Some(Some(rev)) = view.managed_namespaces.get(name).filter(|_| !self.ambient) {
             labels.insert(REV_LABEL.to_string(), rev.clone());
             // The render's label patch removes it in the same change (see
             // [`injection_label_moves`]); other values are the user's choice and stay.
@@ -197,7 +207,8 @@ impl FactsBase {
         for entry in &spec.spec.namespaces {
             let ns = namespaces.entry(entry.name.clone()).or_default();
             ns.managed = true;
-            ns.spec_labels = entry.labels.clone();
+            ns.spec_labels = spec_namespace_labels(entry);
+            ns.ambient = entry.dataplane == crate::spec::Dataplane::Ambient;
             ns.wave = wave_by_namespace.get(&entry.name).cloned();
         }
         workloads.sort_by(|a, b| ref_order(&a.facts.object, &b.facts.object));
@@ -206,6 +217,14 @@ impl FactsBase {
 
         let service_workloads = match_services(&mut workloads, &mut services);
         let pdbs = match_pdbs(&mut workloads, pdb_list);
+        let waypoints = ambient::find_waypoints(inventory);
+        let has_mode = |l: &BTreeMap<String, String>| l.contains_key(crate::spec::DATAPLANE_LABEL);
+        let ambient = spec.spec.ambient.is_some()
+            || !waypoints.is_empty()
+            || namespaces
+                .values()
+                .any(|n| has_mode(&n.object_labels) || has_mode(&n.spec_labels))
+            || workloads.iter().any(|w| has_mode(&w.facts.pod_labels));
         FactsBase {
             namespaces,
             workloads,
@@ -215,6 +234,8 @@ impl FactsBase {
             kubernetes_version: spec.spec.kubernetes_version.clone(),
             native_sidecars: spec.spec.istio.config.native_sidecars,
             installations: installations::find(inventory),
+            waypoints,
+            ambient,
             warnings,
         }
     }
@@ -321,7 +342,18 @@ impl FactsBase {
             config_hash: None,
             gateways: Vec::new(),
             installations: self.installations.clone(),
+            waypoints: if self.ambient {
+                ambient::waypoints_at(&self.waypoints, view)
+            } else {
+                Vec::new()
+            },
         }
+    }
+
+    /// The waypoints of the manifests (their `revision` unset: [`Facts::waypoints`] has it
+    /// at a view).
+    pub fn waypoints(&self) -> &[WaypointFacts] {
+        &self.waypoints
     }
 
     /// One workload's facts at `view`, its namespace's labels as they are then
@@ -357,12 +389,23 @@ impl FactsBase {
             f.sidecar = "manual".to_string();
             f.revision = None;
             f.proxy = pinned.clone();
+            f.dataplane = self.ambient.then(|| "sidecar".to_string());
             f.reason = format!(
                 "committed sidecar (istioctl kube-inject output) pinned to {}; \
                  the webhooks leave it as it is",
                 pinned.as_deref().unwrap_or("an unknown version")
             );
             return f;
+        }
+        if self.ambient {
+            let mode = ambient::dataplane(
+                f.injected,
+                w.host_network || w.is_vm,
+                &f.object.namespace,
+                ns,
+                &f.pod_labels,
+            );
+            f.dataplane = Some(mode.to_string());
         }
         f.reason = if w.is_vm {
             format!(

@@ -40,6 +40,10 @@ pub struct Facts {
     /// Istio installations found in the manifests (HelmReleases, Applications,
     /// IstioOperators, Sail CRs, rendered istiod), in file order.
     pub installations: Vec<super::installations::Installation>,
+    /// Waypoint proxies (Gateway API `Gateway`s of class `istio-waypoint`) and the revision
+    /// that programs each after the judged change; absent when nothing is ambient.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waypoints: Vec<super::ambient::WaypointFacts>,
 }
 
 /// One gateway colour's Deployment, as meshplan's lock records it.
@@ -175,6 +179,10 @@ pub struct WorkloadFacts {
     /// absent for a single mesh.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mesh: Option<Option<String>>,
+    /// The data plane its pods join: `ambient`, `sidecar` or `none`; absent when nothing in
+    /// the mesh is ambient (docs/facts.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataplane: Option<String>,
 }
 
 /// One Service.

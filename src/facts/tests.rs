@@ -22,6 +22,7 @@ pub(crate) fn spec_with(namespaces: &[(&str, &[(&str, &str)])], kubernetes: &str
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            dataplane: Default::default(),
         });
     }
     spec

@@ -159,6 +159,7 @@ pub(crate) fn extract(obj: &Object, warnings: &mut Vec<String>) -> Option<Worklo
             proxy_config: None,
             next_restart: None,
             mesh: None,
+            dataplane: None,
         },
         host_network,
         is_vm,

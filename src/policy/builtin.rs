@@ -72,6 +72,7 @@ pub(crate) const RULES: &[[Embedded; 2]] = &[
     rule!("revisions/cross_mesh_injection"),
     rule!("revisions/control_plane_namespace"),
     rule!("workloads/cluster_restart_budget"),
+    rule!("ambient/waypoint_revision"),
 ];
 
 /// The label regorus reports for an embedded file, e.g. `policies/workloads/missing_pdb.rego`.

@@ -121,6 +121,7 @@ pub fn synthetic_input(workloads: usize) -> Value {
                 proxy_config: Some(SYNTHETIC_CONFIG.into()),
                 next_restart: None,
                 mesh: None,
+                dataplane: None,
                 object,
             }
         })

@@ -1,7 +1,7 @@
 //! The `--format junit` report: JUnit XML that CI systems (GitLab `artifacts:reports:junit`,
 //! Jenkins, Azure Pipelines) show as test results.
 //!
-//! One `<testsuite>` per rule area (MP1xx … MP5xx, plus `other` for codes outside them),
+//! One `<testsuite>` per rule area (MP1xx … MP6xx, plus `other` for codes outside them),
 //! one `<testcase>` per (rule, object); a rule that ran and found nothing is one passing
 //! testcase, so the report shows what was checked. A testcase fails when one of its findings
 //! fails the run (`deny`, and `warn` under `--fail-on warn`); other findings go to
@@ -25,7 +25,7 @@ pub struct Area {
 }
 
 /// The rule areas of RULES.md, in order.
-pub const AREAS: [Area; 5] = [
+pub const AREAS: [Area; 6] = [
     Area {
         digit: '1',
         suite: "MP1xx upgrade path",
@@ -51,12 +51,17 @@ pub const AREAS: [Area; 5] = [
         suite: "MP5xx configuration",
         tag: "configuration",
     },
+    Area {
+        digit: '6',
+        suite: "MP6xx ambient",
+        tag: "ambient",
+    },
 ];
 
-/// The testsuite of codes outside the five areas (user policies, internal codes).
+/// The testsuite of codes outside the areas (user policies, internal codes).
 const OTHER_SUITE: &str = "other";
 
-/// The area of a rule code: `MP` followed by three digits, the first from 1 to 5.
+/// The area of a rule code: `MP` followed by three digits, the first from 1 to 6.
 pub fn area(code: &str) -> Option<&'static Area> {
     let digits = code.strip_prefix("MP")?;
     if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -286,7 +291,8 @@ mod tests {
         assert_eq!(area("MP101").map(|a| a.tag), Some("upgrade-path"));
         assert_eq!(area("MP313").map(|a| a.suite), Some("MP3xx workloads"));
         assert_eq!(area("MP503").map(|a| a.tag), Some("configuration"));
-        assert_eq!(area("MP601"), None);
+        assert_eq!(area("MP603").map(|a| a.suite), Some("MP6xx ambient"));
+        assert_eq!(area("MP701"), None);
         assert_eq!(area("MP31"), None);
         assert_eq!(area("ACME301"), None);
         assert_eq!(area("MP3x1"), None);

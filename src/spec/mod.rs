@@ -9,6 +9,7 @@
 //! 4. the JSON Schema generated from the same types ([`schema`]) as a final backstop, so the
 //!    schema editors use and the loader can never disagree unnoticed.
 
+pub mod ambient;
 pub mod located;
 mod meshes;
 pub mod model;
@@ -17,6 +18,7 @@ pub mod schema;
 mod starter;
 pub mod validate;
 
+pub use ambient::{Ambient, AmbientComponent, DATAPLANE_LABEL, Dataplane};
 pub use meshes::{Meshes, load_meshes, parse_meshes};
 pub use model::*;
 pub use schema::json_schema;
@@ -174,6 +176,7 @@ pub fn parse_located(path: &Path, text: &str) -> Result<(Spec, Node), SpecError>
         .map_err(|e| yaml_error(path, text, &e))?;
     validate::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     sail::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
+    ambient::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     schema::check(&spec, &tree).map_err(|(pos, msg)| SpecError::at(path, pos, msg))?;
     Ok((spec, tree))
 }

@@ -70,6 +70,9 @@ pub struct MeshSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
     pub cluster: Option<String>,
+    /// The ambient data plane's node agents (`istio-cni`, `ztunnel`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ambient: Option<super::ambient::Ambient>,
 }
 
 fn default_output() -> String {
@@ -446,6 +449,9 @@ pub struct NamespaceEntry {
     /// Labels (used by wave selectors and rendered onto the Namespace).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// `sidecar` (default) or `ambient` (`istio.io/dataplane-mode=ambient` rendered on it).
+    #[serde(default, skip_serializing_if = "super::ambient::Dataplane::is_sidecar")]
+    pub dataplane: super::ambient::Dataplane,
 }
 
 /// One entry of `spec.manifests`: a glob, a glob with a default namespace, or a directory

@@ -66,21 +66,29 @@ pub fn render_model(
         })
         .collect();
     let gateways = render_gateways(spec, lock);
-    let spec_labels: BTreeMap<&str, &BTreeMap<String, String>> = spec
+    let spec_labels: BTreeMap<&str, BTreeMap<String, String>> = spec
         .spec
         .namespaces
         .iter()
-        .map(|n| (n.name.as_str(), &n.labels))
+        .map(|n| (n.name.as_str(), crate::facts::spec_namespace_labels(n)))
+        .collect();
+    let ambient: std::collections::BTreeSet<&str> = spec
+        .spec
+        .namespaces
+        .iter()
+        .filter(|n| n.dataplane == crate::spec::Dataplane::Ambient)
+        .map(|n| n.name.as_str())
         .collect();
     let namespaces = lock
         .namespaces
         .iter()
         .map(|(name, rev)| {
-            let mut labels = spec_labels
-                .get(name.as_str())
-                .map(|l| (*l).clone())
-                .unwrap_or_default();
-            labels.insert(REV_LABEL.to_string(), rev.clone());
+            let mut labels = spec_labels.get(name.as_str()).cloned().unwrap_or_default();
+            // An ambient namespace moves with its wave in the lock, but carries no
+            // `istio.io/rev`: the revision's webhook would inject sidecars into its pods.
+            if !ambient.contains(name.as_str()) {
+                labels.insert(REV_LABEL.to_string(), rev.clone());
+            }
             if tenancy.is_some() {
                 labels.insert(MESH_LABEL.to_string(), spec.metadata.name.clone());
             }

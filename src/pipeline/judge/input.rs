@@ -107,7 +107,7 @@ fn wiring(
 }
 
 /// One input per judged step for the transition rules (MP101, MP105, MP106, MP202, MP203,
-/// MP401, MP403, MP404): the lock before the step and the lock the step leaves behind,
+/// MP401, MP403, MP404, MP603): the lock before the step and the lock the step leaves behind,
 /// simulated from the lock (or an empty one for a new cluster) step by step. `judged` are
 /// indices into `plan.steps`, a prefix of the remaining steps. With `one_change` and more
 /// than one step, one more input judges the whole change as a single step (kind `change`,
@@ -240,6 +240,11 @@ fn transition_input(
         step.insert("before".into(), before_json);
         step.insert("after".into(), after_json);
         step.insert("objects".into(), serde_json::Value::Object(objects));
+        // Only an ambient mesh has them, so a sidecar mesh's step input is unchanged.
+        let waypoints = waypoints_input(ctx);
+        if !waypoints.is_empty() {
+            step.insert("waypoints".into(), serde_json::Value::Array(waypoints));
+        }
     }
     Ok(policy::build_step_input(
         &ctx.spec.spec.metadata.name,
@@ -248,6 +253,29 @@ fn transition_input(
         plan,
         header,
     )?)
+}
+
+/// `step.waypoints` of a step input: `{key, object, uses}` per waypoint of this mesh, `uses`
+/// the revision or tag its `istio.io/rev` label names (`default` without one), which MP603
+/// resolves in the lock after the step and MP202 counts as a use. In a spec of several
+/// meshes only the waypoints in this mesh's namespaces are its own.
+fn waypoints_input(ctx: &Pipeline) -> Vec<serde_json::Value> {
+    let own = |namespace: &str| {
+        ctx.tenancy.is_none()
+            || ctx
+                .spec
+                .spec
+                .spec
+                .namespaces
+                .iter()
+                .any(|n| n.name == namespace)
+    };
+    ctx.base
+        .waypoints()
+        .iter()
+        .filter(|w| own(&w.object.namespace))
+        .map(|w| serde_json::json!({"key": w.key, "object": w.object, "uses": w.uses}))
+        .collect()
 }
 
 /// `step.stranded` of a step input: `{key, object, revision}` per workload whose injecting
