@@ -11,6 +11,7 @@
 
 pub mod ambient;
 pub mod located;
+pub mod manifest_entry;
 mod meshes;
 pub mod model;
 mod sail;

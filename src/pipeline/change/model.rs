@@ -66,6 +66,39 @@ pub fn render_model(
         })
         .collect();
     let gateways = render_gateways(spec, lock);
+    let namespaces = render_namespaces(spec, inventory, lock, tenancy);
+    // The revision the facts call the default (the `default` tag's target, else an adopted
+    // revisionless install): the taken-over `base` release keeps validating for it, and
+    // moves with the plan's `default` tag once the adopted install is retired.
+    let default_revision = crate::facts::default_revision(&crate::facts::MeshView::of_lock(lock));
+    let restarts = restart_bumps(inventory, lock, base, default_revision.as_deref());
+    RenderModel {
+        // A mesh of several: the cluster is `spec.cluster`, the mesh is in `tenant`.
+        cluster: tenancy.map_or_else(|| spec.metadata.name.clone(), |t| t.cluster.clone()),
+        delivery: istio.delivery,
+        chart_repository: istio.chart_repository.clone(),
+        hub: istio.hub.clone(),
+        argocd: istio.argocd.clone(),
+        values: istio.values.clone(),
+        config: istio.config.clone(),
+        revisions,
+        default_revision,
+        gateways,
+        namespaces,
+        restarts,
+        tenant,
+    }
+}
+
+/// The namespaces the lock labels, with the spec's labels, the revision label (not on an
+/// ambient namespace), the mesh label of a mesh of several, and the injection label to
+/// remove where the user's Namespace object carries one meshplan's label replaces.
+fn render_namespaces(
+    spec: &Spec,
+    inventory: &Inventory,
+    lock: &Lock,
+    tenancy: Option<&crate::facts::tenancy::Tenancy>,
+) -> Vec<RenderNamespace> {
     let spec_labels: BTreeMap<&str, BTreeMap<String, String>> = spec
         .spec
         .namespaces
@@ -79,8 +112,7 @@ pub fn render_model(
         .filter(|n| n.dataplane == crate::spec::Dataplane::Ambient)
         .map(|n| n.name.as_str())
         .collect();
-    let namespaces = lock
-        .namespaces
+    lock.namespaces
         .iter()
         .map(|(name, rev)| {
             let mut labels = spec_labels.get(name.as_str()).cloned().unwrap_or_default();
@@ -103,28 +135,7 @@ pub fn render_model(
                     .unwrap_or_default(),
             }
         })
-        .collect();
-    // The revision the facts call the default (the `default` tag's target, else an adopted
-    // revisionless install): the taken-over `base` release keeps validating for it, and
-    // moves with the plan's `default` tag once the adopted install is retired.
-    let default_revision = crate::facts::default_revision(&crate::facts::MeshView::of_lock(lock));
-    let restarts = restart_bumps(inventory, lock, base, default_revision.as_deref());
-    RenderModel {
-        // A mesh of several: the cluster is `spec.cluster`, the mesh is in `tenant`.
-        cluster: tenancy.map_or_else(|| spec.metadata.name.clone(), |t| t.cluster.clone()),
-        delivery: istio.delivery,
-        chart_repository: istio.chart_repository.clone(),
-        hub: istio.hub.clone(),
-        argocd: istio.argocd.clone(),
-        values: istio.values.clone(),
-        config: istio.config.clone(),
-        revisions,
-        default_revision,
-        gateways,
-        namespaces,
-        restarts,
-        tenant,
-    }
+        .collect()
 }
 
 /// The spec's gateways with the colours the lock gives them and their colours' restart
