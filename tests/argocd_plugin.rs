@@ -10,7 +10,7 @@
 // A panic is how a test fails: unwrapping here reports the broken expectation.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{copy_tree, root, tool};
+use crate::common::{copy_tree, git, root, tool};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -60,25 +60,6 @@ enum Generation {
     Failed(String),
     /// The generated manifests (`generate`'s stdout).
     Manifests(String),
-}
-
-/// Git with no global or system configuration; panics with its stderr.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// A GitOps repository holding `examples/argocd-plugin` under `clusters/prod`, one commit.

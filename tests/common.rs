@@ -163,6 +163,18 @@ pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// [`git`] as the repository's owner (`Mesh Owner <owner@example.com>`), for commands that
+/// commit in repositories without a configured identity.
+pub fn git_as_owner(dir: &std::path::Path, args: &[&str]) -> String {
+    let owner = [
+        "-c",
+        "user.name=Mesh Owner",
+        "-c",
+        "user.email=owner@example.com",
+    ];
+    git(dir, &[&owner[..], args].concat())
+}
+
 /// Replaces `from` by `to` in `dir/meshplan.yaml`, which must hold it exactly once.
 pub fn edit_spec(dir: &std::path::Path, from: &str, to: &str) {
     let path = dir.join("meshplan.yaml");

@@ -4,21 +4,10 @@
 //! mesh on 1.22.8 and committed to a real Git repository (the `git` CLI), so `render`,
 //! `diff` and `commit` are judged against a running mesh, not a new cluster.
 
-use crate::common::{copy_tree, edit_spec, root, run_in as run};
+use crate::common::{copy_tree, edit_spec, git_as_owner as git, root, run_in as run};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Runs the `git` CLI in `dir` as the mesh owner (the test repositories set no identity).
-fn git(dir: &Path, args: &[&str]) -> String {
-    let owner = [
-        "-c",
-        "user.name=Mesh Owner",
-        "-c",
-        "user.email=owner@example.com",
-    ];
-    crate::common::git(dir, &[&owner[..], args].concat())
-}
 
 /// The 1-based line of the first line of `dir/meshplan.yaml` that starts (after spaces)
 /// with `key`.

@@ -3,21 +3,10 @@
 //! meshplan rendered, so a spec edit is a plan and a hand edit is MP502. Real Git
 //! repositories (the `git` CLI) and the upgrade example's real manifests.
 
-use crate::common::{copy_tree, edit_spec, root, run_in as run};
+use crate::common::{copy_tree, edit_spec, git_as_owner as git, root, run_in as run};
 use meshplan::plan::ProblemKind;
 use serde_json::Value;
 use std::path::Path;
-
-/// Runs the `git` CLI in `dir` as the mesh owner (the test repositories set no identity).
-fn git(dir: &Path, args: &[&str]) -> String {
-    let owner = [
-        "-c",
-        "user.name=Mesh Owner",
-        "-c",
-        "user.email=owner@example.com",
-    ];
-    crate::common::git(dir, &[&owner[..], args].concat())
-}
 
 /// The upgrade example as it stands: Istio 1.22.8 rendered and locked (a lock written
 /// before meshplan recorded digests), asking for 1.26.8.

@@ -3,7 +3,7 @@
 //! (`tools/bin/kubectl kustomize`) and the real helm, on a fixture shaped like a Flux
 //! monorepo and on `fluxcd/flux2-kustomize-helm-example` from the shared data.
 
-use crate::common::{TODAY, copy_tree, meshplan, root, shared_data, tool};
+use crate::common::{TODAY, copy_tree, git, meshplan, root, shared_data, tool};
 use meshplan::inventory::{self, BuildKind, BuildSource, Limits, Source, Tools};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -549,26 +549,6 @@ fn changed(before: &BTreeMap<String, Value>, after: &BTreeMap<String, Value>) ->
     keys.dedup();
     keys.retain(|k| before.get(k) != after.get(k));
     keys
-}
-
-/// Runs git in `dir` without the user's configuration; panics with its stderr.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Commits whatever changed in the checkout of `main` (a user's pull request, merged).

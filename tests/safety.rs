@@ -7,28 +7,9 @@
 // A panic is how a test fails: unwrapping here reports the broken expectation.
 #![allow(clippy::unwrap_used)]
 
+pub(crate) use crate::common::git;
 use crate::common::{root, run_in as run};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// Runs git in `dir` with no global or system configuration; panics with its stderr.
-pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A temporary directory holding `outside/victim` and `repo/`: a Git repository (one commit
 /// on `main`) with a copy of examples/bookinfo whose `spec.output` is `output`.

@@ -102,6 +102,20 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
+    /// The built ConfigMap or Secret `kind`/`name` in `namespace` that a Kustomization's
+    /// `substituteFrom` or a HelmRelease's `valuesFrom` names.
+    fn source_doc(&self, kind: &str, name: &str, namespace: &str) -> Option<&Value> {
+        self.built
+            .docs
+            .iter()
+            .find(|d| {
+                str_at(&d.value, "/kind") == kind
+                    && str_at(&d.value, "/metadata/name") == name
+                    && object_ref(d).namespace == namespace
+            })
+            .map(|d| &d.value)
+    }
+
     /// The Flux Kustomizations built so far, with their identities.
     fn kustomizations(&self) -> Vec<(ObjectRef, Value)> {
         self.objects(KUSTOMIZE_GROUP, "Kustomization")
@@ -203,16 +217,7 @@ impl Walk<'_> {
             let kind = str_at(from, "/kind");
             let name = str_at(from, "/name");
             let optional = from.get("optional").and_then(Value::as_bool) == Some(true);
-            let found = self
-                .built
-                .docs
-                .iter()
-                .find(|d| {
-                    str_at(&d.value, "/kind") == kind
-                        && str_at(&d.value, "/metadata/name") == name
-                        && object_ref(d).namespace == id.namespace
-                })
-                .map(|d| d.value.clone());
+            let found = self.source_doc(kind, name, &id.namespace).cloned();
             match found {
                 Some(obj) => {
                     for (k, v) in obj
@@ -499,15 +504,8 @@ impl Walk<'_> {
             };
             let optional = from.get("optional").and_then(Value::as_bool) == Some(true);
             let text = self
-                .built
-                .docs
-                .iter()
-                .find(|d| {
-                    str_at(&d.value, "/kind") == kind
-                        && str_at(&d.value, "/metadata/name") == name
-                        && object_ref(d).namespace == id.namespace
-                })
-                .and_then(|d| d.value.pointer(&format!("/data/{key}")).cloned());
+                .source_doc(kind, name, &id.namespace)
+                .and_then(|d| d.pointer(&format!("/data/{key}")).cloned());
             match text.as_ref().and_then(Value::as_str) {
                 Some(text) => {
                     let value = kustomize::parse(text)?;

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::facts::MeshView;
+use crate::state::tests::running;
 
 fn gateway(key: &str, strategy: GatewayStrategy) -> PlannedGateway {
     let (namespace, name) = key.split_once('/').unwrap_or(("", key));
@@ -21,28 +22,6 @@ fn step(kind: StepKind, revision: &str, hop: &str) -> Step {
         revision: revision.into(),
         ..Step::default()
     }
-}
-
-/// A lock on `1-24-6` with namespace `shop`, the default tag, and two gateways on blue.
-fn running() -> Lock {
-    let mut lock = Lock::empty("prod");
-    lock.revisions.push(RevisionState {
-        name: "1-24-6".into(),
-        version: "1.24.6".into(),
-        installed_by: None,
-    });
-    lock.tags.insert("default".into(), "1-24-6".into());
-    lock.namespaces.insert("shop".into(), "1-24-6".into());
-    for key in ["gw/bg", "gw/ip"] {
-        lock.gateways.insert(
-            key.into(),
-            GatewayState {
-                colours: BTreeMap::from([("blue".into(), "1-24-6".into())]),
-                active: "blue".into(),
-            },
-        );
-    }
-    lock
 }
 
 #[test]

@@ -392,4 +392,4 @@ pub use operator::OperatorDeletion;
 pub use validate::MAX_GENERATION;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

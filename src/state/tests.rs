@@ -35,8 +35,9 @@ fn config_hash_separates_what_restarts_workloads_from_what_restarts_gateways() {
     assert_ne!(trusted.gateways, h.gateways);
 }
 
-/// A lock on `1-24-6` with namespace `shop`, the default tag, and two gateways on blue.
-fn running() -> Lock {
+/// A lock on `1-24-6` with namespace `shop`, the default tag, and two gateways on blue
+/// (also the starting lock of `plan`'s transition tests).
+pub(crate) fn running() -> Lock {
     let mut lock = Lock::empty("prod");
     lock.revisions.push(RevisionState {
         name: "1-24-6".into(),

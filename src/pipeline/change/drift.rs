@@ -75,6 +75,16 @@ pub fn display_path(ctx: &Pipeline, path: &Path) -> String {
     display_path_in(&ctx.dir, path)
 }
 
+/// `rel` (a path inside the output directory) as the user sees it, under `prefix` (the
+/// output directory as [`display_path`] shows it; empty or `.` for `-C DIR` itself).
+pub fn display_in(prefix: &str, rel: &str) -> String {
+    if prefix.is_empty() || prefix == "." {
+        rel.to_string()
+    } else {
+        format!("{prefix}/{rel}")
+    }
+}
+
 /// [`display_path`] for `-C DIR` `dir`, before a [`Pipeline`] exists.
 pub fn display_path_in(dir: &Path, path: &Path) -> String {
     relative_to(path, dir)

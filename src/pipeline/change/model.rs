@@ -70,8 +70,9 @@ pub fn render_model(
     // The revision the facts call the default (the `default` tag's target, else an adopted
     // revisionless install): the taken-over `base` release keeps validating for it, and
     // moves with the plan's `default` tag once the adopted install is retired.
-    let default_revision = crate::facts::default_revision(&crate::facts::MeshView::of_lock(lock));
-    let restarts = restart_bumps(inventory, lock, base, default_revision.as_deref());
+    let view = crate::facts::MeshView::of_lock(lock);
+    let default_revision = crate::facts::default_revision(&view);
+    let restarts = restart_bumps(inventory, lock, &view, base, default_revision.as_deref());
     RenderModel {
         // A mesh of several: the cluster is `spec.cluster`, the mesh is in `tenant`.
         cluster: tenancy.map_or_else(|| spec.metadata.name.clone(), |t| t.cluster.clone()),
@@ -174,10 +175,12 @@ fn render_gateways(spec: &Spec, lock: &Lock) -> Vec<RenderGateway> {
 }
 
 /// The restart bumps the lock records (generation > 0) for workloads the manifests still
-/// hold, each valued `<revision>.<generation>` with the revision that injects it.
+/// hold, each valued `<revision>.<generation>` with the revision that injects it at `view`
+/// (the lock's own, [`crate::facts::MeshView::of_lock`]).
 fn restart_bumps(
     inventory: &Inventory,
     lock: &Lock,
+    view: &crate::facts::MeshView,
     base: &FactsBase,
     default_revision: Option<&str>,
 ) -> Vec<RestartBump> {
@@ -186,7 +189,7 @@ fn restart_bumps(
     let injecting: BTreeMap<&str, Option<String>> = if lock.workloads.is_empty() {
         BTreeMap::new()
     } else {
-        base.revisions_at(&crate::facts::MeshView::of_lock(lock))
+        base.revisions_at(view)
             .into_iter()
             .map(|(key, _, revision)| (key, revision))
             .collect()

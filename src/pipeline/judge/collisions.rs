@@ -28,11 +28,7 @@ pub fn collisions(ctx: &Pipeline, tree: &RenderedTree, prefix: &str) -> Vec<Valu
         if !resources.contains(rel.as_str()) {
             continue;
         }
-        let file = if prefix.is_empty() || prefix == "." {
-            rel.clone()
-        } else {
-            format!("{prefix}/{rel}")
-        };
+        let file = crate::pipeline::change::drift::display_in(prefix, rel);
         // meshplan's own render: a document it cannot read back is a bug reported by the
         // renderer's validation, not a collision.
         let Ok(docs) = crate::inventory::parse_documents(text, Path::new(&file)) else {

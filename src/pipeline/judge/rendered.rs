@@ -100,11 +100,7 @@ fn releases_of_tree(
         if !may_hold_release(rel, text) {
             continue;
         }
-        let file = if prefix.is_empty() || prefix == "." {
-            rel.clone()
-        } else {
-            format!("{prefix}/{rel}")
-        };
+        let file = crate::pipeline::change::drift::display_in(prefix, rel);
         let Ok(docs) = crate::inventory::parse_documents(text, Path::new(&file)) else {
             continue;
         };
